@@ -1,0 +1,40 @@
+# The README's commands. `make demo` and `make test` set everything up themselves.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.antlm-installed
+# The data directory: ANTLM_DATA_DIR if set, else ../shared/data when it exists.
+ANTLM_DATA_DIR ?= $(shell [ -d ../shared/data ] && cd ../shared/data && pwd)
+export ANTLM_DATA_DIR
+
+.PHONY: setup demo test bench lint clean
+
+setup: $(STAMP)
+
+# torch first, pinned: on the project's machines torch==2.13.0 is a local CPU build, while any
+# other spec (or a package that pulls torch in) would download a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: setup
+	@if [ -z "$(ANTLM_DATA_DIR)" ]; then \
+	  echo "No data directory. Set ANTLM_DATA_DIR to a folder holding the BabyLM corpus"; \
+	  echo "(e.g. babylm_10M/train_10M/*.train from https://babylm.github.io) and the evaluation data;"; \
+	  echo "see README.md, section 'Data'."; exit 2; fi
+	$(BIN)/antlm demo --out runs/demo
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python benchmarks/train_speed.py
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+
+clean:
+	rm -rf runs .antlm_cache

@@ -1,0 +1,169 @@
+"""The ``antlm`` command. Argument parsing only: every sub-command calls into the library."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from antlm.config import ConfigError, load_config, resolve_data_dir
+
+Handler = Callable[[argparse.Namespace], int | None]
+
+
+# ---------------------------------------------------------------------------- train
+def _cmd_train(args: argparse.Namespace) -> None:
+    from antlm.rundir import RunPaths, read_config
+    from antlm.train.launch import launch_devices
+    from antlm.train.trainer import train_run
+
+    if args.devices and args.devices > 1:
+        sys.exit(launch_devices(args.devices, sys.argv[1:]))
+    if args.config is None:
+        if not (args.resume and args.out):
+            raise ConfigError("give a CONFIG file, or --resume --out RUN_DIR to continue a run")
+        paths = RunPaths(Path(args.out))
+        config = load_config(paths.config if paths.config.is_file() else None, args.set)
+        if not paths.config.is_file():
+            read_config(paths)  # raises: not a run directory
+    else:
+        config = load_config(args.config, args.set)
+    out = Path(args.out) if args.out else Path("runs") / config.name
+    result = train_run(
+        config, out, resolve_data_dir(args.data_dir), resume=args.resume,
+        stop_after_epochs=args.stop_after_epochs, progress=not args.no_progress,
+    )
+    state = "finished" if result["finished"] else f"stopped at step {result['step']} (resumable)"
+    print(f"antlm: run {out} {state}")
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train a model under a schedule")
+    p.add_argument("config", nargs="?", help="run config YAML (omit with --resume --out RUN)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value, e.g. --set train.schedule=2_CLM+2_MLM")
+    p.add_argument("--data-dir", help="data directory (default: $ANTLM_DATA_DIR)")
+    p.add_argument("--out", help="run directory (default: runs/NAME)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
+    p.add_argument("--stop-after-epochs", type=float, default=None,
+                   help="checkpoint and stop after this many more epochs (resume later)")
+    p.add_argument("--devices", type=int, default=None,
+                   help="train on N local processes/GPUs via torchrun (DDP)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_cmd_train)
+
+
+# ---------------------------------------------------------------------------- tokenizer
+def _cmd_tokenizer_train(args: argparse.Namespace) -> None:
+    from antlm.data.cache import default_cache_dir
+    from antlm.data.prepare import load_split, train_tokenizer
+
+    config = load_config(args.config, args.set)
+    corpus = load_split(config, resolve_data_dir(args.data_dir), "train")
+    tokenizer = train_tokenizer(config, corpus, default_cache_dir())
+    tokenizer.save(args.out)
+    print(f"antlm: {config.tokenizer.kind} tokenizer, {tokenizer.vocab_size} entries, trained on "
+          f"{corpus.summary()} -> {args.out}")
+
+
+def _add_tokenizer(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("tokenizer", help="tokenizer tools")
+    tsub = p.add_subparsers(dest="tokenizer_command", required=True)
+    t = tsub.add_parser("train", help="train (or reuse from cache) the tokenizer of a config")
+    t.add_argument("config")
+    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    t.add_argument("--data-dir")
+    t.add_argument("--out", default="tokenizer.json")
+    t.set_defaults(handler=_cmd_tokenizer_train)
+
+
+# ---------------------------------------------------------------------------- schedule
+def _cmd_schedule_show(args: argparse.Namespace) -> None:
+    from antlm.schedule import format_plan, parse_schedule
+
+    print(format_plan(parse_schedule(args.spec), args.steps_per_epoch))
+
+
+def _add_schedule(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("schedule", help="schedule language tools")
+    ssub = p.add_subparsers(dest="schedule_command", required=True)
+    s = ssub.add_parser("show", help="print the plan of a schedule")
+    s.add_argument("spec", help="e.g. '4_CLM+16_MLM+4_CLM' or '(2_CLM+2_MLM)*6'")
+    s.add_argument("--steps-per-epoch", type=int, default=None)
+    s.set_defaults(handler=_cmd_schedule_show)
+
+
+# ---------------------------------------------------------------------------- eval / report
+def _cmd_eval(args: argparse.Namespace) -> None:
+    from antlm.eval.report import render_markdown
+    from antlm.eval.runner import evaluate_run
+    from antlm.eval.tasks import parse_task_list
+
+    zero_shot = evaluate_run(
+        args.run_dir, parse_task_list(args.tasks), resolve_data_dir(args.data_dir),
+        backend=args.backend, batch_size=args.batch_size, max_pairs_per_subtask=args.max_pairs,
+        precision=args.precision, device=args.device, progress=not args.no_progress,
+    )
+    print(render_markdown(zero_shot, detail=args.detail))
+
+
+def _cmd_report(args: argparse.Namespace) -> None:
+    from antlm.eval.report import report_runs
+
+    print(report_runs(args.run_dirs, detail=args.detail))
+
+
+def _add_eval(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="zero-shot BabyLM evaluation (BLiMP, supplement, EWoK)")
+    p.add_argument("run_dir")
+    p.add_argument("--tasks", default="blimp_filtered,blimp_supplement,ewok",
+                   help="comma-separated: blimp_filtered, blimp, blimp_supplement, ewok")
+    p.add_argument("--backend", default="auto",
+                   help="auto (from the schedule), all, or a list of causal,mlm,mntp,fused")
+    p.add_argument("--data-dir", help="data directory (default: $ANTLM_DATA_DIR)")
+    p.add_argument("--batch-size", type=int, default=64, help="model rows per forward pass")
+    p.add_argument("--max-pairs", type=int, default=None,
+                   help="score only the first N pairs of each subtask (quick runs)")
+    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
+    p.add_argument("--detail", action="store_true", help="list every subtask in the table")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_cmd_eval)
+
+    r = sub.add_parser("report", help="results table of a run, or several runs side by side")
+    r.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    r.add_argument("--detail", action="store_true", help="list every subtask (one run)")
+    r.set_defaults(handler=_cmd_report)
+
+
+# ---------------------------------------------------------------------------- entry point
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="antlm", description="Alternating causal / masked LM pretraining (AntLM)."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for add in (_add_train, _add_tokenizer, _add_schedule, _add_eval):
+        add(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    from antlm.data.cache import CacheCorruptError
+    from antlm.data.corpus import CorpusError
+    from antlm.eval.tasks import TaskDataError
+    from antlm.rundir import RunDirError
+    from antlm.schedule import ScheduleError
+    from antlm.train.trainer import TrainingError
+
+    args = build_parser().parse_args(argv)
+    try:
+        args.handler(args)
+    except (ConfigError, ScheduleError, CorpusError, CacheCorruptError, TrainingError,
+            RunDirError, TaskDataError) as exc:
+        print(f"antlm: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

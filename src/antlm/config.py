@@ -1,0 +1,272 @@
+"""Validated configuration for every part of antlm.
+
+A run is described by one YAML file. It may name other YAML files under ``inherit:`` (paths
+relative to itself) that are deep-merged first, so run configs can reuse model presets from
+``configs/models/``. ``--set a.b=c`` overrides are applied last. Validation happens before any
+work starts, and errors name the key, the bad value and the allowed values, because a typo found
+after an hour of training is an hour lost.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+__all__ = [
+    "ConfigError",
+    "DataConfig",
+    "ModelConfig",
+    "ObjectiveConfig",
+    "RunConfig",
+    "TokenizerConfig",
+    "TrainConfig",
+    "load_config",
+    "parse_overrides",
+    "resolve_data_dir",
+]
+
+
+class ConfigError(ValueError):
+    """A configuration the user must fix; the message says where and how."""
+
+
+class _Section(BaseModel):
+    # Unknown keys are errors: a misspelt option must not be silently ignored.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DataConfig(_Section):
+    """Which corpus to read and how much of it."""
+
+    corpora: list[str] = Field(
+        default_factory=lambda: ["babylm_10M", "babylm_2023_partial"],
+        description="folders under the data directory, each in the BabyLM 2024 or 2023 layout",
+    )
+    sources: list[str] | None = Field(
+        default=None, description="keep only these sources (file stems, e.g. switchboard)"
+    )
+    max_words: int | None = Field(default=None, gt=0, description="training word budget")
+    dev_max_words: int | None = Field(default=50_000, gt=0, description="dev word budget")
+    chunk_lines: int = Field(
+        default=32, gt=0, description="lines per sampling unit when a word budget applies"
+    )
+    seed: int = 0
+
+
+class TokenizerConfig(_Section):
+    kind: Literal["bpe", "wordpiece"] = "bpe"
+    vocab_size: int = Field(default=16000, ge=64)
+    min_frequency: int = Field(default=2, ge=1)
+
+
+class ModelConfig(_Section):
+    """Shape of the network. ``arch`` picks the class from the model registry."""
+
+    arch: Literal["babyllama", "ltgbert"] = "babyllama"
+    vocab_size: int = Field(default=16000, ge=64)
+    hidden_size: int = Field(default=512, gt=0)
+    num_layers: int = Field(default=16, gt=0)
+    num_heads: int = Field(default=8, gt=0)
+    ffn_size: int = Field(default=1024, gt=0)
+    max_seq_len: int = Field(default=128, gt=1)
+    dropout: float = Field(default=0.0, ge=0.0, lt=1.0)
+    attention_dropout: float = Field(default=0.0, ge=0.0, lt=1.0)
+    norm_eps: float = Field(default=1e-5, gt=0.0)
+    rope_theta: float = Field(default=10000.0, gt=0.0)
+    position_buckets: int = Field(default=32, gt=1, description="LTG-BERT relative buckets")
+
+    @model_validator(mode="after")
+    def _heads_divide_hidden(self) -> ModelConfig:
+        if self.hidden_size % self.num_heads:
+            raise ValueError(
+                f"model.hidden_size={self.hidden_size} must be divisible by "
+                f"model.num_heads={self.num_heads}"
+            )
+        return self
+
+
+class ObjectiveConfig(_Section):
+    """How token blocks become CLM / MLM batches."""
+
+    mlm_probability: float = Field(default=0.15, gt=0.0, lt=1.0)
+    mask_replace: float = Field(default=0.8, ge=0.0, le=1.0, description="share -> <mask>")
+    random_replace: float = Field(default=0.1, ge=0.0, le=1.0, description="share -> random")
+    mlm_target: Literal["same", "shifted"] = Field(
+        default="same", description="same: predict at the masked position; shifted: MNTP"
+    )
+    masking: Literal["token", "span"] = "token"
+    span_p: float = Field(default=1 / 3, gt=0.0, le=1.0, description="geometric p of span length")
+    span_max: int = Field(default=10, ge=1)
+
+    @model_validator(mode="after")
+    def _shares_fit(self) -> ObjectiveConfig:
+        if self.mask_replace + self.random_replace > 1.0 + 1e-9:
+            raise ValueError(
+                "objective.mask_replace + objective.random_replace must be <= 1 "
+                f"(got {self.mask_replace} + {self.random_replace})"
+            )
+        return self
+
+
+class TrainConfig(_Section):
+    schedule: str = "1_CLM+2_MLM+1_CLM"
+    batch_size: int = Field(default=32, gt=0, description="global sequences per optimizer step")
+    grad_accum: int = Field(default=1, gt=0)
+    optimizer: Literal["adamw", "lamb"] = "adamw"
+    lr: float = Field(default=1e-3, gt=0.0)
+    betas: tuple[float, float] = (0.9, 0.98)
+    eps: float = Field(default=1e-8, gt=0.0)
+    weight_decay: float = Field(default=0.1, ge=0.0)
+    warmup: float = Field(
+        default=0.05, ge=0.0, description="warm-up steps; a value < 1 is a fraction of the run"
+    )
+    min_lr_ratio: float = Field(default=0.1, ge=0.0, le=1.0, description="cosine floor")
+    lr_schedule: Literal["global", "per_phase"] = Field(
+        default="global", description="one warm-up+cosine over the run, or one per phase"
+    )
+    grad_clip: float | None = Field(default=1.0, gt=0.0)
+    sparse_head: bool = Field(
+        default=True, description="run the output head only on scored positions (MLM)"
+    )
+    precision: Literal["fp32", "bf16"] = "fp32"
+    compile: bool = False
+    device: str = Field(default="auto", description="auto, cpu, cuda, cuda:N")
+    seed: int = 42
+    log_every: int = Field(default=20, gt=0, description="steps between loss readbacks")
+    dev_max_blocks: int = Field(default=64, gt=0, description="dev blocks per dev-loss check")
+    checkpoint_every_epoch: bool = True
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule_parses(cls, value: str) -> str:
+        from antlm.schedule import parse_schedule  # local: schedule imports nothing from here
+
+        parse_schedule(value)
+        return value
+
+
+class RunConfig(_Section):
+    """The whole run: everything needed to reproduce it, saved as ``config.yaml``."""
+
+    name: str = "run"
+    data: DataConfig = Field(default_factory=DataConfig)
+    tokenizer: TokenizerConfig = Field(default_factory=TokenizerConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    objective: ObjectiveConfig = Field(default_factory=ObjectiveConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+
+    @model_validator(mode="after")
+    def _vocab_agrees(self) -> RunConfig:
+        if self.model.vocab_size != self.tokenizer.vocab_size:
+            raise ValueError(
+                f"model.vocab_size={self.model.vocab_size} differs from "
+                f"tokenizer.vocab_size={self.tokenizer.vocab_size}; set both to the same value"
+            )
+        return self
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+
+
+def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_yaml_tree(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    path = path.resolve()
+    if path in seen:
+        raise ConfigError(f"{path}: inherit cycle through {' -> '.join(map(str, seen))}")
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections")
+    parents = raw.pop("inherit", []) or []
+    if isinstance(parents, str):
+        parents = [parents]
+    merged: dict[str, Any] = {}
+    for parent in parents:
+        merged = _deep_merge(merged, _read_yaml_tree(path.parent / parent, seen + (path,)))
+    return _deep_merge(merged, raw)
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, Any]:
+    """Turn ``["train.lr=3e-4", "model.num_layers=2"]`` into a nested dict.
+
+    Values are parsed as YAML scalars so numbers, booleans and lists keep their types.
+    """
+    tree: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set expects key=value, got {pair!r}")
+        node = tree
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = yaml.safe_load(value) if value != "" else None
+    return tree
+
+
+def _format_validation_error(exc: ValidationError, source: str) -> str:
+    lines = [f"invalid configuration ({source}):"]
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        value = err.get("input")
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = "unknown key"
+        allowed = (err.get("ctx") or {}).get("expected")
+        line = f"  {key} = {value!r}: {message}"
+        if allowed and "expected" not in message.lower():
+            line += f" (allowed: {allowed})"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def validate_config(raw: dict[str, Any], source: str = "config") -> RunConfig:
+    try:
+        return RunConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(exc, source)) from None
+
+
+def load_config(path: str | os.PathLike[str] | None, overrides: list[str] = ()) -> RunConfig:
+    """Read a run config (with its ``inherit`` chain) and apply ``--set`` overrides."""
+    raw: dict[str, Any] = _read_yaml_tree(Path(path)) if path else {}
+    raw = _deep_merge(raw, parse_overrides(list(overrides)))
+    return validate_config(raw, source=str(path) if path else "defaults")
+
+
+DATA_DIR_HELP = (
+    "Get the BabyLM data (https://babylm.github.io, the strict-small corpus and evaluation "
+    "data) and pass --data-dir DIR or set ANTLM_DATA_DIR=DIR."
+)
+
+
+def resolve_data_dir(cli_value: str | os.PathLike[str] | None) -> Path:
+    """The data directory: ``--data-dir`` first, then ``ANTLM_DATA_DIR``."""
+    value = cli_value or os.environ.get("ANTLM_DATA_DIR")
+    if not value:
+        raise ConfigError(f"no data directory given. {DATA_DIR_HELP}")
+    path = Path(value).expanduser()
+    if not path.is_dir():
+        raise ConfigError(f"data directory {path} does not exist. {DATA_DIR_HELP}")
+    return path

@@ -1,0 +1,67 @@
+"""Attention masks shared by every model.
+
+The objective, not the model, decides who may attend to whom, so every model builds its mask
+here from ``attention`` ("causal" or "bidirectional") plus an optional padding mask. Masks are
+returned in the form ``torch.nn.functional.scaled_dot_product_attention`` takes: a boolean
+tensor broadcastable to ``[batch, heads, query, key]`` where True means "may attend", or None
+with ``is_causal`` for the causal case without padding (SDPA's fastest path).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+
+AttentionKind = Literal["causal", "bidirectional"]
+ATTENTION_KINDS: tuple[str, ...] = ("causal", "bidirectional")
+
+
+def check_attention(attention: str) -> None:
+    if attention not in ATTENTION_KINDS:
+        raise ValueError(f"attention={attention!r}; allowed: {', '.join(ATTENTION_KINDS)}")
+
+
+def build_attention_mask(
+    attention: str,
+    seq_len: int,
+    padding_mask: torch.Tensor | None,
+    device: torch.device,
+) -> tuple[torch.Tensor | None, bool]:
+    """Return ``(bool_mask, is_causal)`` for SDPA.
+
+    ``padding_mask`` is ``[batch, seq]`` with True for real tokens. A padded query row would
+    otherwise see no key at all under a causal mask on left padding; keys are masked, queries
+    are left alone (their outputs are ignored by the callers).
+    """
+    check_attention(attention)
+    if padding_mask is None:
+        if attention == "causal":
+            return None, True
+        return None, False
+    keys = padding_mask[:, None, None, :].to(torch.bool)  # [B, 1, 1, T]
+    if attention == "causal":
+        causal = torch.ones(seq_len, seq_len, dtype=torch.bool, device=device).tril()
+        mask = keys & causal
+    else:
+        mask = keys.expand(-1, 1, seq_len, -1)
+    # A query with no visible key would give NaN; let such (padding) rows see themselves.
+    eye = torch.eye(seq_len, dtype=torch.bool, device=device)
+    return mask | eye, False
+
+
+def additive_mask(
+    attention: str,
+    seq_len: int,
+    padding_mask: torch.Tensor | None,
+    device: torch.device,
+    dtype: torch.dtype,
+) -> torch.Tensor | None:
+    """The same mask as a float tensor (0 or -inf), for models that add a bias (LTG-BERT)."""
+    mask, is_causal = build_attention_mask(attention, seq_len, padding_mask, device)
+    if is_causal:
+        mask = torch.ones(seq_len, seq_len, dtype=torch.bool, device=device).tril()[None, None]
+    if mask is None:
+        return None
+    out = torch.zeros(mask.shape, dtype=dtype, device=device)
+    return out.masked_fill(~mask, torch.finfo(dtype).min)

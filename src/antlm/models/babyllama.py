@@ -1,0 +1,127 @@
+"""BabyLlama: a LLaMA-style decoder (RMSNorm, rotary positions, SwiGLU, untied embeddings).
+
+Parameter names mirror Hugging Face's ``LlamaForCausalLM`` (minus its ``model.`` prefix), so
+export and the equivalence tests are a rename, not a conversion. Unlike a plain decoder, every
+call chooses its attention kind: the objective decides whether tokens see the future.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from antlm.config import ModelConfig
+from antlm.models.attention import build_attention_mask
+
+
+def rotate_half(x: torch.Tensor) -> torch.Tensor:
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+class RotaryEmbedding(nn.Module):
+    """cos/sin tables for RoPE, in Hugging Face Llama's (non-interleaved) layout."""
+
+    def __init__(self, head_dim: int, max_seq_len: int, theta: float) -> None:
+        super().__init__()
+        inv_freq = 1.0 / theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim)
+        freqs = torch.outer(torch.arange(max_seq_len, dtype=torch.float32), inv_freq)
+        angles = torch.cat((freqs, freqs), dim=-1)
+        self.register_buffer("cos", angles.cos(), persistent=False)
+        self.register_buffer("sin", angles.sin(), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        seq_len = x.shape[-2]
+        cos = self.cos[:seq_len].to(x.dtype)
+        sin = self.sin[:seq_len].to(x.dtype)
+        return x * cos + rotate_half(x) * sin
+
+
+class SelfAttention(nn.Module):
+    def __init__(self, config: ModelConfig, rotary: RotaryEmbedding) -> None:
+        super().__init__()
+        hidden = config.hidden_size
+        self.num_heads = config.num_heads
+        self.head_dim = hidden // config.num_heads
+        self.q_proj = nn.Linear(hidden, hidden, bias=False)
+        self.k_proj = nn.Linear(hidden, hidden, bias=False)
+        self.v_proj = nn.Linear(hidden, hidden, bias=False)
+        self.o_proj = nn.Linear(hidden, hidden, bias=False)
+        self.dropout = config.attention_dropout
+        self.rotary = rotary
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None, is_causal: bool) -> torch.Tensor:
+        batch, seq_len, hidden = x.shape
+        shape = (batch, seq_len, self.num_heads, self.head_dim)
+        q = self.rotary(self.q_proj(x).view(shape).transpose(1, 2))
+        k = self.rotary(self.k_proj(x).view(shape).transpose(1, 2))
+        v = self.v_proj(x).view(shape).transpose(1, 2)
+        out = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=mask, is_causal=is_causal,
+            dropout_p=self.dropout if self.training else 0.0,
+        )
+        return self.o_proj(out.transpose(1, 2).reshape(batch, seq_len, hidden))
+
+
+class SwiGLU(nn.Module):
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.gate_proj = nn.Linear(config.hidden_size, config.ffn_size, bias=False)
+        self.up_proj = nn.Linear(config.hidden_size, config.ffn_size, bias=False)
+        self.down_proj = nn.Linear(config.ffn_size, config.hidden_size, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
+
+
+class DecoderLayer(nn.Module):
+    def __init__(self, config: ModelConfig, rotary: RotaryEmbedding) -> None:
+        super().__init__()
+        self.input_layernorm = nn.RMSNorm(config.hidden_size, eps=config.norm_eps)
+        self.self_attn = SelfAttention(config, rotary)
+        self.post_attention_layernorm = nn.RMSNorm(config.hidden_size, eps=config.norm_eps)
+        self.mlp = SwiGLU(config)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None, is_causal: bool) -> torch.Tensor:
+        x = x + self.dropout(self.self_attn(self.input_layernorm(x), mask, is_causal))
+        return x + self.dropout(self.mlp(self.post_attention_layernorm(x)))
+
+
+class BabyLlama(nn.Module):
+    """Decoder whose attention kind ("causal" or "bidirectional") is chosen per call."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        head_dim = config.hidden_size // config.num_heads
+        rotary = RotaryEmbedding(head_dim, config.max_seq_len, config.rope_theta)
+        self.embed_tokens = nn.Embedding(config.vocab_size, config.hidden_size)
+        self.layers = nn.ModuleList(DecoderLayer(config, rotary) for _ in range(config.num_layers))
+        self.norm = nn.RMSNorm(config.hidden_size, eps=config.norm_eps)
+        self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        self.apply(self._init_weights)
+
+    @staticmethod
+    def _init_weights(module: nn.Module) -> None:
+        # Hugging Face Llama's initialisation (normal, std 0.02), so runs compare with it.
+        if isinstance(module, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(module.weight, std=0.02)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention: str = "causal",
+        padding_mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        mask, is_causal = build_attention_mask(
+            attention, input_ids.shape[1], padding_mask, input_ids.device
+        )
+        x = self.embed_tokens(input_ids)
+        for layer in self.layers:
+            x = layer(x, mask, is_causal)
+        return self.norm(x)
+
+    def logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        return self.lm_head(hidden)

@@ -1,0 +1,63 @@
+import pytest
+
+from antlm.config import ConfigError, load_config, parse_overrides, resolve_data_dir
+from tests.conftest import CONFIGS
+
+
+def write(tmp_path, text, name="run.yaml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_inherit_then_override(tmp_path):
+    base = write(tmp_path, "model:\n  hidden_size: 64\n  num_heads: 2\n", "base.yaml")
+    run = write(tmp_path, f"inherit: [{base.name}]\nmodel:\n  num_layers: 3\n")
+    config = load_config(run, ["model.num_layers=5", "train.schedule=2_CLM+2_MLM"])
+    assert (config.model.hidden_size, config.model.num_layers) == (64, 5)
+    assert config.train.schedule == "2_CLM+2_MLM"
+
+
+def test_all_shipped_configs_validate():
+    paths = sorted((CONFIGS / "runs").glob("*.yaml")) + sorted((CONFIGS / "models").glob("*.yaml"))
+    assert paths
+    for path in paths:
+        load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("override", "fragments"),
+    [
+        ("objective.masking=word", ["objective.masking", "'word'", "token", "span"]),
+        ("train.optimizer=sgd", ["train.optimizer", "'sgd'", "adamw", "lamb"]),
+        ("train.lr=-1", ["train.lr", "-1", "greater than 0"]),
+        ("train.lerning_rate=1", ["train.lerning_rate", "unknown key"]),
+        ("train.schedule=4_CLN", ["train.schedule", "an objective"]),
+        ("model.num_heads=7", ["divisible", "model.num_heads=7"]),
+        ("model.vocab_size=100", ["model.vocab_size=100", "tokenizer.vocab_size"]),
+    ],
+)
+def test_bad_values_name_key_value_and_allowed(override, fragments):
+    with pytest.raises(ConfigError) as info:
+        load_config(CONFIGS / "runs" / "demo.yaml", [override])
+    for fragment in fragments:
+        assert fragment in str(info.value)
+
+
+def test_bad_yaml_and_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(write(tmp_path, "model: [unclosed\n"))
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.yaml")
+    with pytest.raises(ConfigError, match="key=value"):
+        parse_overrides(["train.lr"])
+
+
+def test_data_dir_resolution(tmp_path, monkeypatch):
+    monkeypatch.delenv("ANTLM_DATA_DIR", raising=False)
+    with pytest.raises(ConfigError, match="ANTLM_DATA_DIR"):
+        resolve_data_dir(None)
+    with pytest.raises(ConfigError, match="does not exist"):
+        resolve_data_dir(tmp_path / "missing")
+    monkeypatch.setenv("ANTLM_DATA_DIR", str(tmp_path))
+    assert resolve_data_dir(None) == tmp_path
