@@ -137,13 +137,38 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     r.set_defaults(handler=_cmd_report)
 
 
+# ---------------------------------------------------------------------------- sweep
+def _cmd_sweep(args: argparse.Namespace) -> None:
+    from antlm.sweep.runner import run_sweep
+    from antlm.sweep.spec import load_sweep
+    from antlm.sweep.summary import collect, render_markdown, write_summary
+
+    root = Path(args.root)
+    run_sweep(Path(args.sweep), root, resolve_data_dir(args.data_dir), jobs=args.jobs,
+              arms=args.arms.split(",") if args.arms else None)
+    sweep = load_sweep(args.sweep)
+    summary = collect(sweep, root)
+    write_summary(summary, root / sweep.name / "summary")
+    print(render_markdown(summary))
+
+
+def _add_sweep(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sweep", help="train and evaluate a grid of runs (resumable)")
+    p.add_argument("sweep", help="sweep YAML, e.g. configs/sweeps/babyllama-tiny.yaml")
+    p.add_argument("--root", default="runs", help="runs go to ROOT/NAME/ARM/seedS")
+    p.add_argument("--jobs", type=int, default=1, help="runs trained at once")
+    p.add_argument("--arms", help="only these arms (comma-separated)")
+    p.add_argument("--data-dir", help="data directory (default: $ANTLM_DATA_DIR)")
+    p.set_defaults(handler=_cmd_sweep)
+
+
 # ---------------------------------------------------------------------------- entry point
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="antlm", description="Alternating causal / masked LM pretraining (AntLM)."
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_train, _add_tokenizer, _add_schedule, _add_eval):
+    for add in (_add_train, _add_tokenizer, _add_schedule, _add_eval, _add_sweep):
         add(sub)
     return parser
 

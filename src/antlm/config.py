@@ -138,7 +138,6 @@ class TrainConfig(_Section):
     seed: int = 42
     log_every: int = Field(default=20, gt=0, description="steps between loss readbacks")
     dev_max_blocks: int = Field(default=64, gt=0, description="dev blocks per dev-loss check")
-    checkpoint_every_epoch: bool = True
 
     @field_validator("schedule")
     @classmethod
@@ -207,22 +206,30 @@ def _read_yaml_tree(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     return _deep_merge(merged, raw)
 
 
+def nest_dotted(values: dict[str, Any]) -> dict[str, Any]:
+    """``{"train.lr": 3e-4}`` -> ``{"train": {"lr": 3e-4}}``."""
+    tree: dict[str, Any] = {}
+    for key, value in values.items():
+        node = tree
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return tree
+
+
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
     """Turn ``["train.lr=3e-4", "model.num_layers=2"]`` into a nested dict.
 
     Values are parsed as YAML scalars so numbers, booleans and lists keep their types.
     """
-    tree: dict[str, Any] = {}
+    values: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"--set expects key=value, got {pair!r}")
-        node = tree
-        parts = key.strip().split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = yaml.safe_load(value) if value != "" else None
-    return tree
+        values[key] = yaml.safe_load(value) if value != "" else None
+    return nest_dotted(values)
 
 
 def _format_validation_error(exc: ValidationError, source: str) -> str:
@@ -248,9 +255,15 @@ def validate_config(raw: dict[str, Any], source: str = "config") -> RunConfig:
         raise ConfigError(_format_validation_error(exc, source)) from None
 
 
-def load_config(path: str | os.PathLike[str] | None, overrides: list[str] = ()) -> RunConfig:
-    """Read a run config (with its ``inherit`` chain) and apply ``--set`` overrides."""
+def load_config(
+    path: str | os.PathLike[str] | None,
+    overrides: list[str] = (),
+    updates: dict[str, Any] | None = None,
+) -> RunConfig:
+    """Read a run config (with its ``inherit`` chain), then apply ``updates`` (a mapping of
+    dotted keys to values, as sweeps give them) and ``--set`` overrides."""
     raw: dict[str, Any] = _read_yaml_tree(Path(path)) if path else {}
+    raw = _deep_merge(raw, nest_dotted(updates or {}))
     raw = _deep_merge(raw, parse_overrides(list(overrides)))
     return validate_config(raw, source=str(path) if path else "defaults")
 

@@ -1,0 +1,121 @@
+"""Run a sweep: train every (arm, seed), resume the interrupted, skip the finished, evaluate.
+
+A sweep is a long study that outlives any one session, so every step is idempotent: a run whose
+``state.json`` says finished is not trained again, one with a checkpoint is resumed exactly, and
+evaluation is skipped when ``results.json`` already holds results for the same evaluation
+settings. Killing a sweep at any point and starting it again loses at most one epoch of one run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+import torch
+
+from antlm.rundir import RunPaths, merge_results, read_json, read_state
+from antlm.sweep.spec import Sweep, load_sweep
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    arm: str
+    seed: int
+    run_dir: Path
+    trained: bool  # trained (or resumed) in this invocation
+    evaluated: bool  # evaluated in this invocation
+    seconds: float
+
+
+def evaluation_signature(sweep: Sweep) -> str:
+    return sweep.spec.evaluation.model_dump_json()
+
+
+def run_one(sweep: Sweep, arm: str, seed: int, root: Path, data_dir: Path) -> RunOutcome:
+    from antlm.eval.runner import evaluate_run
+    from antlm.train.trainer import train_run
+
+    started = time.perf_counter()
+    run_dir = sweep.run_dir(root, arm, seed)
+    paths = RunPaths(run_dir)
+    trained = evaluated = False
+    if not read_state(paths).get("finished"):
+        train_run(sweep.configs[arm, seed], run_dir, data_dir,
+                  resume=paths.checkpoint.is_file(), progress=False)
+        trained = True
+    evaluation = sweep.spec.evaluation
+    signature = evaluation_signature(sweep)
+    if read_json(paths.results).get("sweep", {}).get("evaluation") != signature:
+        evaluate_run(run_dir, evaluation.tasks, data_dir, backend=evaluation.backend,
+                     batch_size=evaluation.batch_size,
+                     max_pairs_per_subtask=evaluation.max_pairs, progress=False)
+        if evaluation.glue_tasks:
+            from antlm.eval.finetune import finetune_run
+
+            finetune_run(run_dir, evaluation.glue_tasks, data_dir,
+                         max_train_examples=evaluation.glue_max_train_examples,
+                         epochs=evaluation.glue_epochs, progress=False)
+        merge_results(paths, {"sweep": {"evaluation": signature, "arm": arm, "seed": seed,
+                                        "sweep": sweep.name}})
+        evaluated = True
+    return RunOutcome(arm, seed, run_dir, trained, evaluated, time.perf_counter() - started)
+
+
+def _run_in_worker(sweep_path: str, arm: str, seed: int, root: str, data_dir: str,
+                   threads: int) -> RunOutcome:
+    torch.set_num_threads(threads)
+    return run_one(load_sweep(sweep_path), arm, seed, Path(root), Path(data_dir))
+
+
+def planned_runs(sweep: Sweep) -> list[tuple[str, int]]:
+    """Seed-major order: every arm's first seed finishes before any arm's second, so a study
+    stopped half-way still compares all arms."""
+    return [(arm, seed) for seed in sweep.spec.seeds for arm in sweep.spec.arms]
+
+
+def _record(root: Path, sweep: Sweep, outcome: RunOutcome) -> None:
+    print(f"antlm sweep {sweep.name}: {outcome.arm} seed {outcome.seed} done "
+          f"({'trained' if outcome.trained else 'already trained'}, "
+          f"{'evaluated' if outcome.evaluated else 'already evaluated'}, "
+          f"{outcome.seconds:,.0f} s)", flush=True)
+    log = root / sweep.name / "sweep.jsonl"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a") as handle:
+        handle.write(json.dumps({"arm": outcome.arm, "seed": outcome.seed,
+                                 "trained": outcome.trained, "evaluated": outcome.evaluated,
+                                 "seconds": round(outcome.seconds, 1),
+                                 "at": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n")
+
+
+def run_sweep(
+    sweep_path: Path, root: Path, data_dir: Path, jobs: int = 1,
+    arms: list[str] | None = None,
+) -> list[RunOutcome]:
+    sweep = load_sweep(sweep_path)
+    unknown = sorted(set(arms or []) - set(sweep.spec.arms))
+    if unknown:
+        raise ValueError(f"unknown arms {unknown}; the sweep has {list(sweep.spec.arms)}")
+    plan = [(a, s) for a, s in planned_runs(sweep) if not arms or a in arms]
+    print(f"antlm sweep {sweep.name}: {len(plan)} runs ({len(sweep.spec.arms)} arms x "
+          f"{len(sweep.spec.seeds)} seeds) under {root / sweep.name}", flush=True)
+    outcomes = []
+    if jobs <= 1:
+        for arm, seed in plan:
+            outcome = run_one(sweep, arm, seed, root, data_dir)
+            _record(root, sweep, outcome)
+            outcomes.append(outcome)
+        return outcomes
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(_run_in_worker, str(sweep_path), arm, seed, str(root),
+                               str(data_dir), threads) for arm, seed in plan]
+        for future in as_completed(futures):
+            outcome = future.result()
+            _record(root, sweep, outcome)
+            outcomes.append(outcome)
+    return outcomes

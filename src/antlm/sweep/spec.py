@@ -1,0 +1,101 @@
+"""Sweep files: a grid of runs (arms x seeds) over one base run config.
+
+    name: babyllama-tiny
+    base: ../runs/babyllama-antlm-tiny.yaml   # relative to this file
+    set: {data.max_words: 100000}            # applied to every arm
+    seeds: [1, 2, 3]                           # -> train.seed
+    baseline: clm_only                         # deltas and intervals are against this arm
+    arms:
+      clm_only: {train.schedule: 24_CLM}
+      antlm: {train.schedule: 4_CLM+16_MLM+4_CLM}
+    evaluation: {tasks: [blimp_filtered, blimp_supplement, ewok], backend: all, max_pairs: 100}
+
+Every run's config is resolved and validated when the sweep is read, so a typo in arm 9 fails
+before arm 1 spends an hour training.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from antlm.config import ConfigError, RunConfig, load_config
+
+
+class SweepEvaluation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tasks: list[str] = Field(default_factory=lambda: ["blimp_filtered", "blimp_supplement", "ewok"])
+    backend: str = "all"
+    max_pairs: int | None = Field(default=None, gt=0, description="per subtask; None = all")
+    batch_size: int = Field(default=128, gt=0)
+    glue_tasks: list[str] = Field(default_factory=list, description="empty: GLUE not run")
+    glue_max_train_examples: int | None = Field(default=500, gt=0)
+    glue_epochs: int = Field(default=3, gt=0)
+
+
+class SweepSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    base: str
+    set: dict[str, Any] = Field(default_factory=dict)
+    seeds: list[int] = Field(default_factory=lambda: [1, 2, 3], min_length=1)
+    baseline: str
+    arms: dict[str, dict[str, Any]] = Field(min_length=1)
+    evaluation: SweepEvaluation = Field(default_factory=SweepEvaluation)
+
+    @model_validator(mode="after")
+    def _baseline_is_an_arm(self) -> SweepSpec:
+        if self.baseline not in self.arms:
+            raise ValueError(f"baseline={self.baseline!r} is not an arm; arms: {list(self.arms)}")
+        return self
+
+
+class Sweep:
+    """A parsed sweep: its spec and the resolved config of every (arm, seed)."""
+
+    def __init__(self, spec: SweepSpec, base_path: Path) -> None:
+        self.spec = spec
+        self.base_path = base_path
+        self.configs: dict[tuple[str, int], RunConfig] = {}
+        for arm, overrides in spec.arms.items():
+            for seed in spec.seeds:
+                updates = {**spec.set, **overrides, "train.seed": seed,
+                           "name": f"{spec.name}-{arm}-seed{seed}"}
+                try:
+                    self.configs[arm, seed] = load_config(base_path, updates=updates)
+                except ConfigError as exc:
+                    raise ConfigError(f"sweep arm {arm!r} (seed {seed}): {exc}") from None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def run_dir(self, root: Path, arm: str, seed: int) -> Path:
+        return root / self.spec.name / arm / f"seed{seed}"
+
+    def total_epochs(self) -> dict[str, float]:
+        from antlm.schedule import parse_schedule
+
+        return {arm: parse_schedule(self.configs[arm, self.spec.seeds[0]].train.schedule).total_epochs
+                for arm in self.spec.arms}
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"sweep file not found: {path}")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        spec = SweepSpec.model_validate(raw)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    except ValidationError as exc:
+        lines = [f"invalid sweep ({path}):"]
+        lines += [f"  {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError("\n".join(lines)) from None
+    return Sweep(spec, (path.parent / spec.base).resolve())

@@ -1,0 +1,248 @@
+"""Summarise a sweep: mean ± sd per arm, paired differences to the baseline, plots.
+
+Seeds are paired across arms (seed s of every arm sees the same initialisation seed and data
+order), so the difference to the baseline is computed per seed and its 95% interval is the
+t-interval of those paired differences. With one seed there is no interval, and the table says
+so rather than printing a misleading ±0.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scipy import stats
+
+from antlm.rundir import RunPaths, read_json, read_metrics
+from antlm.sweep.spec import Sweep
+
+PARTS = ("blimp_filtered", "blimp_supplement", "ewok", "glue")
+BACKEND_ORDER = ("causal", "mlm", "mntp", "fused")
+
+
+def run_scores(results: dict[str, Any]) -> dict[str, dict[str, float | None]]:
+    """``{backend: {part: score or None, "macro": ...}}`` for one run's results.json.
+
+    GLUE does not depend on the zero-shot backend; it joins every backend's macro-average."""
+    from antlm.eval.macro import glue_score, macro_average
+
+    glue = glue_score(results)
+    scores: dict[str, dict[str, float | None]] = {}
+    for backend, tasks in results.get("zero_shot", {}).get("scores", {}).items():
+        row = {part: tasks.get(part, {}).get("score") for part in PARTS[:3]}
+        row["glue"] = glue
+        row["macro"] = macro_average(row)
+        scores[backend] = row
+    return scores
+
+
+@dataclass
+class Interval:
+    mean: float
+    low: float | None
+    high: float | None
+
+    def format(self, scale: float = 100.0) -> str:
+        if self.low is None or self.high is None:
+            return f"{self.mean * scale:+.2f} (n/a)"
+        return f"{self.mean * scale:+.2f} [{self.low * scale:+.2f}, {self.high * scale:+.2f}]"
+
+
+def mean_sd(values: list[float]) -> tuple[float, float | None]:
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else None
+
+
+def paired_interval(differences: list[float], confidence: float = 0.95) -> Interval:
+    mean = statistics.fmean(differences)
+    if len(differences) < 2:
+        return Interval(mean, None, None)
+    half = stats.t.ppf(0.5 + confidence / 2, len(differences) - 1) * (
+        statistics.stdev(differences) / math.sqrt(len(differences))
+    )
+    return Interval(mean, mean - half, mean + half)
+
+
+@dataclass
+class SweepSummary:
+    sweep: Sweep
+    root: Path
+    # scores[arm][seed][backend][part]
+    scores: dict[str, dict[int, dict[str, dict[str, float | None]]]] = field(default_factory=dict)
+
+    @property
+    def backends(self) -> list[str]:
+        found = {b for seeds in self.scores.values() for runs in seeds.values() for b in runs}
+        return [b for b in BACKEND_ORDER if b in found] + sorted(found - set(BACKEND_ORDER))
+
+    def values(self, arm: str, backend: str, part: str) -> dict[int, float]:
+        return {
+            seed: row[backend][part]
+            for seed, row in self.scores.get(arm, {}).items()
+            if backend in row and row[backend].get(part) is not None
+        }
+
+    def delta(self, arm: str, backend: str, part: str) -> Interval | None:
+        base = self.values(self.sweep.spec.baseline, backend, part)
+        mine = self.values(arm, backend, part)
+        seeds = sorted(set(base) & set(mine))
+        if not seeds:
+            return None
+        return paired_interval([mine[s] - base[s] for s in seeds])
+
+    def to_json(self) -> dict[str, Any]:
+        table = {}
+        for arm in self.sweep.spec.arms:
+            table[arm] = {}
+            for backend in self.backends:
+                entry = {}
+                for part in (*PARTS, "macro"):
+                    values = list(self.values(arm, backend, part).values())
+                    if not values:
+                        entry[part] = None
+                        continue
+                    mean, sd = mean_sd(values)
+                    delta = self.delta(arm, backend, part)
+                    entry[part] = {
+                        "mean": mean, "sd": sd, "n": len(values),
+                        "delta": None if delta is None else delta.__dict__,
+                    }
+                table[arm][backend] = entry
+        return {"sweep": self.sweep.name, "baseline": self.sweep.spec.baseline,
+                "seeds": self.sweep.spec.seeds, "arms": {
+                    arm: {"overrides": self.sweep.spec.arms[arm],
+                          "epochs": self.sweep.total_epochs()[arm]} for arm in self.sweep.spec.arms},
+                "evaluation": self.sweep.spec.evaluation.model_dump(), "table": table}
+
+
+def collect(sweep: Sweep, root: Path) -> SweepSummary:
+    summary = SweepSummary(sweep, root)
+    for arm in sweep.spec.arms:
+        for seed in sweep.spec.seeds:
+            results = read_json(RunPaths(sweep.run_dir(root, arm, seed)).results)
+            if results.get("zero_shot"):
+                summary.scores.setdefault(arm, {})[seed] = run_scores(results)
+    return summary
+
+
+def _cell(values: list[float]) -> str:
+    if not values:
+        return "–"
+    mean, sd = mean_sd(values)
+    return f"{mean * 100:.2f}" + (f" ± {sd * 100:.2f}" if sd is not None else "")
+
+
+def render_markdown(summary: SweepSummary) -> str:
+    spec = summary.sweep.spec
+    epochs = summary.sweep.total_epochs()
+    lines = [f"## Sweep `{spec.name}`", ""]
+    evaluation = spec.evaluation
+    glue = (f"GLUE: {', '.join(evaluation.glue_tasks)} fine-tuned on at most "
+            f"{evaluation.glue_max_train_examples} examples, {evaluation.glue_epochs} epochs"
+            if evaluation.glue_tasks else "GLUE: not run (macro-average over the zero-shot parts)")
+    pairs = f"{evaluation.max_pairs} pairs per subtask" if evaluation.max_pairs else "all pairs"
+    lines += [f"Scores in %, mean ± sd over seeds {spec.seeds}; Δ = paired difference to "
+              f"`{spec.baseline}` with its 95% t-interval over seeds. Zero-shot: {pairs}. {glue}.",
+              ""]
+    for backend in summary.backends:
+        lines += [f"### Backend `{backend}`", "",
+                  "| arm | schedule | epochs | seeds | BLiMP-f | supplement | EWoK | GLUE | macro | Δ macro |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        for arm in spec.arms:
+            schedule = summary.sweep.configs[arm, spec.seeds[0]].train.schedule
+            cells = [_cell(list(summary.values(arm, backend, p).values())) for p in (*PARTS, "macro")]
+            n = len(summary.values(arm, backend, "macro"))
+            delta = summary.delta(arm, backend, "macro")
+            delta_text = "baseline" if arm == spec.baseline else (delta.format() if delta else "–")
+            lines.append(f"| {arm} | `{schedule}` | {epochs[arm]:g} | {n} | " + " | ".join(cells)
+                         + f" | {delta_text} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def dev_curves(summary: SweepSummary) -> dict[str, dict[str, list[tuple[float, float]]]]:
+    """Mean dev loss per objective over epochs, per arm (seeds averaged at equal epochs)."""
+    curves: dict[str, dict[str, list[tuple[float, float]]]] = {}
+    for arm in summary.sweep.spec.arms:
+        points: dict[str, dict[float, list[float]]] = {"CLM": {}, "MLM": {}}
+        for seed in summary.sweep.spec.seeds:
+            for record in read_metrics(RunPaths(summary.sweep.run_dir(summary.root, arm, seed))):
+                if record["event"] not in ("dev", "start"):
+                    continue
+                epoch = round(record.get("epoch", 0.0), 3)
+                for objective in points:
+                    value = record.get(f"dev_loss_{objective}")
+                    if value is not None:
+                        points[objective].setdefault(epoch, []).append(value)
+        curves[arm] = {obj: sorted((e, statistics.fmean(v)) for e, v in pts.items())
+                       for obj, pts in points.items()}
+    return curves
+
+
+def plot(summary: SweepSummary, out_dir: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    curves = dev_curves(summary)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharex=True)
+    for axis, objective in zip(axes, ("CLM", "MLM")):
+        for arm, per_objective in curves.items():
+            if per_objective[objective]:
+                epochs, losses = zip(*per_objective[objective])
+                axis.plot(epochs, losses, marker=".", label=arm)
+        axis.set_title(f"dev {objective} loss")
+        axis.set_xlabel("epoch")
+        axis.set_ylabel("cross-entropy (nats)")
+        axis.grid(alpha=0.3)
+    axes[1].legend(fontsize=8)
+    fig.suptitle(f"{summary.sweep.name}: dev loss per objective (mean over seeds)")
+    fig.tight_layout()
+    path = out_dir / f"{summary.sweep.name}-dev-loss.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    written.append(path)
+
+    backends = summary.backends
+    arms = list(summary.sweep.spec.arms)
+    fig, axis = plt.subplots(figsize=(max(6, 1.2 * len(arms) * max(1, len(backends)) / 2), 4.5))
+    width = 0.8 / max(1, len(backends))
+    for i, backend in enumerate(backends):
+        means, sds = [], []
+        for arm in arms:
+            values = list(summary.values(arm, backend, "macro").values())
+            mean, sd = mean_sd(values) if values else (math.nan, None)
+            means.append(mean * 100)
+            sds.append((sd or 0.0) * 100)
+        positions = [a + (i - (len(backends) - 1) / 2) * width for a in range(len(arms))]
+        axis.bar(positions, means, width, yerr=sds, capsize=3, label=backend)
+    axis.set_xticks(range(len(arms)), arms, rotation=30, ha="right")
+    axis.set_ylabel("macro-average (%)")
+    axis.set_title(f"{summary.sweep.name}: macro-average per arm (mean ± sd over seeds)")
+    axis.legend(title="scoring", fontsize=8)
+    axis.grid(axis="y", alpha=0.3)
+    finite = [m for m in means if not math.isnan(m)]
+    if finite:
+        axis.set_ylim(max(0, min(finite) - 10), min(100, max(finite) + 10))
+    fig.tight_layout()
+    path = out_dir / f"{summary.sweep.name}-macro.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    written.append(path)
+    return written
+
+
+def write_summary(summary: SweepSummary, out_dir: Path) -> list[Path]:
+    """summary.json, summary.md and the plots: small files meant to be committed."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path = out_dir / f"{summary.sweep.name}.json"
+    json_path.write_text(json.dumps(summary.to_json(), indent=2))
+    md_path = out_dir / f"{summary.sweep.name}.md"
+    md_path.write_text(render_markdown(summary) + "\n")
+    return [json_path, md_path, *plot(summary, out_dir)]

@@ -1,0 +1,61 @@
+"""A real (small) sweep end to end: train, evaluate, resume/skip, summarise, plot."""
+
+import json
+
+import pytest
+
+from antlm.config import ConfigError
+from antlm.rundir import RunPaths, read_json
+from antlm.sweep.runner import run_sweep
+from antlm.sweep.spec import load_sweep
+from antlm.sweep.summary import collect, paired_interval, render_markdown, write_summary
+from tests.conftest import CONFIGS
+
+SMOKE = CONFIGS / "sweeps" / "smoke.yaml"
+
+
+def test_shipped_sweeps_resolve_with_equal_epochs():
+    for path in sorted((CONFIGS / "sweeps").glob("*.yaml")):
+        sweep = load_sweep(path)
+        if path.stem != "smoke":
+            assert len(set(sweep.total_epochs().values())) == 1, path.name
+            assert len(sweep.spec.seeds) >= 3
+
+
+def test_bad_arm_fails_before_any_training(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SMOKE.read_text().replace("2_CLM}", "2_CLX}").replace(
+        "base: ../runs/", f"base: {CONFIGS}/runs/"))
+    with pytest.raises(ConfigError, match="sweep arm 'clm_only'.*an objective"):
+        load_sweep(bad)
+
+
+def test_smoke_sweep_end_to_end(tmp_path, data_dir):
+    first = run_sweep(SMOKE, tmp_path, data_dir)
+    assert {(o.arm, o.trained, o.evaluated) for o in first} == {
+        ("clm_only", True, True), ("antlm", True, True)}
+    again = run_sweep(SMOKE, tmp_path, data_dir)  # everything done: nothing is redone
+    assert not any(o.trained or o.evaluated for o in again)
+
+    sweep = load_sweep(SMOKE)
+    results = read_json(RunPaths(sweep.run_dir(tmp_path, "antlm", 1)).results)
+    assert set(results["zero_shot"]["scores"]) == {"causal", "mlm", "mntp", "fused"}
+
+    summary = collect(sweep, tmp_path)
+    table = render_markdown(summary)
+    assert "| antlm | `0.5_CLM+1_MLM+0.5_CLM` | 2 | 1 |" in table
+    assert "(n/a)" in table  # one seed: no interval is claimed
+    written = write_summary(summary, tmp_path / "out")
+    assert {p.suffix for p in written} == {".json", ".md", ".png"}
+    data = json.loads((tmp_path / "out" / "smoke.json").read_text())
+    macro = data["table"]["antlm"]["causal"]["macro"]
+    assert 0.0 <= macro["mean"] <= 1.0 and macro["n"] == 1
+    for png in (p for p in written if p.suffix == ".png"):
+        assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_paired_interval_matches_a_hand_computed_t_interval():
+    interval = paired_interval([0.01, 0.03, 0.02])
+    # mean 0.02, sd 0.01, t(0.975, 2) = 4.302653, half width = 4.302653 * 0.01 / sqrt(3)
+    assert interval.mean == pytest.approx(0.02)
+    assert interval.high - interval.mean == pytest.approx(4.302653 * 0.01 / 3 ** 0.5, rel=1e-5)
