@@ -162,13 +162,85 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_cmd_sweep)
 
 
+# ---------------------------------------------------------------------------- finetune / macro
+def _cmd_finetune(args: argparse.Namespace) -> None:
+    from antlm.eval.finetune import FinetuneConfig, finetune_run
+    from antlm.eval.glue import parse_task_names
+    from antlm.eval.macro import render_glue_table
+
+    config = FinetuneConfig(
+        epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, patience=args.patience,
+        seed=args.seed, max_length=args.max_length, max_train_examples=args.max_train_examples,
+        max_eval_examples=args.max_eval_examples, attention=args.attention,
+    )
+    outcomes = finetune_run(
+        args.run_dir, parse_task_names(args.task + [args.tasks]), resolve_data_dir(args.data_dir),
+        config, device=args.device, progress=not args.no_progress,
+    )
+    print(render_glue_table({name: outcome.record for name, outcome in outcomes.items()}))
+
+
+def _cmd_macro(args: argparse.Namespace) -> None:
+    from antlm.eval.macro import report_macro
+
+    print(report_macro(args.run_dir, backend=args.backend))
+
+
+def _add_finetune(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("finetune", help="GLUE fine-tuning (the BabyLM recipe) of a run")
+    p.add_argument("run_dir")
+    p.add_argument("--task", action="append", default=[],
+                   help="a GLUE task (repeatable): boolq, cola, mnli, mrpc, multirc, qnli, qqp, "
+                        "rte, sst2, wsc")
+    p.add_argument("--tasks", default="", help="comma-separated tasks, e.g. rte,mrpc,wsc")
+    p.add_argument("--data-dir", help="data directory (default: $ANTLM_DATA_DIR)")
+    p.add_argument("--max-train-examples", type=int, default=None,
+                   help="fine-tune on a seeded random N-example subset (quick runs)")
+    p.add_argument("--max-eval-examples", type=int, default=None)
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--lr", type=float, default=5e-5)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--patience", type=int, default=3, help="epochs without improvement")
+    p.add_argument("--seed", type=int, default=12)
+    p.add_argument("--max-length", type=int, default=128)
+    p.add_argument("--attention", choices=["causal", "bidirectional"], default=None,
+                   help="default: that of the schedule's final phase (MLM -> bidirectional)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(handler=_cmd_finetune)
+
+    m = sub.add_parser("macro", help="BabyLM macro-average (BLiMP, supplement, EWoK, GLUE)")
+    m.add_argument("run_dir")
+    m.add_argument("--backend", default=None,
+                   help="zero-shot backend to use (default: the best one)")
+    m.set_defaults(handler=_cmd_macro)
+
+
+# ---------------------------------------------------------------------------- export
+def _cmd_export(args: argparse.Namespace) -> None:
+    from antlm.export.hf import export_run
+
+    out = export_run(args.run_dir, args.out_dir, attention=args.attention)
+    print(f"antlm: exported {args.run_dir} -> {out} (Hugging Face format)")
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="write a run's model as a Hugging Face folder")
+    p.add_argument("run_dir")
+    p.add_argument("out_dir")
+    p.add_argument("--attention", choices=["causal", "bidirectional"], default="bidirectional",
+                   help="LTG-BERT only: the exported config's default attention")
+    p.set_defaults(handler=_cmd_export)
+
+
 # ---------------------------------------------------------------------------- entry point
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="antlm", description="Alternating causal / masked LM pretraining (AntLM)."
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_train, _add_tokenizer, _add_schedule, _add_eval, _add_sweep):
+    for add in (_add_train, _add_tokenizer, _add_schedule, _add_eval, _add_sweep,
+                _add_finetune, _add_export):
         add(sub)
     return parser
 
@@ -176,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     from antlm.data.cache import CacheCorruptError
     from antlm.data.corpus import CorpusError
+    from antlm.eval.glue import GlueDataError
     from antlm.eval.tasks import TaskDataError
     from antlm.rundir import RunDirError
     from antlm.schedule import ScheduleError
@@ -185,7 +258,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         args.handler(args)
     except (ConfigError, ScheduleError, CorpusError, CacheCorruptError, TrainingError,
-            RunDirError, TaskDataError) as exc:
+            RunDirError, TaskDataError, GlueDataError) as exc:
         print(f"antlm: error: {exc}", file=sys.stderr)
         sys.exit(2)
 

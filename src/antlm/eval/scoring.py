@@ -1,0 +1,268 @@
+"""Zero-shot scoring backends: how much a model likes a text, as a sum of token log-probabilities.
+
+Backends (Salazar et al. 2020 for PLL; Charpentier & Samuel 2024 for MNTP / fused):
+
+* ``causal``: ``sum_j log p(x_j | x_<j)`` under causal attention, read at position ``j-1``;
+* ``mlm``: pseudo-log-likelihood, ``sum_j log p(x_j | x_\\j)``: token ``j`` is replaced by the
+  mask token, attention is bidirectional, and the prediction is read at ``j`` itself;
+* ``mntp``: as ``mlm`` but read at ``j-1``, for models trained with shifted (MNTP) targets;
+* ``fused``: ``causal + mntp``.
+
+``fused`` is derived from the other two, so the model only ever runs the three *primitive*
+backends, each at most once per text.
+
+Tokenisation. A text is ``(context, target)``; only the target's tokens are summed. Context and
+target are encoded separately (the target as ``" " + target``) and concatenated, then framed with
+``tokenizer.frame`` (``<s> ...`` for BPE, ``[CLS] ... [SEP]`` for WordPiece) so the model sees
+inputs shaped like its training data. For both antlm tokenizers this gives exactly the tokens of
+``frame(encode(context + " " + target))``: byte-level BPE and BERT pre-tokenisation both split at
+that space, and BPE's prefix space makes ``encode(" " + t) == encode(t)`` when there is no
+context. Encoding separately is what tells us where the target starts without character offsets.
+The framing prefix (``<s>``) is never scored itself but always conditions the first target token,
+so ``j - 1 >= 0`` for every scored ``j``.
+
+Speed. Texts are sorted by length and packed into batches of about ``batch_size`` rows (one row
+per text for ``causal``; one row per masked copy, all copies of a text in the same batch, for the
+masked backends), right-padded with a padding mask. Only the scored positions go through the
+output head, which dominates the cost for small models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from antlm.config import ConfigError, RunConfig
+from antlm.data.tokenizer import AntlmTokenizer
+from antlm.eval.tasks import MinimalPair
+from antlm.schedule import parse_schedule
+
+__all__ = [
+    "BACKENDS",
+    "EncodedTexts",
+    "encode_texts",
+    "primitives_for",
+    "resolve_backends",
+    "score_pairs",
+    "text_log_probs",
+]
+
+BACKENDS: tuple[str, ...] = ("causal", "mlm", "mntp", "fused")
+PRIMITIVES: tuple[str, ...] = ("causal", "mlm", "mntp")
+# Where the log-prob of token j is read: j - shift.
+_READ_SHIFT = {"causal": 1, "mlm": 0, "mntp": 1}
+
+
+@dataclass(frozen=True)
+class EncodedTexts:
+    """Framed token ids of many texts, plus the half-open span ``[start, end)`` to score."""
+
+    ids: list[list[int]]
+    start: np.ndarray  # int64 [N]
+    end: np.ndarray  # int64 [N]
+    lengths: np.ndarray  # int64 [N], len(ids[i])
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def _frame_prefix_len(tokenizer: AntlmTokenizer) -> int:
+    # frame() only wraps its input; a sentinel id shows how many tokens it puts in front.
+    return tokenizer.frame([-1]).index(-1)
+
+
+def encode_texts(
+    tokenizer: AntlmTokenizer, contexts: Sequence[str], targets: Sequence[str]
+) -> EncodedTexts:
+    """Tokenise ``(context, target)`` texts once (see the module docstring for the scheme)."""
+    if len(contexts) != len(targets):
+        raise ValueError(f"{len(contexts)} contexts for {len(targets)} targets")
+    unique_contexts = sorted({c for c in contexts if c})
+    context_ids = dict(zip(unique_contexts, tokenizer.encode_batch(unique_contexts)))
+    target_ids = tokenizer.encode_batch([" " + t if c else t for c, t in zip(contexts, targets)])
+    prefix = _frame_prefix_len(tokenizer)
+    ids, start, end = [], [], []
+    for context, target in zip(contexts, target_ids):
+        before = context_ids[context] if context else []
+        if not target:
+            raise ValueError(f"target text of context {context!r} encodes to no tokens")
+        ids.append(tokenizer.frame([*before, *target]))
+        start.append(prefix + len(before))
+        end.append(prefix + len(before) + len(target))
+    lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+    return EncodedTexts(ids, np.asarray(start, np.int64), np.asarray(end, np.int64), lengths)
+
+
+def primitives_for(backends: Sequence[str]) -> list[str]:
+    """The model passes the requested backends need, in a fixed order."""
+    unknown = [b for b in backends if b not in BACKENDS]
+    if unknown:
+        raise ValueError(f"unknown backend(s) {unknown}; allowed: {', '.join(BACKENDS)}")
+    needed = set(backends)
+    if "fused" in needed:
+        needed |= {"causal", "mntp"}
+    return [p for p in PRIMITIVES if p in needed]
+
+
+def resolve_backends(config: RunConfig, requested: str) -> list[str]:
+    """The backends to run: ``auto`` matches the training objectives, ``all`` runs every one,
+    otherwise a comma-separated list such as ``causal,mntp``.
+
+    ``auto``: a CLM-only schedule is scored causally; an MLM-only one with PLL (``mlm``), or
+    ``mntp`` if it was trained with shifted targets; an alternating or MIX schedule with all
+    four, since which one reads such a model best is an empirical question the report answers.
+    """
+    if requested == "all":
+        return list(BACKENDS)
+    if requested != "auto":
+        backends = [b.strip() for b in requested.split(",") if b.strip()]
+        if not backends or not set(backends) <= set(BACKENDS):
+            raise ConfigError(
+                f"--backend {requested!r}; allowed: auto, all, or a comma-separated list of "
+                f"{', '.join(BACKENDS)}"
+            )
+        return backends
+    # mlm_fraction, not the phase names: MIX(clm=1,mlm=0) trains nothing but CLM.
+    fractions = {phase.mlm_fraction for phase in parse_schedule(config.train.schedule).phases}
+    if fractions == {0.0}:
+        return ["causal"]
+    if fractions == {1.0}:
+        return ["mntp" if config.objective.mlm_target == "shifted" else "mlm"]
+    return list(BACKENDS)
+
+
+def _batches(encoded: EncodedTexts, primitive: str, batch_size: int) -> Iterator[np.ndarray]:
+    """Indices of texts per forward pass, similar lengths together (sorted, stable)."""
+    order = np.argsort(encoded.lengths, kind="stable")
+    rows = np.ones(len(encoded), np.int64) if primitive == "causal" else encoded.end - encoded.start
+    batch: list[int] = []
+    filled = 0
+    for index in order:
+        if batch and filled + rows[index] > batch_size:
+            yield np.asarray(batch)
+            batch, filled = [], 0
+        batch.append(int(index))
+        filled += int(rows[index])
+    if batch:
+        yield np.asarray(batch)
+
+
+def _right_padded(
+    encoded: EncodedTexts, batch: np.ndarray, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """``[B, T]`` ids (pad id 0 is never read) and a padding mask, None when nothing is padded
+    so that SDPA can take its fused causal path."""
+    lengths = encoded.lengths[batch]
+    width = int(lengths.max())
+    base = np.zeros((len(batch), width), dtype=np.int64)
+    for row, index in enumerate(batch):
+        base[row, : lengths[row]] = encoded.ids[index]
+    padding_mask = None
+    if lengths.min() != width:
+        padding_mask = torch.as_tensor(np.arange(width)[None, :] < lengths[:, None], device=device)
+    return torch.as_tensor(base, device=device), padding_mask
+
+
+def _batch_log_probs(
+    model: nn.Module,
+    base: torch.Tensor,
+    padding_mask: torch.Tensor | None,
+    owner: torch.Tensor,
+    pos: torch.Tensor,
+    primitive: str,
+    mask_id: int,
+) -> torch.Tensor:
+    """log p(base[owner, pos]) for each scored token of a padded batch ``base`` [B, T].
+
+    ``owner``/``pos`` list the scored tokens (text row, position). Causal runs the batch as it
+    is; the masked backends run one copy of ``owner``'s row per scored token, that token masked.
+    """
+    targets = base[owner, pos]
+    read = pos - _READ_SHIFT[primitive]
+    if primitive == "causal":
+        hidden = model(base, attention="causal", padding_mask=padding_mask)
+        picked = hidden[owner, read]
+    else:
+        rows = base[owner]
+        copy = torch.arange(len(owner), device=base.device)
+        rows[copy, pos] = mask_id
+        pad = None if padding_mask is None else padding_mask[owner]
+        hidden = model(rows, attention="bidirectional", padding_mask=pad)
+        picked = hidden[copy, read]
+    log_probs = F.log_softmax(model.logits(picked).float(), dim=-1)
+    return log_probs.gather(1, targets[:, None]).squeeze(1)
+
+
+def text_log_probs(
+    model: nn.Module,
+    encoded: EncodedTexts,
+    primitive: str,
+    mask_id: int,
+    batch_size: int = 64,
+    precision: str = "fp32",
+    progress: bool = False,
+    desc: str = "",
+) -> np.ndarray:
+    """Summed log-probability of each text's target span under ``primitive`` (float64 [N])."""
+    if primitive not in PRIMITIVES:
+        raise ValueError(f"unknown primitive backend {primitive!r}; allowed: {PRIMITIVES}")
+    if precision not in ("fp32", "bf16"):
+        raise ValueError(f"precision={precision!r}; allowed: fp32, bf16")
+    max_len = getattr(getattr(model, "config", None), "max_seq_len", None)
+    if max_len is not None and len(encoded) and int(encoded.lengths.max()) > max_len:
+        longest = int(encoded.lengths.argmax())
+        raise ValueError(
+            f"a text is {encoded.lengths[longest]} tokens, more than model.max_seq_len={max_len}"
+        )
+    device = next(model.parameters()).device
+    scores = torch.zeros(len(encoded), dtype=torch.float64)
+    batches = list(_batches(encoded, primitive, batch_size))
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+    with torch.inference_mode(), autocast:
+        for batch in tqdm(batches, desc=desc or primitive, disable=not progress, leave=False):
+            base, padding_mask = _right_padded(encoded, batch, device)
+            starts, ends = encoded.start[batch], encoded.end[batch]
+            pos = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)])
+            owner = np.repeat(np.arange(len(batch)), ends - starts)
+            logp = _batch_log_probs(
+                model, base, padding_mask, torch.as_tensor(owner, device=device),
+                torch.as_tensor(pos, device=device), primitive, mask_id,
+            )
+            scores.index_add_(0, torch.as_tensor(batch[owner]), logp.double().cpu())
+    return scores.numpy()
+
+
+def score_pairs(
+    model: nn.Module,
+    tokenizer: AntlmTokenizer,
+    pairs: Sequence[MinimalPair],
+    backends: Sequence[str],
+    batch_size: int = 64,
+    precision: str = "fp32",
+    progress: bool = False,
+    desc: str = "",
+) -> dict[str, np.ndarray]:
+    """Per backend, a float64 ``[N, 2]`` array of (good, bad) scores; correct = good > bad.
+
+    Good and bad texts are scored in one pool, so equal lengths batch together across pairs.
+    """
+    n = len(pairs)
+    contexts = [p.context for p in pairs]
+    targets = [p.good for p in pairs] + [p.bad for p in pairs]
+    encoded = encode_texts(tokenizer, contexts + contexts, targets)
+    primitive_scores = {
+        p: text_log_probs(
+            model, encoded, p, tokenizer.mask_id, batch_size, precision, progress,
+            desc=f"{desc} {p}".strip(),
+        )
+        for p in primitives_for(backends)
+    }
+    if "fused" in backends:
+        primitive_scores["fused"] = primitive_scores["causal"] + primitive_scores["mntp"]
+    return {b: np.stack([primitive_scores[b][:n], primitive_scores[b][n:]], 1) for b in backends}

@@ -1,0 +1,164 @@
+"""Readers for the BabyLM zero-shot tasks: BLiMP (filtered and original), the BLiMP supplement
+and EWoK, all turned into one item type.
+
+Every task is a set of minimal pairs: two texts that differ in one respect, of which the model
+should prefer the first. EWoK adds a shared context (the 2024 pipeline scores ``Target1`` against
+``Target2`` as continuations of ``Context1``), BLiMP has none. A :class:`MinimalPair` therefore
+carries ``(context, good, bad)`` with ``context == ""`` for BLiMP, so one scorer handles both:
+``log p(good | context)`` versus ``log p(bad | context)``.
+
+Records are read strictly: a malformed line raises :class:`TaskDataError` naming the file and
+line, because a silently skipped pair changes a published number. EWoK is read from its
+password-protected zip in memory: its terms forbid plain-text copies, so nothing is extracted.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+
+from antlm.config import ConfigError
+
+__all__ = [
+    "EWOK_PASSWORD",
+    "TASKS",
+    "MinimalPair",
+    "TaskDataError",
+    "load_task",
+    "load_tasks",
+    "parse_task_list",
+]
+
+EWOK_PASSWORD = b"ewok"
+
+DATA_HELP = (
+    "Download the BabyLM evaluation data (https://babylm.github.io, evaluation data on OSF) "
+    "into the data directory (--data-dir or ANTLM_DATA_DIR)."
+)
+
+
+class TaskDataError(ValueError):
+    """Task data that is missing or malformed; the message says which file/line and why."""
+
+
+@dataclass(frozen=True)
+class MinimalPair:
+    """One scored comparison: ``good`` must beat ``bad`` as a continuation of ``context``."""
+
+    task: str
+    subtask: str
+    good: str
+    bad: str
+    context: str = ""
+
+
+@dataclass(frozen=True)
+class _TaskSpec:
+    folder: str  # under the data directory
+    good_key: str
+    bad_key: str
+    context_key: str | None = None
+    zipped: bool = False
+
+
+# pairID / pair_id differ between the original and filtered BLiMP; neither is needed to score.
+_SPECS: dict[str, _TaskSpec] = {
+    "blimp_filtered": _TaskSpec("blimp_filtered", "sentence_good", "sentence_bad"),
+    "blimp": _TaskSpec("blimp", "sentence_good", "sentence_bad"),
+    "blimp_supplement": _TaskSpec("blimp_supplement", "sentence_good", "sentence_bad"),
+    "ewok": _TaskSpec("ewok/ewok_filtered.zip", "Target1", "Target2", "Context1", zipped=True),
+}
+TASKS: frozenset[str] = frozenset(_SPECS)
+
+
+def parse_task_list(spec: str) -> list[str]:
+    """``"blimp_filtered,ewok"`` -> ``["blimp_filtered", "ewok"]``, rejecting unknown names."""
+    names = [name.strip() for name in spec.split(",") if name.strip()]
+    unknown = [name for name in names if name not in TASKS]
+    if unknown or not names:
+        allowed = ", ".join(sorted(TASKS))
+        raise ConfigError(f"unknown task(s) {unknown or spec!r}; allowed: {allowed}")
+    return names
+
+
+def _jsonl_records(lines: Iterable[str], where: str) -> Iterator[tuple[int, dict]]:
+    for lineno, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise TaskDataError(f"{where}, line {lineno}: not valid JSON ({exc.msg})") from None
+        if not isinstance(record, dict):
+            raise TaskDataError(f"{where}, line {lineno}: expected a JSON object")
+        yield lineno, record
+
+
+def _text(record: dict, key: str, where: str, lineno: int) -> str:
+    value = record.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise TaskDataError(
+            f"{where}, line {lineno}: field {key!r} is missing or not a non-empty string"
+        )
+    return value.strip()
+
+
+def _subtask_files(
+    task: str, spec: _TaskSpec, data_dir: Path
+) -> Iterator[tuple[str, str, list[str]]]:
+    """Yield ``(subtask, where, lines)`` per file, sorted by subtask name for stable output."""
+    path = data_dir / spec.folder
+    if not path.exists():
+        raise TaskDataError(f"task {task!r}: {path} not found. {DATA_HELP}")
+    if spec.zipped:
+        with zipfile.ZipFile(path) as archive:
+            archive.setpassword(EWOK_PASSWORD)
+            members = sorted(n for n in archive.namelist() if n.endswith(".jsonl"))
+            if not members:
+                raise TaskDataError(f"task {task!r}: {path} holds no .jsonl files. {DATA_HELP}")
+            for member in members:
+                text = archive.read(member).decode("utf-8")
+                yield Path(member).stem, f"{path}!{member}", text.splitlines()
+        return
+    files = sorted(path.glob("*.jsonl"))
+    if not files:
+        raise TaskDataError(f"task {task!r}: no .jsonl files in {path}. {DATA_HELP}")
+    for file in files:
+        yield file.stem, str(file), file.read_text(encoding="utf-8").splitlines()
+
+
+def load_task(
+    task: str, data_dir: str | Path, max_pairs_per_subtask: int | None = None
+) -> list[MinimalPair]:
+    """All pairs of ``task``, subtask by subtask (file order within a subtask).
+
+    ``max_pairs_per_subtask`` keeps the first N pairs of each subtask: deterministic, so quick
+    runs are comparable with each other (not with full runs).
+    """
+    if task not in _SPECS:
+        raise ValueError(f"unknown task {task!r}; allowed: {', '.join(sorted(TASKS))}")
+    spec = _SPECS[task]
+    pairs: list[MinimalPair] = []
+    for subtask, where, lines in _subtask_files(task, spec, Path(data_dir)):
+        for lineno, record in islice(_jsonl_records(lines, where), max_pairs_per_subtask):
+            context = _text(record, spec.context_key, where, lineno) if spec.context_key else ""
+            pairs.append(
+                MinimalPair(
+                    task=task,
+                    subtask=subtask,
+                    good=_text(record, spec.good_key, where, lineno),
+                    bad=_text(record, spec.bad_key, where, lineno),
+                    context=context,
+                )
+            )
+    return pairs
+
+
+def load_tasks(
+    tasks: Iterable[str], data_dir: str | Path, max_pairs_per_subtask: int | None = None
+) -> dict[str, list[MinimalPair]]:
+    return {task: load_task(task, data_dir, max_pairs_per_subtask) for task in tasks}

@@ -1,0 +1,172 @@
+"""Scoring backends against independent references: Hugging Face Llama for causal scores, and
+plain one-text-one-mask-at-a-time loops for the masked backends (the batched code pads, packs
+copies of several texts together and reads only scored positions; the references do none of
+that)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from transformers import LlamaConfig, LlamaForCausalLM
+
+from antlm.config import RunConfig
+from antlm.data.tokenizer import AntlmTokenizer
+from antlm.eval.scoring import (
+    BACKENDS,
+    EncodedTexts,
+    encode_texts,
+    resolve_backends,
+    score_pairs,
+    text_log_probs,
+)
+from antlm.eval.tasks import MinimalPair, load_task
+from antlm.models.babyllama import BabyLlama
+
+
+@pytest.fixture(scope="module")
+def sample_pairs(data_dir: Path) -> list[MinimalPair]:
+    """BLiMP pairs (no context) of varied lengths, EWoK pairs (context), a supplement dialogue."""
+    blimp = load_task("blimp_filtered", data_dir, max_pairs_per_subtask=1)[::12]
+    ewok = load_task("ewok", data_dir, max_pairs_per_subtask=1)[::3]
+    turns = load_task("blimp_supplement", data_dir, max_pairs_per_subtask=1)[-1:]
+    return blimp + ewok + turns
+
+
+@pytest.fixture(scope="module")
+def encoded(bpe_tokenizer: AntlmTokenizer, sample_pairs: list[MinimalPair]) -> EncodedTexts:
+    return encode_texts(
+        bpe_tokenizer,
+        [p.context for p in sample_pairs] * 2,
+        [p.good for p in sample_pairs] + [p.bad for p in sample_pairs],
+    )
+
+
+def test_encoding_equals_whole_text_encoding(
+    data_dir: Path, bpe_tokenizer: AntlmTokenizer, wordpiece_tokenizer: AntlmTokenizer
+) -> None:
+    pairs = load_task("ewok", data_dir)[:300] + load_task("blimp_supplement", data_dir)[-50:]
+    for tok in (bpe_tokenizer, wordpiece_tokenizer):
+        enc = encode_texts(tok, [p.context for p in pairs], [p.good for p in pairs])
+        for pair, ids, start, end in zip(pairs, enc.ids, enc.start, enc.end):
+            whole = f"{pair.context} {pair.good}" if pair.context else pair.good
+            assert ids == tok.encode_document(whole)
+            assert ids[start:end] == tok.encode(" " + pair.good)
+            assert start >= 1 and not set(ids[start:end]) & tok.special_ids
+
+
+def _hf_llama(model: BabyLlama) -> LlamaForCausalLM:
+    c = model.config
+    config = LlamaConfig(
+        vocab_size=c.vocab_size, hidden_size=c.hidden_size, intermediate_size=c.ffn_size,
+        num_hidden_layers=c.num_layers, num_attention_heads=c.num_heads,
+        num_key_value_heads=c.num_heads, max_position_embeddings=c.max_seq_len,
+        rms_norm_eps=c.norm_eps,
+        rope_parameters={"rope_type": "default", "rope_theta": c.rope_theta},
+        tie_word_embeddings=False, attention_bias=False, mlp_bias=False,
+    )
+    hf = LlamaForCausalLM(config)
+    state = {
+        (k if k.startswith("lm_head.") else f"model.{k}"): v for k, v in model.state_dict().items()
+    }
+    missing, unexpected = hf.load_state_dict(state, strict=False)
+    assert not unexpected and all("rotary" in k for k in missing), (missing, unexpected)
+    return hf.eval()
+
+
+def test_causal_matches_hugging_face_llama(small_llama: BabyLlama, encoded: EncodedTexts) -> None:
+    hf = _hf_llama(small_llama)
+    expected = []
+    with torch.no_grad():
+        for ids, start, end in zip(encoded.ids, encoded.start, encoded.end):
+            logits = hf(torch.tensor([ids])).logits[0]
+            logp = F.log_softmax(logits.float(), dim=-1)
+            expected.append(sum(float(logp[j - 1, ids[j]]) for j in range(start, end)))
+    got = text_log_probs(small_llama, encoded, "causal", mask_id=4, batch_size=7)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4)
+
+
+def _masked_reference(
+    model: BabyLlama, encoded: EncodedTexts, mask_id: int, shift: int
+) -> list[float]:
+    scores = []
+    with torch.no_grad():
+        for ids, start, end in zip(encoded.ids, encoded.start, encoded.end):
+            total = 0.0
+            for j in range(start, end):
+                masked = list(ids)
+                masked[j] = mask_id
+                hidden = model(torch.tensor([masked]), attention="bidirectional")
+                logp = F.log_softmax(model.logits(hidden[0, j - shift]), dim=-1)
+                total += float(logp[ids[j]])
+            scores.append(total)
+    return scores
+
+
+@pytest.mark.parametrize(("backend", "shift"), [("mlm", 0), ("mntp", 1)])
+def test_masked_backends_match_one_at_a_time_reference(
+    small_llama: BabyLlama, bpe_tokenizer: AntlmTokenizer, encoded: EncodedTexts,
+    backend: str, shift: int,
+) -> None:
+    expected = _masked_reference(small_llama, encoded, bpe_tokenizer.mask_id, shift)
+    got = text_log_probs(small_llama, encoded, backend, bpe_tokenizer.mask_id, batch_size=50)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4)
+
+
+def test_score_pairs_layout_and_fused(
+    small_llama: BabyLlama, bpe_tokenizer: AntlmTokenizer, sample_pairs: list[MinimalPair],
+    encoded: EncodedTexts,
+) -> None:
+    scores = score_pairs(small_llama, bpe_tokenizer, sample_pairs, list(BACKENDS), batch_size=32)
+    n = len(sample_pairs)
+    causal = text_log_probs(small_llama, encoded, "causal", bpe_tokenizer.mask_id)
+    assert scores["causal"].shape == (n, 2)
+    np.testing.assert_allclose(scores["causal"][:, 0], causal[:n], atol=1e-6)
+    np.testing.assert_allclose(scores["causal"][:, 1], causal[n:], atol=1e-6)
+    np.testing.assert_allclose(scores["fused"], scores["causal"] + scores["mntp"], atol=1e-9)
+
+
+def test_bf16_scores_stay_close(small_llama: BabyLlama, encoded: EncodedTexts) -> None:
+    fp32 = text_log_probs(small_llama, encoded, "causal", mask_id=4)
+    bf16 = text_log_probs(small_llama, encoded, "causal", mask_id=4, precision="bf16")
+    assert np.abs(bf16 - fp32).max() < 0.05 * np.abs(fp32).max()
+
+
+def test_texts_longer_than_the_model_are_refused(
+    small_llama: BabyLlama, bpe_tokenizer: AntlmTokenizer
+) -> None:
+    long = encode_texts(bpe_tokenizer, [""], ["word " * 200])
+    with pytest.raises(ValueError, match="max_seq_len=128"):
+        text_log_probs(small_llama, long, "causal", bpe_tokenizer.mask_id)
+
+
+def _config(schedule: str, target: str = "same") -> RunConfig:
+    return RunConfig.model_validate(
+        {"train": {"schedule": schedule}, "objective": {"mlm_target": target}}
+    )
+
+
+@pytest.mark.parametrize(
+    ("schedule", "target", "expected"),
+    [
+        ("4_CLM", "same", ["causal"]),
+        ("2_MLM+2_MLM", "same", ["mlm"]),
+        ("4_MLM", "shifted", ["mntp"]),
+        ("4_CLM+16_MLM+4_CLM", "same", list(BACKENDS)),
+        ("24_MIX(clm=1,mlm=15)", "shifted", list(BACKENDS)),
+        ("2_CLM+2_MIX(clm=1,mlm=0)", "same", ["causal"]),
+    ],
+)
+def test_auto_backends_follow_the_schedule(schedule: str, target: str, expected: list[str]) -> None:
+    assert resolve_backends(_config(schedule, target), "auto") == expected
+
+
+def test_explicit_backends() -> None:
+    config = _config("4_CLM")
+    assert resolve_backends(config, "all") == list(BACKENDS)
+    assert resolve_backends(config, "mntp,causal") == ["mntp", "causal"]
+    with pytest.raises(ValueError, match="allowed"):
+        resolve_backends(config, "pll")

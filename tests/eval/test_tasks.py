@@ -1,0 +1,129 @@
+"""Task readers on the real BabyLM evaluation data (counts from shared/data/PROVENANCE.md)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from antlm.eval.tasks import TASKS, TaskDataError, load_task, parse_task_list
+
+EWOK_DOMAINS = {
+    "agent-properties": 2210,
+    "material-dynamics": 770,
+    "material-properties": 170,
+    "physical-dynamics": 120,
+    "physical-interactions": 556,
+    "physical-relations": 818,
+    "quantitative-properties": 314,
+    "social-interactions": 294,
+    "social-properties": 328,
+    "social-relations": 1548,
+    "spatial-relations": 490,
+}
+SUPPLEMENT = {
+    "hypernym": 842,
+    "qa_congruence_easy": 64,
+    "qa_congruence_tricky": 165,
+    "subject_aux_inversion": 3867,
+    "turn_taking": 280,
+}
+
+
+def test_blimp_filtered_counts(data_dir: Path) -> None:
+    pairs = load_task("blimp_filtered", data_dir)
+    assert len(pairs) == 59_875
+    assert len({p.subtask for p in pairs}) == 67
+    assert all(p.context == "" for p in pairs)
+    # BLiMP ships 7 pairs whose two sentences are identical; strict scoring counts them wrong.
+    assert sum(p.good == p.bad for p in pairs) == 7
+    first = pairs[0]
+    assert first.subtask == "adjunct_island"
+    assert first.good == "Who should Derek hug after shocking Richard?"
+
+
+def test_original_blimp_counts(data_dir: Path) -> None:
+    pairs = load_task("blimp", data_dir)
+    assert len(pairs) == 67_000
+    assert set(Counter(p.subtask for p in pairs).values()) == {1000}
+
+
+def test_supplement_counts(data_dir: Path) -> None:
+    pairs = load_task("blimp_supplement", data_dir)
+    assert len(pairs) == 5_218
+    assert Counter(p.subtask for p in pairs) == SUPPLEMENT
+    # Dialogue turns keep their line breaks: they are part of what is being tested.
+    assert any("\n" in p.good for p in pairs if p.subtask == "turn_taking")
+
+
+def test_ewok_counts_and_fields(data_dir: Path) -> None:
+    pairs = load_task("ewok", data_dir)
+    assert len(pairs) == 7_618
+    assert Counter(p.subtask for p in pairs) == EWOK_DOMAINS
+    # Rows come in (original, swapped) couples: Context1/2 and Target1/2 exchanged.
+    original, swapped = pairs[0], pairs[1]
+    assert original.context and original.context != swapped.context
+    assert (original.good, original.bad) == (swapped.bad, swapped.good)
+
+
+def test_ewok_is_never_extracted(data_dir: Path, tmp_path: Path) -> None:
+    before = set((data_dir / "ewok").iterdir())
+    load_task("ewok", data_dir)
+    assert set((data_dir / "ewok").iterdir()) == before
+
+
+def test_max_pairs_keeps_the_first_n_of_each_subtask(data_dir: Path) -> None:
+    full = load_task("blimp_supplement", data_dir)
+    quick = load_task("blimp_supplement", data_dir, max_pairs_per_subtask=10)
+    assert len(quick) == 50
+    for name in SUPPLEMENT:
+        first_ten = [p for p in full if p.subtask == name][:10]
+        assert [p for p in quick if p.subtask == name] == first_ten
+
+
+def _copy_task(data_dir: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "data"
+    shutil.copytree(data_dir / "blimp_supplement", root / "blimp_supplement")
+    return root
+
+
+def test_malformed_json_names_file_and_line(data_dir: Path, tmp_path: Path) -> None:
+    root = _copy_task(data_dir, tmp_path)
+    path = root / "blimp_supplement" / "hypernym.jsonl"
+    lines = path.read_text().splitlines()
+    lines[2] = lines[2][:-5]  # truncated record on line 3
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(TaskDataError, match=r"hypernym\.jsonl, line 3: not valid JSON"):
+        load_task("blimp_supplement", root)
+
+
+def test_missing_field_names_file_line_and_key(data_dir: Path, tmp_path: Path) -> None:
+    root = _copy_task(data_dir, tmp_path)
+    path = root / "blimp_supplement" / "turn_taking.jsonl"
+    lines = path.read_text().splitlines()
+    record = json.loads(lines[6])
+    del record["sentence_bad"]
+    lines[6] = json.dumps(record)
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(TaskDataError, match=r"turn_taking\.jsonl, line 7: field 'sentence_bad'"):
+        load_task("blimp_supplement", root)
+
+
+def test_missing_folder_says_where_and_how(tmp_path: Path) -> None:
+    with pytest.raises(TaskDataError) as info:
+        load_task("blimp_filtered", tmp_path)
+    message = str(info.value)
+    assert str(tmp_path / "blimp_filtered") in message
+    assert "BabyLM" in message and "--data-dir" in message
+    with pytest.raises(TaskDataError, match="ewok_filtered.zip"):
+        load_task("ewok", tmp_path)
+
+
+def test_task_list_parsing() -> None:
+    assert parse_task_list("blimp_filtered, ewok") == ["blimp_filtered", "ewok"]
+    assert TASKS == {"blimp_filtered", "blimp", "blimp_supplement", "ewok"}
+    with pytest.raises(ValueError, match="allowed"):
+        parse_task_list("blimp_filtred")
