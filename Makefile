@@ -6,6 +6,9 @@ STAMP := $(VENV)/.antlm-installed
 # The data directory: ANTLM_DATA_DIR if set, else ../shared/data when it exists.
 ANTLM_DATA_DIR ?= $(shell [ -d ../shared/data ] && cd ../shared/data && pwd)
 export ANTLM_DATA_DIR
+# Zero-shot pairs scored per subtask in the demo (all backends on every pair would take longer
+# than the training; `antlm eval runs/demo --backend all` scores everything).
+DEMO_EVAL_PAIRS ?= 100
 
 .PHONY: setup demo test bench lint clean
 
@@ -25,13 +28,20 @@ demo: setup
 	  echo "No data directory. Set ANTLM_DATA_DIR to a folder holding the BabyLM corpus"; \
 	  echo "(e.g. babylm_10M/train_10M/*.train from https://babylm.github.io) and the evaluation data;"; \
 	  echo "see README.md, section 'Data'."; exit 2; fi
-	$(BIN)/antlm demo --out runs/demo
+	rm -rf runs/demo
+	$(BIN)/antlm train configs/runs/demo.yaml --out runs/demo
+	$(BIN)/antlm eval runs/demo --tasks blimp_filtered,blimp_supplement,ewok --backend auto \
+	  --max-pairs $(DEMO_EVAL_PAIRS)
 
 test: setup
 	$(BIN)/python -m pytest -q
 
+# tcmalloc when installed (Debian: apt-get install libtcmalloc-minimal4): +15-30% fp32 and up
+# to 2x bf16 on CPU, see docs/PERFORMANCE.md. Without it LD_PRELOAD stays empty (glibc malloc).
+TCMALLOC := $(firstword $(wildcard /usr/lib/*/libtcmalloc_minimal.so.4 /usr/lib/libtcmalloc_minimal.so.4))
+
 bench: setup
-	$(BIN)/python benchmarks/train_speed.py
+	LD_PRELOAD=$(TCMALLOC) $(BIN)/python benchmarks/train_speed.py
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

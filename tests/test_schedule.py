@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 
 from antlm.schedule import ScheduleError, format_plan, parse_schedule
@@ -33,7 +35,7 @@ def test_mix_phase_weights():
 def test_steps_are_placed_without_rounding_drift():
     placed = parse_schedule("0.5_CLM+0.5_MLM+(0.25_CLM)*4").place(steps_per_epoch=7)
     assert placed[0].start_step == 0
-    assert all(a.end_step == b.start_step for a, b in zip(placed, placed[1:]))
+    assert all(a.end_step == b.start_step for a, b in itertools.pairwise(placed))
     assert placed[-1].end_step == 14  # 2 epochs x 7 steps exactly
     assert "MIX" in format_plan(parse_schedule("1_MIX(clm=1,mlm=1)"), 10)
 

@@ -111,7 +111,23 @@ def _cmd_eval(args: argparse.Namespace) -> None:
 def _cmd_report(args: argparse.Namespace) -> None:
     from antlm.eval.report import report_runs
 
+    if args.sweep:
+        _report_sweep(Path(args.sweep), Path(args.out) if args.out else None)
+        return
+    if not args.run_dirs:
+        raise ConfigError("give one or more RUN_DIRs, or --sweep ROOT/NAME")
     print(report_runs(args.run_dirs, detail=args.detail))
+
+
+def _report_sweep(sweep_dir: Path, out: Path | None) -> None:
+    from antlm.sweep.spec import sweep_of_directory
+    from antlm.sweep.summary import collect, render_markdown, write_summary
+
+    sweep = sweep_of_directory(sweep_dir)
+    summary = collect(sweep, sweep_dir.parent)
+    for path in write_summary(summary, out or sweep_dir / "summary"):
+        print(f"antlm: wrote {path}")
+    print(render_markdown(summary))
 
 
 def _add_eval(sub: argparse._SubParsersAction) -> None:
@@ -132,7 +148,10 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_cmd_eval)
 
     r = sub.add_parser("report", help="results table of a run, or several runs side by side")
-    r.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    r.add_argument("run_dirs", nargs="*", metavar="RUN_DIR")
+    r.add_argument("--sweep", metavar="ROOT/NAME",
+                   help="summarise a sweep directory: mean ± sd per arm, deltas, plots")
+    r.add_argument("--out", help="with --sweep: where to write the summary (default NAME/summary)")
     r.add_argument("--detail", action="store_true", help="list every subtask (one run)")
     r.set_defaults(handler=_cmd_report)
 
@@ -141,15 +160,11 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
 def _cmd_sweep(args: argparse.Namespace) -> None:
     from antlm.sweep.runner import run_sweep
     from antlm.sweep.spec import load_sweep
-    from antlm.sweep.summary import collect, render_markdown, write_summary
 
     root = Path(args.root)
     run_sweep(Path(args.sweep), root, resolve_data_dir(args.data_dir), jobs=args.jobs,
               arms=args.arms.split(",") if args.arms else None)
-    sweep = load_sweep(args.sweep)
-    summary = collect(sweep, root)
-    write_summary(summary, root / sweep.name / "summary")
-    print(render_markdown(summary))
+    _report_sweep(root / load_sweep(args.sweep).name, None)
 
 
 def _add_sweep(sub: argparse._SubParsersAction) -> None:
@@ -166,18 +181,18 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
 def _cmd_finetune(args: argparse.Namespace) -> None:
     from antlm.eval.finetune import FinetuneConfig, finetune_run
     from antlm.eval.glue import parse_task_names
-    from antlm.eval.macro import render_glue_table
+    from antlm.eval.macro import report_macro
 
     config = FinetuneConfig(
         epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, patience=args.patience,
         seed=args.seed, max_length=args.max_length, max_train_examples=args.max_train_examples,
         max_eval_examples=args.max_eval_examples, attention=args.attention,
     )
-    outcomes = finetune_run(
+    finetune_run(
         args.run_dir, parse_task_names(args.task + [args.tasks]), resolve_data_dir(args.data_dir),
         config, device=args.device, progress=not args.no_progress,
     )
-    print(render_glue_table({name: outcome.record for name, outcome in outcomes.items()}))
+    print(report_macro(args.run_dir))  # every result recorded so far, not just this call's
 
 
 def _cmd_macro(args: argparse.Namespace) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from antlm.rundir import RunPaths, merge_results, read_json, read_state
-from antlm.sweep.spec import Sweep, load_sweep
+from antlm.sweep.spec import Sweep, load_sweep, save_spec
 
 
 @dataclass(frozen=True)
@@ -55,11 +55,11 @@ def run_one(sweep: Sweep, arm: str, seed: int, root: Path, data_dir: Path) -> Ru
                      batch_size=evaluation.batch_size,
                      max_pairs_per_subtask=evaluation.max_pairs, progress=False)
         if evaluation.glue_tasks:
-            from antlm.eval.finetune import finetune_run
+            from antlm.eval.finetune import FinetuneConfig, finetune_run
 
-            finetune_run(run_dir, evaluation.glue_tasks, data_dir,
-                         max_train_examples=evaluation.glue_max_train_examples,
-                         epochs=evaluation.glue_epochs, progress=False)
+            finetune_run(run_dir, evaluation.glue_tasks, data_dir, FinetuneConfig(
+                epochs=evaluation.glue_epochs,
+                max_train_examples=evaluation.glue_max_train_examples), progress=False)
         merge_results(paths, {"sweep": {"evaluation": signature, "arm": arm, "seed": seed,
                                         "sweep": sweep.name}})
         evaluated = True
@@ -101,6 +101,7 @@ def run_sweep(
     if unknown:
         raise ValueError(f"unknown arms {unknown}; the sweep has {list(sweep.spec.arms)}")
     plan = [(a, s) for a, s in planned_runs(sweep) if not arms or a in arms]
+    save_spec(sweep, root / sweep.name)
     print(f"antlm sweep {sweep.name}: {len(plan)} runs ({len(sweep.spec.arms)} arms x "
           f"{len(sweep.spec.seeds)} seeds) under {root / sweep.name}", flush=True)
     outcomes = []

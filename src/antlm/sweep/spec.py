@@ -85,6 +85,25 @@ class Sweep:
                 for arm in self.spec.arms}
 
 
+SPEC_FILE = "sweep.yaml"
+
+
+def sweep_of_directory(sweep_dir: Path) -> Sweep:
+    """The sweep that produced ``ROOT/NAME`` (its spec is copied there when the sweep starts)."""
+    spec_path = sweep_dir / SPEC_FILE
+    if not spec_path.is_file():
+        raise ConfigError(f"{sweep_dir} is not a sweep directory (no {SPEC_FILE})")
+    raw = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    base = raw.pop("base_resolved")
+    return Sweep(SweepSpec.model_validate(raw), Path(base))
+
+
+def save_spec(sweep: Sweep, sweep_dir: Path) -> None:
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    raw = {**sweep.spec.model_dump(mode="json"), "base_resolved": str(sweep.base_path)}
+    (sweep_dir / SPEC_FILE).write_text(yaml.safe_dump(raw, sort_keys=False))
+
+
 def load_sweep(path: str | Path) -> Sweep:
     path = Path(path)
     if not path.is_file():

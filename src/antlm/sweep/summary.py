@@ -28,15 +28,13 @@ def run_scores(results: dict[str, Any]) -> dict[str, dict[str, float | None]]:
     """``{backend: {part: score or None, "macro": ...}}`` for one run's results.json.
 
     GLUE does not depend on the zero-shot backend; it joins every backend's macro-average."""
-    from antlm.eval.macro import glue_score, macro_average
+    from antlm.eval.macro import compute_macro
 
-    glue = glue_score(results)
     scores: dict[str, dict[str, float | None]] = {}
-    for backend, tasks in results.get("zero_shot", {}).get("scores", {}).items():
-        row = {part: tasks.get(part, {}).get("score") for part in PARTS[:3]}
-        row["glue"] = glue
-        row["macro"] = macro_average(row)
-        scores[backend] = row
+    for backend in results.get("zero_shot", {}).get("scores", {}):
+        macro = compute_macro(results, backend)
+        scores[backend] = {**{part: macro.parts.get(part) for part in PARTS},
+                           "macro": macro.average}
     return scores
 
 
@@ -144,9 +142,9 @@ def render_markdown(summary: SweepSummary) -> str:
             f"{evaluation.glue_max_train_examples} examples, {evaluation.glue_epochs} epochs"
             if evaluation.glue_tasks else "GLUE: not run (macro-average over the zero-shot parts)")
     pairs = f"{evaluation.max_pairs} pairs per subtask" if evaluation.max_pairs else "all pairs"
-    lines += [f"Scores in %, mean ± sd over seeds {spec.seeds}; Δ = paired difference to "
-              f"`{spec.baseline}` with its 95% t-interval over seeds. Zero-shot: {pairs}. {glue}.",
-              ""]
+    lines += [(f"Scores in %, mean ± sd over seeds {spec.seeds}; Δ = paired difference to "
+               f"`{spec.baseline}` with its 95% t-interval over seeds. Zero-shot: {pairs}. "
+               f"{glue}."), ""]
     for backend in summary.backends:
         lines += [f"### Backend `{backend}`", "",
                   "| arm | schedule | epochs | seeds | BLiMP-f | supplement | EWoK | GLUE | macro | Δ macro |",
@@ -173,10 +171,10 @@ def dev_curves(summary: SweepSummary) -> dict[str, dict[str, list[tuple[float, f
                 if record["event"] not in ("dev", "start"):
                     continue
                 epoch = round(record.get("epoch", 0.0), 3)
-                for objective in points:
+                for objective, per_epoch in points.items():
                     value = record.get(f"dev_loss_{objective}")
                     if value is not None:
-                        points[objective].setdefault(epoch, []).append(value)
+                        per_epoch.setdefault(epoch, []).append(value)
         curves[arm] = {obj: sorted((e, statistics.fmean(v)) for e, v in pts.items())
                        for obj, pts in points.items()}
     return curves

@@ -1,0 +1,127 @@
+"""The (Super)GLUE tasks of the BabyLM evaluation, as the 2024 pipeline reads them.
+
+Each task is a jsonl file per split (``glue/{task}.train.jsonl``, ``glue/{task}.valid.jsonl``).
+How a row becomes model input follows the 2024 pipeline's ``finetune_classification.py``, which
+is given the files (not a GLUE task name) and so picks its text fields by column name:
+
+* single sentences (CoLA, SST-2): ``sentence``;
+* pairs, in this order: ``sentence1``/``sentence2`` (MRPC, RTE), ``question1``/``question2``
+  (QQP), ``premise``/``hypothesis`` (MNLI), ``question``/``passage`` (BoolQ),
+  ``question``/``sentence`` (QNLI);
+* MultiRC: first segment ``Question: {question} Answer: {answer}``, second the ``paragraph``;
+* WSC: first segment ``Does "{span2_text}" refer to "{span1_text}" in this passage?``, second the
+  ``text``.
+
+The pipeline reports accuracy, with F1 for MRPC and QQP and MCC for CoLA, and selects the best
+epoch by F1 on binary tasks and by accuracy otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+Metric = Literal["accuracy", "f1", "mcc"]
+Segments = tuple[str, str | None]
+
+# The BabyLM 2024 (Super)GLUE subset; the macro-average is over these.
+BABYLM_2024_GLUE: tuple[str, ...] = ("boolq", "mnli", "mrpc", "multirc", "qqp", "rte", "wsc")
+
+
+class GlueDataError(ValueError):
+    """A GLUE file that exists but cannot be used (bad rows, labels out of range)."""
+
+
+def _fields(first: str, second: str | None = None) -> Callable[[dict[str, Any]], Segments]:
+    def segments(row: dict[str, Any]) -> Segments:
+        return row[first], (row[second] if second else None)
+
+    return segments
+
+
+def _multirc(row: dict[str, Any]) -> Segments:
+    return f"Question: {row['question']} Answer: {row['answer']}", row["paragraph"]
+
+
+def _wsc(row: dict[str, Any]) -> Segments:
+    return f'Does "{row["span2_text"]}" refer to "{row["span1_text"]}" in this passage?', row["text"]
+
+
+@dataclass(frozen=True)
+class GlueTask:
+    name: str
+    num_labels: int
+    metric: Metric  # the score reported for the task
+    segments: Callable[[dict[str, Any]], Segments]
+    # Extra validation sets scored with the model selected on the main one (MNLI mismatched).
+    extra_eval: tuple[str, ...] = ()
+
+    @property
+    def selection_metric(self) -> Metric:
+        """The pipeline picks the best epoch by F1 on binary tasks, by accuracy otherwise."""
+        return "f1" if self.num_labels == 2 else "accuracy"
+
+
+TASKS: dict[str, GlueTask] = {
+    task.name: task
+    for task in (
+        GlueTask("boolq", 2, "accuracy", _fields("question", "passage")),
+        GlueTask("cola", 2, "mcc", _fields("sentence")),
+        GlueTask("mnli", 3, "accuracy", _fields("premise", "hypothesis"), extra_eval=("mnli-mm",)),
+        GlueTask("mrpc", 2, "f1", _fields("sentence1", "sentence2")),
+        GlueTask("multirc", 2, "accuracy", _multirc),
+        GlueTask("qnli", 2, "accuracy", _fields("question", "sentence")),
+        GlueTask("qqp", 2, "f1", _fields("question1", "question2")),
+        GlueTask("rte", 2, "accuracy", _fields("sentence1", "sentence2")),
+        GlueTask("sst2", 2, "accuracy", _fields("sentence")),
+        GlueTask("wsc", 2, "accuracy", _wsc),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Example:
+    first: str
+    second: str | None
+    label: int
+
+
+def parse_task_names(names: list[str]) -> list[str]:
+    """``["rte", "mrpc,wsc"]`` -> ``["rte", "mrpc", "wsc"]``, unknown names rejected early."""
+    tasks = [n.strip().lower() for item in names for n in item.split(",") if n.strip()]
+    if not tasks:
+        raise GlueDataError(f"no GLUE task given (--task / --tasks); allowed: {', '.join(TASKS)}")
+    unknown = [t for t in tasks if t not in TASKS]
+    if unknown:
+        raise GlueDataError(f"unknown GLUE task(s) {unknown}; allowed: {', '.join(TASKS)}")
+    return list(dict.fromkeys(tasks))
+
+
+def split_path(glue_dir: Path, name: str, split: Literal["train", "valid"]) -> Path:
+    return glue_dir / f"{name}.{split}.jsonl"
+
+
+def read_split(task: GlueTask, path: Path) -> list[Example]:
+    """All rows of one split; a label outside ``range(num_labels)`` is an error, not a class."""
+    examples = []
+    with path.open(encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                first, second = task.segments(row)
+                label = int(row["label"])
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+                raise GlueDataError(f"{path}:{line_no}: not a {task.name} row ({exc})") from None
+            if not 0 <= label < task.num_labels:
+                raise GlueDataError(
+                    f"{path}:{line_no}: label {label} outside 0..{task.num_labels - 1}"
+                )
+            examples.append(Example(first, second, label))
+    if not examples:
+        raise GlueDataError(f"{path}: no examples")
+    return examples

@@ -1,0 +1,159 @@
+"""``antlm export``: a run's model as a Hugging Face folder that needs no antlm to load.
+
+* BabyLlama -> ``LlamaForCausalLM``: its parameter names already mirror Hugging Face's, so the
+  export is a rename (``model.`` prefix) checked by a strict ``load_state_dict``; transformers
+  loads it with no custom code.
+* LTG-BERT -> the architecture has no transformers class, so the folder carries its own
+  ``modeling_ltgbert.py`` / ``configuration_ltgbert.py`` (from ``remote_code/``), and
+  ``config.json``'s ``auto_map`` points ``AutoModelForMaskedLM`` and
+  ``AutoModelForSequenceClassification`` at them, as ltgoslo publishes LTG-BERT; it loads with
+  ``trust_remote_code=True``.
+
+Both carry the run's tokenizer as a ``PreTrainedTokenizerFast`` whose post-processor frames text
+the way antlm does (BPE ``<s> a`` / ``<s> a </s> b``, WordPiece ``[CLS] a [SEP]`` /
+``[CLS] a [SEP] b [SEP]``), so ``AutoTokenizer`` gives the ids the model was trained and
+fine-tuned on.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from safetensors.torch import save_file
+from tokenizers import Tokenizer
+from tokenizers.processors import TemplateProcessing
+from torch import nn
+
+from antlm.config import ModelConfig
+from antlm.data.tokenizer import SPECIAL_TOKENS, AntlmTokenizer
+from antlm.rundir import load_run
+
+__all__ = ["export_run", "hf_tokenizer", "llama_config", "ltgbert_config"]
+
+REMOTE_CODE = Path(__file__).parent / "remote_code"
+LTGBERT_FILES = ("configuration_ltgbert.py", "modeling_ltgbert.py")
+
+
+def hf_tokenizer(tokenizer: AntlmTokenizer, max_length: int):
+    """The run's tokenizer as a ``PreTrainedTokenizerFast`` with antlm's framing."""
+    from transformers import PreTrainedTokenizerFast
+
+    names = SPECIAL_TOKENS[tokenizer.kind]
+    bos, eos = names["bos"], names["eos"]
+    backend = Tokenizer.from_str(tokenizer.backend.to_str())  # a copy: the run's stays as is
+    closes = tokenizer.kind == "wordpiece"  # frame() appends the end token to WordPiece only
+    backend.post_processor = TemplateProcessing(
+        single=f"{bos} $A" + (f" {eos}" if closes else ""),
+        pair=f"{bos} $A {eos} $B:1" + (f" {eos}:1" if closes else ""),
+        special_tokens=[(bos, tokenizer.bos_id), (eos, tokenizer.eos_id)],
+    )
+    roles = {f"{role}_token": token for role, token in names.items()}
+    if tokenizer.kind == "wordpiece":
+        roles |= {"cls_token": bos, "sep_token": eos}
+    return PreTrainedTokenizerFast(tokenizer_object=backend, model_max_length=max_length, **roles)
+
+
+def llama_config(config: ModelConfig, tokenizer: AntlmTokenizer):
+    from transformers import LlamaConfig
+
+    return LlamaConfig(
+        vocab_size=config.vocab_size,
+        hidden_size=config.hidden_size,
+        intermediate_size=config.ffn_size,
+        num_hidden_layers=config.num_layers,
+        num_attention_heads=config.num_heads,
+        num_key_value_heads=config.num_heads,
+        head_dim=config.hidden_size // config.num_heads,
+        hidden_act="silu",
+        max_position_embeddings=config.max_seq_len,
+        rms_norm_eps=config.norm_eps,
+        rope_theta=config.rope_theta,
+        attention_bias=False,
+        mlp_bias=False,
+        tie_word_embeddings=False,
+        bos_token_id=tokenizer.bos_id,
+        eos_token_id=tokenizer.eos_id,
+        pad_token_id=tokenizer.pad_id,
+        architectures=["LlamaForCausalLM"],
+    )
+
+
+def ltgbert_config(config: ModelConfig, tokenizer: AntlmTokenizer, attention: str) -> dict:
+    """config.json of an LTG-BERT export (written as a dict: its class lives in the folder)."""
+    return {
+        "model_type": "ltgbert",
+        "architectures": ["LtgBertForMaskedLM"],
+        "auto_map": {
+            "AutoConfig": "configuration_ltgbert.LtgBertConfig",
+            "AutoModel": "modeling_ltgbert.LtgBertModel",
+            "AutoModelForMaskedLM": "modeling_ltgbert.LtgBertForMaskedLM",
+            "AutoModelForSequenceClassification": "modeling_ltgbert.LtgBertForSequenceClassification",
+        },
+        "vocab_size": config.vocab_size,
+        "hidden_size": config.hidden_size,
+        "num_hidden_layers": config.num_layers,
+        "num_attention_heads": config.num_heads,
+        "intermediate_size": config.ffn_size,
+        "max_position_embeddings": config.max_seq_len,
+        "position_bucket_size": config.position_buckets,
+        "layer_norm_eps": config.norm_eps,
+        "hidden_dropout_prob": config.dropout,
+        "attention_probs_dropout_prob": config.attention_dropout,
+        "attention": attention,
+        "bos_token_id": tokenizer.bos_id,
+        "eos_token_id": tokenizer.eos_id,
+        "pad_token_id": tokenizer.pad_id,
+        "mask_token_id": tokenizer.mask_id,
+    }
+
+
+def _export_babyllama(model: nn.Module, config: ModelConfig, tokenizer: AntlmTokenizer,
+                      out: Path) -> None:
+    from transformers import LlamaForCausalLM
+
+    hf_model = LlamaForCausalLM(llama_config(config, tokenizer))
+    state = {
+        (name if name.startswith("lm_head.") else f"model.{name}"): tensor
+        for name, tensor in model.state_dict().items()
+    }
+    hf_model.load_state_dict(state, strict=True)  # any unmatched name is an error
+    hf_model.save_pretrained(out)
+
+
+def _export_ltgbert(model: nn.Module, config: ModelConfig, tokenizer: AntlmTokenizer,
+                    out: Path, attention: str) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for name in LTGBERT_FILES:
+        shutil.copyfile(REMOTE_CODE / name, out / name)
+    (out / "config.json").write_text(
+        json.dumps(ltgbert_config(config, tokenizer, attention), indent=2) + "\n"
+    )
+    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(out / "model.safetensors"), metadata={"format": "pt"})
+
+
+def export_run(run_dir: str | Path, out_dir: str | Path, attention: str = "bidirectional") -> Path:
+    """Write a run's model and tokenizer to ``out_dir`` in Hugging Face format. ``attention``
+    is the default attention of an LTG-BERT export (``config.attention``, changeable after
+    loading); a Llama export is causal by construction."""
+    run = load_run(run_dir)
+    out = Path(out_dir)
+    model_config = run.config.model
+    if model_config.arch == "babyllama":
+        _export_babyllama(run.model, model_config, run.tokenizer, out)
+    else:
+        _export_ltgbert(run.model, model_config, run.tokenizer, out, attention)
+    _save_tokenizer(run.tokenizer, model_config.max_seq_len, out)
+    return out
+
+
+def _save_tokenizer(tokenizer: AntlmTokenizer, max_length: int, out: Path) -> None:
+    """Save the tokenizer under the class name both transformers 4 and 5 resolve: 5 writes its
+    own ``TokenizersBackend``, which 4 (still allowed by pyproject) does not know."""
+    hf_tokenizer(tokenizer, max_length).save_pretrained(out)
+    path = out / "tokenizer_config.json"
+    settings = json.loads(path.read_text())
+    settings["tokenizer_class"] = "PreTrainedTokenizerFast"
+    path.write_text(json.dumps(settings, indent=2) + "\n")

@@ -1,0 +1,108 @@
+"""Exported models load in plain transformers and compute what antlm computes.
+
+Small randomly initialised models (every parameter perturbed, so a misplaced weight, norm or
+position term moves the logits far beyond the tolerance) are saved as real run directories
+with tokenizers trained on real BabyLM text, exported, and reloaded through the Auto classes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import (
+    AutoModelForCausalLM,
+    AutoModelForMaskedLM,
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+)
+
+from antlm.data.tokenizer import AntlmTokenizer
+from antlm.eval.finetune import encode_examples
+from antlm.eval.glue import Example
+from antlm.export.hf import export_run
+from tests.runs import corpus_lines, make_run_dir
+
+SENTENCES = [
+    "The cat sat on the mat.",
+    "Well, I don't know, uh, what do you think about that?",
+    "Colorless green ideas sleep furiously",
+    # Long enough (> 40 tokens) that LTG-BERT's log-bucketed distances come into play.
+    (
+        "And so we went down to the river in the morning, and my brother said that he had "
+        "never seen so many fish in one place, but I told him that it was because nobody had "
+        "been fishing there since the spring, when the water was high and cold."
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def tokenizers(data_dir: Path) -> dict[str, AntlmTokenizer]:
+    lines = corpus_lines(data_dir)
+    return {kind: AntlmTokenizer.train(lines, kind, vocab_size=1000) for kind in ("bpe", "wordpiece")}
+
+
+def _batch(tokenizer: AntlmTokenizer) -> tuple[torch.Tensor, torch.Tensor]:
+    rows = [tokenizer.encode_document(s) for s in SENTENCES]
+    width = max(map(len, rows))
+    ids = torch.full((len(rows), width), tokenizer.pad_id)
+    for i, row in enumerate(rows):
+        ids[i, : len(row)] = torch.tensor(row)
+    return ids, ids != tokenizer.pad_id
+
+
+def _check_tokenizer(out: Path, tokenizer: AntlmTokenizer) -> None:
+    hf = AutoTokenizer.from_pretrained(out)
+    assert hf(SENTENCES)["input_ids"] == [tokenizer.encode_document(s) for s in SENTENCES]
+    # Pairs come out framed exactly as antlm's fine-tuning frames them.
+    pair = Example(SENTENCES[0], SENTENCES[1], 0)
+    assert hf(pair.first, pair.second)["input_ids"] == encode_examples(tokenizer, [pair], 64)[0]
+    assert hf.pad_token_id == tokenizer.pad_id and hf.mask_token_id == tokenizer.mask_id
+
+
+def test_babyllama_exports_to_plain_llama(tmp_path: Path, tokenizers) -> None:
+    tokenizer = tokenizers["bpe"]
+    run = tmp_path / "run"
+    model = make_run_dir(run, "babyllama", tokenizer, perturb=0.3)
+    out = export_run(run, tmp_path / "hf")
+    assert not (out / "modeling_ltgbert.py").exists()
+    hf = AutoModelForCausalLM.from_pretrained(out).eval()
+    assert type(hf).__name__ == "LlamaForCausalLM"
+
+    ids, real = _batch(tokenizer)
+    with torch.no_grad():
+        ours = model.logits(model(ids, attention="causal", padding_mask=real))
+        theirs = hf(input_ids=ids, attention_mask=real.long()).logits
+    assert ours.std() > 1.0  # far from uniform: the comparison below has teeth
+    torch.testing.assert_close(theirs[real], ours[real], atol=1e-4, rtol=1e-4)
+    _check_tokenizer(out, tokenizer)
+
+
+@pytest.mark.parametrize("attention", ["bidirectional", "causal"])
+def test_ltgbert_exports_with_remote_code(tmp_path: Path, tokenizers, attention: str) -> None:
+    tokenizer = tokenizers["wordpiece"]
+    run = tmp_path / "run"
+    model = make_run_dir(run, "ltgbert", tokenizer, perturb=0.3)
+    out = export_run(run, tmp_path / "hf", attention=attention)
+    hf = AutoModelForMaskedLM.from_pretrained(out, trust_remote_code=True).eval()
+    assert hf.config.attention == attention
+
+    ids, real = _batch(tokenizer)
+    with torch.no_grad():
+        hidden = model(ids, attention=attention, padding_mask=real)
+        ours = model.logits(hidden)
+        theirs = hf(input_ids=ids, attention_mask=real.long()).logits
+        unpadded = hf(input_ids=ids[:1, : int(real[0].sum())]).logits
+    assert ours.std() > 1.0
+    torch.testing.assert_close(theirs[real], ours[real], atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(unpadded[0], ours[0, : int(real[0].sum())], atol=1e-4, rtol=1e-4)
+
+    classifier = AutoModelForSequenceClassification.from_pretrained(
+        out, trust_remote_code=True, num_labels=3
+    ).eval()
+    with torch.no_grad():
+        result = classifier(input_ids=ids, attention_mask=real.long(), output_hidden_states=True)
+    assert result.logits.shape == (len(SENTENCES), 3)
+    torch.testing.assert_close(result.hidden_states[0][real], hidden[real], atol=1e-4, rtol=1e-4)
+    _check_tokenizer(out, tokenizer)

@@ -1,0 +1,47 @@
+"""Small run directories for tests: a real tokenizer (trained on real BabyLM text) and a small
+randomly initialised model, written the way the trainer writes them, so evaluation and export
+read them through :func:`antlm.rundir.load_run` like any trained run, in seconds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_model
+from torch import nn
+
+from antlm.config import ModelConfig, RunConfig, TokenizerConfig, TrainConfig
+from antlm.data.tokenizer import AntlmTokenizer
+from antlm.models.registry import build_model
+
+
+def corpus_lines(data_dir: Path, limit: int = 20000) -> list[str]:
+    path = data_dir / "babylm_10M" / "train_10M" / "switchboard.train"
+    return path.read_text(encoding="utf-8").splitlines()[:limit]
+
+
+def make_run_dir(
+    run: Path, arch: str, tokenizer: AntlmTokenizer, schedule: str = "1_CLM",
+    perturb: float = 0.0,
+) -> nn.Module:
+    """Write ``run`` (config.yaml, tokenizer.json, model.safetensors); returns the model.
+    ``perturb`` adds noise of that std to every parameter, so that no weight (norm gains and
+    biases included) sits at a value where a mistake would go unnoticed."""
+    vocab = tokenizer.vocab_size
+    config = RunConfig(
+        name=run.name,
+        tokenizer=TokenizerConfig(kind=tokenizer.kind, vocab_size=vocab),
+        model=ModelConfig(arch=arch, vocab_size=vocab, hidden_size=64, num_layers=2,
+                          num_heads=4, ffn_size=96, max_seq_len=128),
+        train=TrainConfig(schedule=schedule),
+    )
+    torch.manual_seed(0)
+    model = build_model(config.model)
+    with torch.no_grad():
+        for param in model.parameters():
+            param.add_(torch.randn_like(param) * perturb)
+    run.mkdir(parents=True)
+    (run / "config.yaml").write_text(config.to_yaml())
+    tokenizer.save(run / "tokenizer.json")
+    save_model(model, str(run / "model.safetensors"))
+    return model.eval()
