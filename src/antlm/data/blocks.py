@@ -8,10 +8,16 @@ lets a fractional-epoch phase hand over to the next phase mid-epoch without losi
 
 from __future__ import annotations
 
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
+from typing import Generic, TypeVar
 
 import numpy as np
 import torch
+
+T = TypeVar("T")
 
 
 class BlockStream:
@@ -53,3 +59,57 @@ def first_blocks(tokens: np.ndarray, seq_len: int, count: int) -> torch.Tensor:
     """The first ``count`` blocks in corpus order: a fixed dev set."""
     n = min(count, len(tokens) // seq_len)
     return torch.from_numpy(tokens[: n * seq_len].astype(np.int64).reshape(n, seq_len))
+
+
+class Prefetcher(Generic[T]):
+    """Yields ``(step, make(step))`` for each step, computed up to ``depth`` steps ahead in a
+    background thread, so building the next batch (masking, slicing, pinning) overlaps with the
+    current step's compute. ``make`` must depend on the step alone (as every batch here does),
+    which keeps a resumed or prefetched run exactly the run it would be without prefetching.
+    Use as a context manager: leaving it early stops the thread.
+    """
+
+    _DONE = object()
+
+    def __init__(self, make: Callable[[int], T], steps: Iterable[int], depth: int = 2) -> None:
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._fill, args=(make, list(steps)), daemon=True, name="antlm-prefetch"
+        )
+        self._thread.start()
+
+    def _put(self, item: object) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _fill(self, make: Callable[[int], T], steps: list[int]) -> None:
+        try:
+            for step in steps:
+                if not self._put((step, make(step))):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the consuming thread
+            self._put(exc)
+            return
+        self._put(self._DONE)
+
+    def __iter__(self) -> Iterator[tuple[int, T]]:
+        while (item := self._queue.get()) is not self._DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def __enter__(self) -> Prefetcher[T]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -26,10 +26,33 @@ def scoring_targets(
     return None, labels
 
 
+def head_loss(model: nn.Module, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Summed cross-entropy of the output head over ``hidden`` rows (logits upcast to fp32)."""
+    return F.cross_entropy(
+        model.logits(hidden).float(), targets, ignore_index=IGNORE, reduction="sum"
+    )
+
+
 class ObjectiveLoss(nn.Module):
-    def __init__(self, model: nn.Module) -> None:
+    """Model body, row selection, head and loss in one module.
+
+    With ``compile=True`` the body and the head+loss are compiled separately: the body sees
+    ``[rows, seq_len]`` every step (a static graph per attention kind), while the head sees a
+    number of MLM rows that changes every step, so its graph is compiled with dynamic shapes
+    once instead of once per count. The compiled callables are plain functions, not
+    sub-modules, so parameters and state dicts are the model's own.
+    """
+
+    def __init__(self, model: nn.Module, compile: bool = False) -> None:
         super().__init__()
         self.model = model
+        self.compiled = compile
+
+        def head(hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+            return head_loss(model, hidden, targets)
+
+        self._body = torch.compile(model.forward) if compile else model.forward
+        self._head = torch.compile(head, dynamic=True) if compile else head
 
     def forward(
         self,
@@ -39,9 +62,8 @@ class ObjectiveLoss(nn.Module):
         targets: torch.Tensor,
     ) -> torch.Tensor:
         """Summed (not averaged) cross-entropy: the caller scales by the global token count."""
-        hidden = self.model(input_ids, attention=attention)
+        hidden = self._body(input_ids, attention=attention)
         hidden = hidden.reshape(-1, hidden.shape[-1])
         if positions is not None:
             hidden = hidden.index_select(0, positions)
-        logits = self.model.logits(hidden)
-        return F.cross_entropy(logits.float(), targets, ignore_index=IGNORE, reduction="sum")
+        return self._head(hidden, targets)

@@ -21,10 +21,16 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
-from antlm.config import RunConfig
-from antlm.data.blocks import BlockStream, first_blocks
+from antlm.config import RunConfig, TrainConfig
+from antlm.data.blocks import BlockStream, Prefetcher, first_blocks
 from antlm.data.cache import atomic_write_bytes, default_cache_dir
-from antlm.data.objectives import ObjectiveBuilder, ObjectivePart, slice_parts, step_generator
+from antlm.data.objectives import (
+    IGNORE,
+    ObjectiveBuilder,
+    ObjectivePart,
+    slice_parts,
+    step_generator,
+)
 from antlm.data.prepare import PreparedData, prepare_data
 from antlm.data.tokenizer import AntlmTokenizer
 from antlm.models.registry import build_model, count_parameters
@@ -57,11 +63,194 @@ class LossMeter:
         self.sums[objective] = self.sums.get(objective, 0) + summed.detach().float()
         self.counts[objective] = self.counts.get(objective, 0) + count
 
-    def read(self) -> dict[str, float]:
-        values = {k: float(v) / max(1, self.counts[k]) for k, v in self.sums.items()}
+    def read(self, dist: DistContext) -> dict[str, float]:
+        """Mean loss per objective since the last read, over all processes' rows (one
+        all-reduce; every rank calls it), so a DDP run logs what one process would."""
+        objectives = ("CLM", "MLM")  # fixed order: a rank may have seen no rows of one
+        totals = torch.stack([
+            torch.stack([torch.as_tensor(self.sums.get(k, 0.0), dtype=torch.float64,
+                                         device=dist.device) for k in objectives]),
+            torch.tensor([float(self.counts.get(k, 0)) for k in objectives],
+                         dtype=torch.float64, device=dist.device),
+        ])
+        if dist.enabled:
+            torch.distributed.all_reduce(totals)
         self.sums.clear()
         self.counts.clear()
-        return values
+        return {k: float(totals[0, i] / totals[1, i])
+                for i, k in enumerate(objectives) if totals[1, i] > 0}
+
+
+def autocast(precision: str, device: torch.device):
+    """bf16 autocast (matmuls in bf16, the loss in fp32) or nothing."""
+    if precision == "bf16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    return nullcontext()
+
+
+@dataclass
+class ScoredPart:
+    """One forward/backward of the inner loop, fully prepared on the host (by the prefetch
+    thread): this process's rows of one objective part, the positions the head scores and
+    their targets. Counting the scored tokens here, on host tensors, keeps the inner loop free
+    of device-to-host syncs."""
+
+    objective: str
+    attention: str
+    input_ids: torch.Tensor
+    positions: torch.Tensor | None
+    targets: torch.Tensor
+    scored: int
+    loss_scale: float
+
+
+def prepare_parts(
+    parts: list[ObjectivePart], train: TrainConfig, rank: int, world_size: int, pin: bool
+) -> list[ScoredPart]:
+    """This process's rows of a global step, split into ``grad_accum`` micro-batches (in
+    backward order). ``pin`` page-locks the tensors so the copy to a GPU is asynchronous."""
+    local = slice_parts(parts, rank, world_size)
+    prepared = []
+    for index in range(train.grad_accum):
+        for part in slice_parts(local, index, train.grad_accum):
+            positions, targets = scoring_targets(part, train.sparse_head)
+            tensors = [part.input_ids, positions, targets]
+            if pin:
+                tensors = [None if t is None else t.pin_memory() for t in tensors]
+            prepared.append(ScoredPart(
+                part.objective, part.attention, tensors[0], tensors[1], tensors[2],
+                int((targets != IGNORE).sum()), part.loss_scale,
+            ))
+    return prepared
+
+
+def compiled_loss(
+    model: nn.Module, rows: int, seq_len: int, precision: str, device: torch.device
+) -> ObjectiveLoss:
+    """An ``ObjectiveLoss`` with ``torch.compile``d body and head, or the eager one with the
+    reason printed.
+
+    Compilation is lazy, so a platform without a working compiler fails at the first call, not
+    at ``torch.compile``: a probe forward+backward of both objectives (causal over all rows,
+    bidirectional over a subset), under the run's autocast, compiles every graph the run needs
+    now and, on any error, we train eagerly instead of crashing at step 1. The probe runs under
+    a forked RNG and leaves no gradients, so it changes nothing the run computes. Inductor
+    caches compiled graphs on disk (its FX-graph and AOT-autograd caches, on by default), so a
+    later run of the same shape compiles in seconds instead of tens of seconds.
+    """
+    loss = ObjectiveLoss(model, compile=True)
+    probe = torch.zeros(rows, seq_len, dtype=torch.long, device=device)
+    targets = torch.zeros(rows * seq_len, dtype=torch.long, device=device)
+    subset = torch.arange(0, rows * seq_len, 7, device=device)
+    was_training = model.training
+    model.train()
+    try:
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            for attention, positions in (("causal", None), ("bidirectional", subset)):
+                with autocast(precision, device):
+                    summed = loss(probe, attention, positions,
+                                  targets if positions is None else targets[positions])
+                summed.backward()
+    except Exception as exc:  # noqa: BLE001 - compile support varies; eager always works
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        print(f"antlm: torch.compile failed ({type(exc).__name__}: {first_line}); "
+              "training eagerly")
+        loss = ObjectiveLoss(model)
+    finally:
+        model.zero_grad(set_to_none=True)
+        model.train(was_training)
+    return loss
+
+
+class StepRunner:
+    """The inner loop of one optimizer step: forward/backward of every prepared part, gradient
+    clipping, the optimizer step. The trainer and ``benchmarks/train_speed.py`` share it, so the
+    benchmark times exactly the code that trains.
+
+    Nothing here reads a value back from the device: losses and the non-finite flag accumulate
+    on the device and are read every ``log_every`` steps.
+    """
+
+    def __init__(
+        self, model: nn.Module, optimizer: torch.optim.Optimizer, train: TrainConfig,
+        dist: DistContext,
+    ) -> None:
+        self.model = model
+        self.optimizer = optimizer
+        self.train = train
+        self.dist = dist
+        self.loss_module: nn.Module = ObjectiveLoss(model)
+        if train.compile:
+            rows = max(1, train.batch_size // (dist.world_size * train.grad_accum))
+            self.loss_module = compiled_loss(
+                model, rows, model.config.max_seq_len, train.precision, dist.device
+            )
+        if dist.enabled:
+            self.loss_module = DistributedDataParallel(
+                self.loss_module,
+                device_ids=[dist.device.index] if dist.device.type == "cuda" else None,
+            )
+        self.meter = LossMeter()
+        self.nonfinite = torch.zeros((), dtype=torch.bool, device=dist.device)
+
+    def step(self, parts: list[ScoredPart], lr: float) -> int:
+        """One optimizer step at ``lr``; returns the input tokens this process processed."""
+        device, world_size = self.dist.device, self.dist.world_size
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        no_sync = getattr(self.loss_module, "no_sync", None)
+        tokens = 0
+        for index, part in enumerate(parts):
+            # DDP all-reduces gradients on the last backward of the step only.
+            last = index == len(parts) - 1
+            with no_sync() if (no_sync is not None and not last) else nullcontext():
+                with autocast(self.train.precision, device):
+                    summed = self.loss_module(
+                        part.input_ids.to(device, non_blocking=True), part.attention,
+                        None if part.positions is None
+                        else part.positions.to(device, non_blocking=True),
+                        part.targets.to(device, non_blocking=True),
+                    )
+                # DDP averages gradients over processes; the loss scale is already global.
+                (summed * (part.loss_scale * world_size)).backward()
+            self.nonfinite |= ~torch.isfinite(summed.detach())
+            self.meter.add(part.objective, summed, part.scored)
+            tokens += part.input_ids.numel()
+        if self.train.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.train.grad_clip)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return tokens
+
+
+@torch.inference_mode()
+def objective_dev_losses(
+    model: nn.Module, builder: ObjectiveBuilder, dev_blocks: torch.Tensor, train: TrainConfig,
+    device: torch.device,
+) -> dict[str, float]:
+    """Mean dev loss of both objectives, whatever the phase: shows how training one objective
+    moves the other. MLM masks are fixed across checks so the numbers are comparable."""
+    loss_module = ObjectiveLoss(model)
+    was_training = model.training
+    model.eval()
+    results = {}
+    for objective in ("CLM", "MLM"):
+        total, count = 0.0, 0
+        generator = step_generator(train.seed, DEV_SEED_STEP)
+        for start in range(0, dev_blocks.shape[0], train.batch_size):
+            blocks = dev_blocks[start:start + train.batch_size]
+            part = builder.clm(blocks) if objective == "CLM" else builder.mlm(blocks, generator)
+            positions, targets = scoring_targets(part, sparse_head=True)
+            with autocast(train.precision, device):
+                summed = loss_module(
+                    part.input_ids.to(device), part.attention,
+                    None if positions is None else positions.to(device), targets.to(device),
+                )
+            total += float(summed)
+            count += int((targets != IGNORE).sum())
+        results[objective] = total / max(1, count)
+    model.train(was_training)
+    return results
 
 
 class Trainer:
@@ -151,40 +340,11 @@ class Trainer:
             atomic_write_bytes(self.paths.state, json.dumps(state, indent=2).encode())
 
     # ------------------------------------------------------------------ evaluation
-    @torch.inference_mode()
     def dev_losses(
         self, model: nn.Module, builder: ObjectiveBuilder, dev_blocks: torch.Tensor
     ) -> dict[str, float]:
-        """Dev loss of both objectives, whatever the phase: shows how training one objective
-        moves the other. MLM masks are fixed across checks so the numbers are comparable."""
-        loss_module = ObjectiveLoss(model)
-        was_training = model.training
-        model.eval()
-        results = {}
-        batch = self.config.train.batch_size
-        for objective in ("CLM", "MLM"):
-            total, count = 0.0, 0
-            generator = step_generator(self.config.train.seed, DEV_SEED_STEP)
-            for start in range(0, dev_blocks.shape[0], batch):
-                blocks = dev_blocks[start:start + batch]
-                part = builder.clm(blocks) if objective == "CLM" else builder.mlm(blocks, generator)
-                positions, targets = scoring_targets(part, sparse_head=True)
-                with self._autocast():
-                    summed = loss_module(
-                        part.input_ids.to(self.dist.device), part.attention,
-                        None if positions is None else positions.to(self.dist.device),
-                        targets.to(self.dist.device),
-                    )
-                total += float(summed)
-                count += int((targets != -100).sum())
-            results[objective] = total / max(1, count)
-        model.train(was_training)
-        return results
-
-    def _autocast(self):
-        if self.config.train.precision == "bf16":
-            return torch.autocast(self.dist.device.type, dtype=torch.bfloat16)
-        return nullcontext()
+        """Dev loss of both objectives (see ``objective_dev_losses``)."""
+        return objective_dev_losses(model, builder, dev_blocks, self.config.train, self.dist.device)
 
     # ------------------------------------------------------------------ the loop
     def train(self, resume: bool = False, stop_after_epochs: float | None = None) -> dict:
@@ -197,7 +357,8 @@ class Trainer:
         torch.manual_seed(train.seed)
         model = build_model(config.model).to(self.dist.device)
         optimizer = build_optimizer(model, train, self.dist.device)
-        stream = BlockStream(data.train_tokens, config.model.max_seq_len, train.batch_size, train.seed)
+        stream = BlockStream(data.train_tokens, config.model.max_seq_len, train.batch_size,
+                             train.seed)
         dev_blocks = first_blocks(data.dev_tokens, config.model.max_seq_len, train.dev_max_blocks)
         builder = ObjectiveBuilder(config.objective, data.tokenizer)
         plan = parse_schedule(train.schedule)
@@ -214,56 +375,56 @@ class Trainer:
             self._log({
                 "event": "start", "step": 0, "params": count_parameters(model),
                 "train": data.train_corpus.summary(), "dev": data.dev_corpus.summary(),
-                "train_tokens": int(len(data.train_tokens)), "steps_per_epoch": stream.steps_per_epoch,
+                "train_tokens": len(data.train_tokens), "steps_per_epoch": stream.steps_per_epoch,
                 "total_steps": total_steps, "world_size": self.dist.world_size,
                 **{f"dev_loss_{k}": v for k, v in initial.items()},
             })
 
-        compiled = self._maybe_compile(model)
-        loss_module: nn.Module = ObjectiveLoss(compiled)
-        if self.dist.enabled:
-            loss_module = DistributedDataParallel(
-                loss_module, device_ids=[self.dist.device.index] if self.dist.device.type == "cuda" else None
-            )
+        runner = StepRunner(model, optimizer, train, self.dist)
         model.train()
         if self.dist.is_main:
-            print(f"antlm: {count_parameters(model):,} parameters; train {data.train_corpus.summary()}")
+            print(f"antlm: {count_parameters(model):,} parameters; "
+                  f"train {data.train_corpus.summary()}")
             print(f"antlm: {stream.n_blocks:,} blocks of {config.model.max_seq_len} tokens, "
-                  f"{stream.steps_per_epoch} steps/epoch, {total_steps} steps, schedule {plan.canonical()}")
+                  f"{stream.steps_per_epoch} steps/epoch, {total_steps} steps, "
+                  f"schedule {plan.canonical()}")
 
-        meter = LossMeter()
-        nonfinite = torch.zeros((), dtype=torch.bool, device=self.dist.device)
-        bar = tqdm(total=total_steps, initial=step, disable=not (self.progress and self.dist.is_main),
-                   unit="step", dynamic_ncols=True)
+        bar = tqdm(total=total_steps, initial=step, unit="step", dynamic_ncols=True,
+                   disable=not (self.progress and self.dist.is_main))
         tokens_since, clock = 0, time.perf_counter()
         started = time.perf_counter()
         stop_step = total_steps
         if stop_after_epochs is not None:
             stop_step = min(total_steps, step + round(stop_after_epochs * stream.steps_per_epoch))
 
-        for placed in phases:
-            while placed.start_step <= step < placed.end_step and step < stop_step:
-                lr = lr_schedule.lr(step)
-                for group in optimizer.param_groups:
-                    group["lr"] = lr
-                parts = builder.build(stream.batch(step), placed.phase, step_generator(train.seed, step))
-                tokens_since += self._train_step(loss_module, parts, meter, nonfinite)
-                if train.grad_clip:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), train.grad_clip)
-                optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
-                step += 1
+        def phase_at(index: int) -> PhaseSteps:
+            return next(p for p in phases if p.start_step <= index < p.end_step)
+
+        def make_batch(index: int) -> list[ScoredPart]:
+            parts = builder.build(stream.batch(index), phase_at(index).phase,
+                                  step_generator(train.seed, index))
+            return prepare_parts(parts, train, self.dist.rank, self.dist.world_size,
+                                 pin=self.dist.device.type == "cuda")
+
+        with Prefetcher(make_batch, range(step, stop_step)) as batches:
+            for index, parts in batches:
+                placed = phase_at(index)
+                lr = lr_schedule.lr(index)
+                tokens_since += runner.step(parts, lr)
+                step = index + 1
                 bar.update(1)
 
                 if step % train.log_every == 0:
-                    self._check_finite(nonfinite, step, placed)
-                    losses = meter.read()
+                    self._check_finite(runner.nonfinite, step, placed)
+                    losses = runner.meter.read(self.dist)
                     elapsed = time.perf_counter() - clock
                     speed = tokens_since * self.dist.world_size / max(elapsed, 1e-9)
                     tokens_since, clock = 0, time.perf_counter()
-                    self._log({"event": "train", "step": step, "epoch": step / stream.steps_per_epoch,
+                    self._log({"event": "train", "step": step,
+                               "epoch": step / stream.steps_per_epoch,
                                "phase": placed.index + 1, "objective": placed.phase.objective,
-                               "lr": lr, "tokens_per_s": speed, **{f"loss_{k}": v for k, v in losses.items()}})
+                               "lr": lr, "tokens_per_s": speed,
+                               **{f"loss_{k}": v for k, v in losses.items()}})
                     bar.set_postfix_str(
                         f"phase {placed.index + 1}/{len(phases)} {placed.phase.objective} "
                         + " ".join(f"{k} {v:.3f}" for k, v in losses.items())
@@ -272,7 +433,7 @@ class Trainer:
 
                 at_epoch_end = step % stream.steps_per_epoch == 0
                 if at_epoch_end or step == placed.end_step or step == stop_step:
-                    self._check_finite(nonfinite, step, placed)
+                    self._check_finite(runner.nonfinite, step, placed)
                     self._end_of_epoch(model, optimizer, builder, dev_blocks, step, stream, placed,
                                        total_steps, bar, time.perf_counter() - started)
         bar.close()
@@ -282,38 +443,6 @@ class Trainer:
         shutdown_distributed(self.dist)
         return {"step": step, "finished": finished}
 
-    def _train_step(
-        self, loss_module: nn.Module, parts: list[ObjectivePart], meter: LossMeter,
-        nonfinite: torch.Tensor,
-    ) -> int:
-        """Forward/backward over this process's rows, in ``grad_accum`` micro-batches; returns
-        the number of input tokens processed."""
-        train, device = self.config.train, self.dist.device
-        local = slice_parts(parts, self.dist.rank, self.dist.world_size)
-        micro_batches = [slice_parts(local, i, train.grad_accum) for i in range(train.grad_accum)]
-        tokens = 0
-        n_backward = sum(len(m) for m in micro_batches)
-        done = 0
-        for micro in micro_batches:
-            for part in micro:
-                done += 1
-                sync = done == n_backward
-                no_sync = getattr(loss_module, "no_sync", None)
-                context = no_sync() if (no_sync is not None and not sync) else nullcontext()
-                positions, targets = scoring_targets(part, train.sparse_head)
-                with context:
-                    with self._autocast():
-                        summed = loss_module(
-                            part.input_ids.to(device, non_blocking=True), part.attention,
-                            None if positions is None else positions.to(device, non_blocking=True),
-                            targets.to(device, non_blocking=True),
-                        )
-                    (summed * (part.loss_scale * self.dist.world_size)).backward()
-                nonfinite |= ~torch.isfinite(summed.detach())
-                meter.add(part.objective, summed, int((targets != -100).sum()))
-                tokens += part.input_ids.numel()
-        return tokens
-
     def _check_finite(self, nonfinite: torch.Tensor, step: int, placed: PhaseSteps) -> None:
         if bool(nonfinite):
             raise TrainingError(
@@ -322,15 +451,6 @@ class Trainer:
                 f"checkpoint is kept in {self.paths.root}. Try a lower train.lr, "
                 "train.grad_clip, or train.precision=fp32."
             )
-
-    def _maybe_compile(self, model: nn.Module) -> nn.Module:
-        if not self.config.train.compile:
-            return model
-        try:
-            return torch.compile(model)
-        except Exception as exc:  # compile support varies by platform; eager always works
-            print(f"antlm: torch.compile unavailable ({exc}); training eagerly")
-            return model
 
     def _end_of_epoch(
         self, model: nn.Module, optimizer: torch.optim.Optimizer, builder: ObjectiveBuilder,

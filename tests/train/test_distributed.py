@@ -1,0 +1,95 @@
+"""DDP under torchrun (gloo, 2 CPU processes) computes what one process computes.
+
+The global batch is built identically on every rank and each rank takes its rows, with the loss
+scaled by global token counts, so a 2-process run must match a 1-process run with the same
+global batch up to float summation order (the gradient all-reduce adds the ranks' partial sums
+in another order than one process's matmul does). Dropout is off here: each rank draws dropout
+masks for its own rows from the same seed, so with dropout the two runs differ by design.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from antlm.rundir import RunPaths, read_metrics, read_state
+from antlm.train.trainer import train_run
+from tests.conftest import REPO
+from tests.train.test_trainer import small_config
+
+# About 18 CLM then 18 MLM steps of 8 rows (4 per rank), with a dev check after each phase.
+OVERRIDES = ("train.schedule=0.25_CLM+0.25_MLM", "model.dropout=0.0")
+
+
+def torchrun(config_path: Path, out: Path, data_dir: Path, *extra: str) -> None:
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+               "--nproc_per_node", "2", "-m", "antlm", "train", str(config_path),
+               "--out", str(out), "--data-dir", str(data_dir), "--no-progress", *extra]
+    done = subprocess.run(command, check=False, cwd=REPO, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def dev_records(run: Path) -> list[dict]:
+    return [r for r in read_metrics(RunPaths(run)) if r["event"] == "dev"]
+
+
+@pytest.fixture(scope="module")
+def ddp_config(tmp_path_factory: pytest.TempPathFactory):
+    config = small_config(*OVERRIDES)
+    path = tmp_path_factory.mktemp("ddp") / "config.yaml"
+    path.write_text(config.to_yaml())
+    return config, path
+
+
+@pytest.fixture(scope="module")
+def straight_ddp_run(ddp_config, data_dir, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("ddp-runs") / "straight"
+    torchrun(ddp_config[1], out, data_dir)
+    return out
+
+
+def test_two_processes_match_one_process(ddp_config, straight_ddp_run, data_dir, tmp_path):
+    config, _ = ddp_config
+    single = tmp_path / "single"
+    train_run(config, single, data_dir, progress=False)
+    one, two = dev_records(single), dev_records(straight_ddp_run)
+    assert [r["step"] for r in one] == [r["step"] for r in two]
+    assert len(one) == 2
+    for a, b in zip(one, two):
+        for key in ("dev_loss_CLM", "dev_loss_MLM"):
+            assert b[key] == pytest.approx(a[key], abs=1e-5), (a["step"], key)
+    start = read_metrics(RunPaths(straight_ddp_run))[0]
+    assert start["world_size"] == 2
+    a = load_file(single / "model.safetensors")
+    b = load_file(straight_ddp_run / "model.safetensors")
+    assert a.keys() == b.keys()
+    for name in a:
+        torch.testing.assert_close(b[name], a[name], atol=1e-5, rtol=0, msg=name)
+    # The logged training loss covers both ranks' rows (it is all-reduced), as one process's.
+    train_one = [r for r in read_metrics(RunPaths(single)) if r["event"] == "train"]
+    train_two = [r for r in read_metrics(RunPaths(straight_ddp_run)) if r["event"] == "train"]
+    for x, y in zip(train_one, train_two):
+        for key in ("loss_CLM", "loss_MLM"):
+            if key in x:
+                assert y[key] == pytest.approx(x[key], abs=1e-4), (x["step"], key)
+
+
+def test_ddp_resume_equals_the_straight_ddp_run(ddp_config, straight_ddp_run, data_dir, tmp_path):
+    _, config_path = ddp_config
+    resumed = tmp_path / "resumed"
+    torchrun(config_path, resumed, data_dir, "--stop-after-epochs", "0.25")
+    assert not read_state(RunPaths(resumed))["finished"]
+    torchrun(config_path, resumed, data_dir, "--resume")
+    assert read_state(RunPaths(resumed))["finished"]
+    a = load_file(straight_ddp_run / "model.safetensors")
+    b = load_file(resumed / "model.safetensors")
+    for name in a:
+        assert torch.equal(a[name], b[name]), name
+    steps = [r["step"] for r in dev_records(resumed)]
+    assert steps == [r["step"] for r in dev_records(straight_ddp_run)]
