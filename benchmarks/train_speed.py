@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import torch
+from machine import machine  # benchmarks/machine.py
 from torch import nn
 
 from antlm.config import DataConfig, ModelConfig, RunConfig, TokenizerConfig, TrainConfig
@@ -64,27 +64,6 @@ ABLATIONS = [
     ("dense head", {"sparse_head": False}, True),
     ("no prefetch", {}, False),
 ]
-
-
-# ------------------------------------------------------------------------------ the machine
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def machine(device: torch.device) -> dict:
-    return {
-        "cpu": cpu_name(), "logical_cpus": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
-        "device": str(device),
-        "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
-        "ld_preload": os.environ.get("LD_PRELOAD", ""), "load_average": os.getloadavg(),
-    }
 
 
 def sync(device: torch.device) -> None:

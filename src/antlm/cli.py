@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -34,8 +35,9 @@ def _cmd_train(args: argparse.Namespace) -> None:
         config, out, resolve_data_dir(args.data_dir), resume=args.resume,
         stop_after_epochs=args.stop_after_epochs, progress=not args.no_progress,
     )
-    state = "finished" if result["finished"] else f"stopped at step {result['step']} (resumable)"
-    print(f"antlm: run {out} {state}")
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, one line, not one per process
+        state = "finished" if result["finished"] else f"stopped at step {result['step']} (resumable)"
+        print(f"antlm: run {out} {state}")
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:

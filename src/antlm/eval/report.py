@@ -150,15 +150,24 @@ def compare_runs(run_dirs: Sequence[str | Path]) -> str:
         backend = zero_shot.get("best_backend")
         tasks = (zero_shot.get("scores") or {}).get(backend, {}) if backend else {}
         columns.append((f"{run_dir.name} ({backend or 'no results'})", tasks))
+    from antlm.eval.macro import compute_macro  # macro imports nothing from here
+
     names = sorted({t for _, tasks in columns for t in tasks})
     rows = [[t] + [_pct(tasks[t]["score"] if t in tasks else None) for _, tasks in columns]
             for t in names]
+    macros = [compute_macro(json.loads((Path(r) / "results.json").read_text())) for r in run_dirs]
+    rows.append(["glue"] + [_pct(m.parts["glue"]) for m in macros])
+    rows.append(["**macro-average**"] + [
+        _pct(m.average) + ("" if m.complete else " (partial)") for m in macros])
     return _table(["task"] + [label for label, _ in columns], rows)
 
 
 def report_runs(run_dirs: Sequence[str | Path], detail: bool = False) -> str:
     """``antlm report``: one run's full table, or several runs side by side."""
+    from antlm.eval.macro import report_macro  # macro imports nothing from here
+
     if len(run_dirs) == 1:
         run_dir = Path(run_dirs[0])
-        return f"## {run_dir.name}\n\n" + render_markdown(_read_zero_shot(run_dir), detail)
+        return (f"## {run_dir.name}\n\n" + render_markdown(_read_zero_shot(run_dir), detail)
+                + "\n\n" + report_macro(run_dir))
     return compare_runs(run_dirs)
