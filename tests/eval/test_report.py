@@ -155,12 +155,13 @@ def test_cli_eval_merges_results_and_report_reads_them(
 
 @pytest.mark.slow
 def test_trained_tiny_run_beats_chance_on_blimp(tiny_run: Path, data_dir: Path) -> None:
-    """4,020 pairs: chance accuracy has a standard deviation of 0.8 points, so 53% is ~4 sigma
-    above chance. (A randomly initialised model scores 50 +- 1; the tiny run after its first
-    CLM epoch alone scored 51.3.)"""
+    """All 59,875 pairs: chance accuracy has a standard deviation of 0.2 points there, so 51% is
+    5 sigma above chance. A model this small trained on 300k words for 3 epochs is only a little
+    above chance on BLiMP (about 52% measured), which is why the test needs the full set to
+    tell that it learned something rather than a lenient threshold on a subset."""
     run = load_run(tiny_run)
     update = evaluate_loaded(
-        run, ["blimp_filtered"], data_dir, backend="causal", max_pairs_per_subtask=60,
-        progress=False,
+        run, ["blimp_filtered"], data_dir, backend="causal", batch_size=256, progress=False,
     )
-    assert update["scores"]["causal"]["blimp_filtered"]["score"] > 0.53
+    assert update["scores"]["causal"]["blimp_filtered"]["n_pairs"] == 59_875
+    assert update["scores"]["causal"]["blimp_filtered"]["score"] > 0.51
