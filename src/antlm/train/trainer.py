@@ -10,6 +10,7 @@ run computes exactly what an uninterrupted one would.
 from __future__ import annotations
 
 import json
+import sys
 import math
 import time
 from contextlib import nullcontext
@@ -389,7 +390,9 @@ class Trainer:
                   f"{stream.steps_per_epoch} steps/epoch, {total_steps} steps, "
                   f"schedule {plan.canonical()}")
 
+        # Redrawn every second on a terminal; in a log file every 30 s, not hundreds of times.
         bar = tqdm(total=total_steps, initial=step, unit="step", dynamic_ncols=True,
+                   mininterval=1.0 if sys.stderr.isatty() else 30.0,
                    disable=not (self.progress and self.dist.is_main))
         tokens_since, clock = 0, time.perf_counter()
         started = time.perf_counter()
