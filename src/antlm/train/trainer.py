@@ -10,8 +10,8 @@ run computes exactly what an uninterrupted one would.
 from __future__ import annotations
 
 import json
-import sys
 import math
+import sys
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
