@@ -33,7 +33,6 @@ import torch
 import torch.nn.functional as F
 from sklearn.metrics import accuracy_score, f1_score, matthews_corrcoef
 from torch import nn
-from tqdm.auto import tqdm
 
 from antlm.config import DATA_DIR_HELP, RunConfig
 from antlm.data.tokenizer import AntlmTokenizer
@@ -220,7 +219,7 @@ def _train_epoch(
     model.train()
     losses = []
     batches = _length_bucketed_batches([len(r) for r in rows], config.batch_size, generator)
-    for index in tqdm(batches, desc="  steps", leave=False, disable=not progress):
+    for index in progress(batches, desc="  steps", leave=False, disable=not progress):
         logits = model(*_batch([rows[i] for i in index], pad_id, device))
         loss = F.cross_entropy(logits, torch.as_tensor(labels[index], device=device))
         optimizer.zero_grad(set_to_none=True)
@@ -273,7 +272,7 @@ def finetune_task(
     best: dict[str, Any] | None = None
     best_state: dict[str, torch.Tensor] | None = None
     stale = 0
-    epochs = tqdm(range(1, config.epochs + 1), desc=task.name, disable=not progress)
+    epochs = progress(range(1, config.epochs + 1), desc=task.name, disable=not progress)
     for epoch in epochs:
         loss = _train_epoch(model, train_rows, train_labels, config, optimizer, scheduler,
                             generator, pad_id, device, progress)

@@ -36,7 +36,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from antlm.config import ConfigError, RunConfig
 from antlm.data.tokenizer import AntlmTokenizer
@@ -225,7 +224,7 @@ def text_log_probs(
     batches = list(_batches(encoded, primitive, batch_size))
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
     with torch.inference_mode(), autocast:
-        for batch in tqdm(batches, desc=desc or primitive, disable=not progress, leave=False):
+        for batch in progress(batches, desc=desc or primitive, disable=not progress, leave=False):
             base, padding_mask = _right_padded(encoded, batch, device)
             starts, ends = encoded.start[batch], encoded.end[batch]
             pos = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)])

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from antlm.data.objectives import (
 from antlm.data.prepare import PreparedData, prepare_data
 from antlm.data.tokenizer import AntlmTokenizer
 from antlm.models.registry import build_model, count_parameters
+from antlm.progress import progress
 from antlm.rundir import RunPaths, read_config
 from antlm.schedule import PhaseSteps, parse_schedule
 from antlm.train.checkpoint import load_checkpoint, save_checkpoint
@@ -390,10 +390,8 @@ class Trainer:
                   f"{stream.steps_per_epoch} steps/epoch, {total_steps} steps, "
                   f"schedule {plan.canonical()}")
 
-        # Redrawn every second on a terminal; in a log file every 30 s, not hundreds of times.
-        bar = tqdm(total=total_steps, initial=step, unit="step", dynamic_ncols=True,
-                   mininterval=1.0 if sys.stderr.isatty() else 30.0,
-                   disable=not (self.progress and self.dist.is_main))
+        bar = progress(total=total_steps, initial=step, unit="step",
+                       disable=not (self.progress and self.dist.is_main))
         tokens_since, clock = 0, time.perf_counter()
         started = time.perf_counter()
         stop_step = total_steps
