@@ -12,7 +12,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 
-def progress(iterable: Any = None, **kwargs: Any) -> tqdm:
+def progress_bar(iterable: Any = None, **kwargs: Any) -> tqdm:
     kwargs.setdefault("mininterval", 1.0 if sys.stderr.isatty() else 30.0)
     kwargs.setdefault("dynamic_ncols", True)
     return tqdm(iterable, **kwargs)

@@ -129,7 +129,9 @@ def test_cli_eval_merges_results_and_report_reads_them(
     (run / "config.yaml").write_text(_run_config(small_llama).to_yaml())
     bpe_tokenizer.save(run / "tokenizer.json")
     save_file(small_llama.state_dict(), str(run / "model.safetensors"))
-    (run / "results.json").write_text(json.dumps({"glue": {"cola": 0.1}}))
+    cola = {"metric": "mcc", "score": 0.1, "best_epoch": 2, "epochs_run": 5, "n_train": 500,
+            "n_eval": 522, "max_train_examples": 500}  # as antlm finetune writes it
+    (run / "results.json").write_text(json.dumps({"glue": {"cola": cola}}))
     common = ["--data-dir", str(data_dir), "--max-pairs", "3", "--no-progress"]
 
     main(["eval", str(run), "--tasks", "blimp_supplement", "--backend", "causal", *common])
@@ -138,7 +140,7 @@ def test_cli_eval_merges_results_and_report_reads_them(
     assert "| ewok (first 3/subtask) | 33 |" in printed
 
     results = json.loads((run / "results.json").read_text())
-    assert results["glue"] == {"cola": 0.1}  # other evaluators' keys survive
+    assert results["glue"] == {"cola": cola}  # other evaluators' keys survive
     scores = results["zero_shot"]["scores"]
     assert set(scores["causal"]) == {"blimp_supplement", "ewok"}  # merged, not overwritten
     assert set(scores["mlm"]) == {"ewok"}

@@ -39,6 +39,7 @@ from antlm.data.tokenizer import AntlmTokenizer
 from antlm.eval.glue import TASKS, Example, GlueDataError, GlueTask, read_split, split_path
 from antlm.eval.runner import pick_device
 from antlm.models.attention import check_attention
+from antlm.progress import progress_bar
 from antlm.rundir import LoadedRun, load_run, merge_results
 from antlm.schedule import parse_schedule
 
@@ -219,7 +220,7 @@ def _train_epoch(
     model.train()
     losses = []
     batches = _length_bucketed_batches([len(r) for r in rows], config.batch_size, generator)
-    for index in progress(batches, desc="  steps", leave=False, disable=not progress):
+    for index in progress_bar(batches, desc="  steps", leave=False, disable=not progress):
         logits = model(*_batch([rows[i] for i in index], pad_id, device))
         loss = F.cross_entropy(logits, torch.as_tensor(labels[index], device=device))
         optimizer.zero_grad(set_to_none=True)
@@ -272,7 +273,7 @@ def finetune_task(
     best: dict[str, Any] | None = None
     best_state: dict[str, torch.Tensor] | None = None
     stale = 0
-    epochs = progress(range(1, config.epochs + 1), desc=task.name, disable=not progress)
+    epochs = progress_bar(range(1, config.epochs + 1), desc=task.name, disable=not progress)
     for epoch in epochs:
         loss = _train_epoch(model, train_rows, train_labels, config, optimizer, scheduler,
                             generator, pad_id, device, progress)

@@ -40,6 +40,7 @@ from torch import nn
 from antlm.config import ConfigError, RunConfig
 from antlm.data.tokenizer import AntlmTokenizer
 from antlm.eval.tasks import MinimalPair
+from antlm.progress import progress_bar
 from antlm.schedule import parse_schedule
 
 __all__ = [
@@ -224,7 +225,7 @@ def text_log_probs(
     batches = list(_batches(encoded, primitive, batch_size))
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
     with torch.inference_mode(), autocast:
-        for batch in progress(batches, desc=desc or primitive, disable=not progress, leave=False):
+        for batch in progress_bar(batches, desc=desc or primitive, disable=not progress, leave=False):
             base, padding_mask = _right_padded(encoded, batch, device)
             starts, ends = encoded.start[batch], encoded.end[batch]
             pos = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)])

@@ -34,7 +34,7 @@ from antlm.data.objectives import (
 from antlm.data.prepare import PreparedData, prepare_data
 from antlm.data.tokenizer import AntlmTokenizer
 from antlm.models.registry import build_model, count_parameters
-from antlm.progress import progress
+from antlm.progress import progress_bar
 from antlm.rundir import RunPaths, read_config
 from antlm.schedule import PhaseSteps, parse_schedule
 from antlm.train.checkpoint import load_checkpoint, save_checkpoint
@@ -390,7 +390,7 @@ class Trainer:
                   f"{stream.steps_per_epoch} steps/epoch, {total_steps} steps, "
                   f"schedule {plan.canonical()}")
 
-        bar = progress(total=total_steps, initial=step, unit="step",
+        bar = progress_bar(total=total_steps, initial=step, unit="step",
                        disable=not (self.progress and self.dist.is_main))
         tokens_since, clock = 0, time.perf_counter()
         started = time.perf_counter()
