@@ -8,7 +8,7 @@ ANTLM_DATA_DIR ?= $(shell [ -d ../shared/data ] && cd ../shared/data && pwd)
 export ANTLM_DATA_DIR
 # Zero-shot pairs scored per subtask in the demo (all backends on every pair would take longer
 # than the training; `antlm eval runs/demo --backend all` scores everything).
-DEMO_EVAL_PAIRS ?= 100
+DEMO_EVAL_PAIRS ?= 50
 
 .PHONY: setup demo test bench lint clean
 
