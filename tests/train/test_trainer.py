@@ -14,6 +14,7 @@ SMALL = [
     "model.max_seq_len=32", "model.dropout=0.1", "tokenizer.vocab_size=500",
     "model.vocab_size=500", "data.max_words=8000", "data.dev_max_words=2000",
     "train.batch_size=8", "train.log_every=5", "train.dev_max_blocks=8",
+    "train.precision=fp32",  # the reference precision: exactness tests compare against it
 ]
 
 
