@@ -46,9 +46,10 @@ from antlm.config import DataConfig, ModelConfig, RunConfig, TokenizerConfig, Tr
 from antlm.data.blocks import BlockStream, Prefetcher, first_blocks
 from antlm.data.cache import default_cache_dir
 from antlm.data.objectives import IGNORE, ObjectiveBuilder, step_generator
+from antlm.device import resolve_device
 from antlm.models.registry import build_model, count_parameters
 from antlm.schedule import PhaseSteps, parse_schedule
-from antlm.train.distributed import DistContext, resolve_device
+from antlm.train.distributed import DistContext
 from antlm.train.optim import LRSchedule, build_optimizer, param_groups
 from antlm.train.trainer import DEV_SEED_STEP, StepRunner, objective_dev_losses, prepare_parts
 

@@ -36,8 +36,8 @@ from torch import nn
 
 from antlm.config import DATA_DIR_HELP, RunConfig
 from antlm.data.tokenizer import AntlmTokenizer
+from antlm.device import resolve_device
 from antlm.eval.glue import TASKS, Example, GlueDataError, GlueTask, read_split, split_path
-from antlm.eval.runner import pick_device
 from antlm.models.attention import check_attention
 from antlm.progress import progress_bar
 from antlm.rundir import LoadedRun, load_run, merge_results
@@ -333,7 +333,7 @@ def finetune_run(
 ) -> dict[str, TaskOutcome]:
     """Fine-tune on each task in turn and merge every record into ``RUN/results.json`` under
     ``"glue"`` as soon as it is done, so an interrupted sweep keeps its finished tasks."""
-    torch_device = pick_device(device)
+    torch_device = resolve_device(device)
     run = load_run(run_dir, device=torch_device)
     glue_dir = Path(data_dir) / "glue"
     if not glue_dir.is_dir():  # no folder at all is a wrong --data-dir, not missing tasks

@@ -13,20 +13,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import torch
-
+from antlm.device import resolve_device
 from antlm.eval.report import merge_zero_shot, task_summary
 from antlm.eval.scoring import resolve_backends, score_pairs
 from antlm.eval.tasks import load_tasks
 from antlm.rundir import LoadedRun, load_run, merge_results, read_json
 
-__all__ = ["evaluate_loaded", "evaluate_run", "pick_device"]
-
-
-def pick_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+__all__ = ["evaluate_loaded", "evaluate_run"]
 
 
 def evaluate_loaded(
@@ -79,7 +72,7 @@ def evaluate_run(
     progress: bool = True,
 ) -> dict[str, Any]:
     """Load, score, merge into ``RUN/results.json``; returns the merged ``zero_shot`` section."""
-    run = load_run(run_dir, device=pick_device(device))
+    run = load_run(run_dir, device=resolve_device(device))
     update = evaluate_loaded(
         run, tasks, data_dir, backend, batch_size, max_pairs_per_subtask, precision, progress
     )
