@@ -1,12 +1,12 @@
-"""LTG-BERT end to end: WordPiece, span masking and LAMB under an AntLM schedule."""
+"""LTG-BERT end to end: WordPiece and span masking under an AntLM schedule."""
 
 import pytest
 
 from antlm.config import load_config
-from antlm.eval.runner import evaluate_loaded
+from antlm.eval.scoring import score_pairs
 from antlm.rundir import RunPaths, load_run, read_metrics
 from antlm.train.trainer import train_run
-from tests.conftest import CONFIGS
+from tests.conftest import CONFIGS, word_order_pairs
 
 
 @pytest.fixture(scope="module")
@@ -16,8 +16,8 @@ def ltgbert_run(data_dir, tmp_path_factory):
         ["train.schedule=1_CLM+2_MLM+1_CLM", "data.max_words=150000",
          "data.dev_max_words=20000", "name=ltgbert-test"],
     )
-    assert (config.model.arch, config.tokenizer.kind, config.train.optimizer,
-            config.objective.masking) == ("ltgbert", "wordpiece", "lamb", "span")
+    assert (config.model.arch, config.tokenizer.kind, config.objective.masking) == (
+        "ltgbert", "wordpiece", "span")
     run_dir = tmp_path_factory.mktemp("ltgbert") / "run"
     train_run(config, run_dir, data_dir, progress=False)
     return run_dir
@@ -33,8 +33,14 @@ def test_alternated_ltgbert_lowers_both_dev_losses(ltgbert_run):
 
 
 @pytest.mark.slow
-def test_alternated_ltgbert_scores_above_chance_with_pll(ltgbert_run, data_dir):
-    """2,010 pairs: chance has a standard deviation of 1.1 points, so 53% is ~2.7 sigma."""
-    update = evaluate_loaded(load_run(ltgbert_run), ["blimp_filtered"], data_dir,
-                             backend="mlm", max_pairs_per_subtask=30, progress=False)
-    assert update["scores"]["mlm"]["blimp_filtered"]["score"] > 0.53
+def test_alternated_ltgbert_prefers_real_word_order(ltgbert_run, data_dir):
+    """335 BLiMP sentences against their words shuffled (50% +- 2.7 points for a model that
+    knows no order). This fixture scored 75% causal and 61% PLL on one machine: its closing CLM
+    epoch is what causal scoring reads. The margins leave room for another machine's kernels
+    training a slightly different model."""
+    run = load_run(ltgbert_run)
+    scores = score_pairs(run.model, run.tokenizer, word_order_pairs(data_dir),
+                         ["causal", "mlm"], 128)
+    accuracy = {b: float((s[:, 0] > s[:, 1]).mean()) for b, s in scores.items()}
+    assert accuracy["causal"] > 0.65, accuracy
+    assert accuracy["mlm"] > 0.53, accuracy
