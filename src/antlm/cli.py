@@ -136,7 +136,8 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="zero-shot BabyLM evaluation (BLiMP, supplement, EWoK)")
     p.add_argument("run_dir")
     p.add_argument("--tasks", default="blimp_filtered,blimp_supplement,ewok",
-                   help="comma-separated: blimp_filtered, blimp, blimp_supplement, ewok")
+                   help="comma-separated: blimp_filtered, blimp, blimp_supplement, ewok, and the "
+                        "word_order diagnostic (BLiMP sentences vs. their words shuffled)")
     p.add_argument("--backend", default="auto",
                    help="auto (from the schedule), all, or a list of causal,mlm,mntp,fused")
     p.add_argument("--data-dir", help="data directory (default: $ANTLM_DATA_DIR)")

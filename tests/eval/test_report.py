@@ -159,9 +159,10 @@ def test_cli_eval_merges_results_and_report_reads_them(
 
 @pytest.mark.slow
 def test_trained_tiny_run_prefers_real_word_order(tiny_run: Path, data_dir: Path) -> None:
-    """335 BLiMP sentences against their words shuffled. The fixture scored 81% causal and 72%
-    PLL (one machine); an untrained model sits at 50% +- 2.7 points, so both thresholds leave
-    a margin for a machine whose kernels train a slightly different model."""
+    """335 BLiMP sentences against their words shuffled (``word_order``). The fixture scored
+    84.5% causal and 69.0% PLL on the project's CPU machine; a model that knows no order sits
+    at 50% +- 2.7 points. Both thresholds leave a margin for a machine whose kernels train a
+    slightly different model."""
     run = load_run(tiny_run)
     pairs = word_order_pairs(data_dir)
     scores = score_pairs(run.model, run.tokenizer, pairs, ["causal", "mlm"], batch_size=128)

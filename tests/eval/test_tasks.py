@@ -124,6 +124,19 @@ def test_missing_folder_says_where_and_how(tmp_path: Path) -> None:
 
 def test_task_list_parsing() -> None:
     assert parse_task_list("blimp_filtered, ewok") == ["blimp_filtered", "ewok"]
-    assert TASKS == {"blimp_filtered", "blimp", "blimp_supplement", "ewok"}
+    assert TASKS == {"blimp_filtered", "blimp", "blimp_supplement", "ewok", "word_order"}
     with pytest.raises(ValueError, match="allowed"):
         parse_task_list("blimp_filtred")
+
+
+def test_word_order_shuffles_each_blimp_sentence_the_same_way_every_time(data_dir: Path) -> None:
+    pairs = load_task("word_order", data_dir, 3)
+    blimp = load_task("blimp_filtered", data_dir, 3)
+    assert [p.good for p in pairs] == [p.good for p in blimp]  # no BLiMP sentence is one word
+    for pair in pairs:
+        assert pair.bad != pair.good
+        assert sorted(pair.bad.split()) == sorted(pair.good.split())
+    # Seeded per sentence: a smaller sample shuffles its sentences exactly as the larger one.
+    fewer = load_task("word_order", data_dir, 2)
+    assert set(fewer) <= set(pairs)
+    assert parse_task_list("word_order,ewok") == ["word_order", "ewok"]

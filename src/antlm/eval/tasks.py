@@ -7,6 +7,11 @@ should prefer the first. EWoK adds a shared context (the 2024 pipeline scores ``
 carries ``(context, good, bad)`` with ``context == ""`` for BLiMP, so one scorer handles both:
 ``log p(good | context)`` versus ``log p(bad | context)``.
 
+``word_order`` is a diagnostic, not a BabyLM task: each BLiMP-filtered grammatical sentence
+against the same words in a shuffled order. A model that learned anything about order scores far
+above 50% there long before it leaves chance on BLiMP, so it tells "training did not work" apart
+from "training worked but the model is small", and it is not part of any macro-average.
+
 Records are read strictly: a malformed line raises :class:`TaskDataError` naming the file and
 line, because a silently skipped pair changes a published number. EWoK is read from its
 password-protected zip in memory: its terms forbid plain-text copies, so nothing is extracted.
@@ -15,7 +20,9 @@ password-protected zip in memory: its terms forbid plain-text copies, so nothing
 from __future__ import annotations
 
 import json
+import random
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -72,7 +79,8 @@ _SPECS: dict[str, _TaskSpec] = {
     "blimp_supplement": _TaskSpec("blimp_supplement", "sentence_good", "sentence_bad"),
     "ewok": _TaskSpec("ewok/ewok_filtered.zip", "Target1", "Target2", "Context1", zipped=True),
 }
-TASKS: frozenset[str] = frozenset(_SPECS)
+WORD_ORDER = "word_order"
+TASKS: frozenset[str] = frozenset(_SPECS) | {WORD_ORDER}
 
 
 def parse_task_list(spec: str) -> list[str]:
@@ -139,8 +147,10 @@ def load_task(
     ``max_pairs_per_subtask`` keeps the first N pairs of each subtask: deterministic, so quick
     runs are comparable with each other (not with full runs).
     """
-    if task not in _SPECS:
+    if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; allowed: {', '.join(sorted(TASKS))}")
+    if task == WORD_ORDER:
+        return _word_order_pairs(data_dir, max_pairs_per_subtask)
     spec = _SPECS[task]
     pairs: list[MinimalPair] = []
     for subtask, where, lines in _subtask_files(task, spec, Path(data_dir)):
@@ -155,6 +165,28 @@ def load_task(
                     context=context,
                 )
             )
+    return pairs
+
+
+def _shuffled_words(sentence: str) -> str | None:
+    """The sentence's words in another order, the same for the same sentence on any machine
+    (seeded by its CRC32); None when no other order exists (fewer than two distinct words)."""
+    words = sentence.split()
+    if len(set(words)) < 2:
+        return None
+    rng = random.Random(zlib.crc32(sentence.encode("utf-8")))
+    shuffled = words[:]
+    while shuffled == words:
+        rng.shuffle(shuffled)
+    return " ".join(shuffled)
+
+
+def _word_order_pairs(data_dir: str | Path, max_pairs_per_subtask: int | None) -> list[MinimalPair]:
+    pairs = []
+    for pair in load_task("blimp_filtered", data_dir, max_pairs_per_subtask):
+        shuffled = _shuffled_words(pair.good)
+        if shuffled is not None:
+            pairs.append(MinimalPair(WORD_ORDER, pair.subtask, pair.good, shuffled))
     return pairs
 
 

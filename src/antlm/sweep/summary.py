@@ -162,11 +162,15 @@ def render_markdown(summary: SweepSummary) -> str:
 
 
 def dev_curves(summary: SweepSummary) -> dict[str, dict[str, list[tuple[float, float]]]]:
-    """Mean dev loss per objective over epochs, per arm (seeds averaged at equal epochs)."""
+    """Mean dev loss per objective over epochs, per arm (seeds averaged at equal epochs).
+
+    Only evaluated runs count, so the curves describe the same runs as the score tables (a run
+    still training would otherwise pull a partial curve into the mean).
+    """
     curves: dict[str, dict[str, list[tuple[float, float]]]] = {}
     for arm in summary.sweep.spec.arms:
         points: dict[str, dict[float, list[float]]] = {"CLM": {}, "MLM": {}}
-        for seed in summary.sweep.spec.seeds:
+        for seed in summary.scores.get(arm, {}):
             for record in read_metrics(RunPaths(summary.sweep.run_dir(summary.root, arm, seed))):
                 if record["event"] not in ("dev", "start"):
                     continue
@@ -189,18 +193,20 @@ def plot(summary: SweepSummary, out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     curves = dev_curves(summary)
+    # tab20: distinct colours for up to 20 arms (the default cycle repeats after 10).
+    colours = dict(zip(curves, plt.get_cmap("tab20").colors))
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharex=True)
     for axis, objective in zip(axes, ("CLM", "MLM")):
         for arm, per_objective in curves.items():
             if per_objective[objective]:
                 epochs, losses = zip(*per_objective[objective])
-                axis.plot(epochs, losses, marker=".", label=arm)
+                axis.plot(epochs, losses, marker=".", label=arm, color=colours[arm])
         axis.set_title(f"dev {objective} loss")
         axis.set_xlabel("epoch")
         axis.set_ylabel("cross-entropy (nats)")
         axis.grid(alpha=0.3)
     axes[1].legend(fontsize=8)
-    fig.suptitle(f"{summary.sweep.name}: dev loss per objective (mean over seeds)")
+    fig.suptitle(f"{summary.sweep.name}: dev loss per objective (mean over evaluated seeds)")
     fig.tight_layout()
     path = out_dir / f"{summary.sweep.name}-dev-loss.png"
     fig.savefig(path, dpi=110)
@@ -211,21 +217,25 @@ def plot(summary: SweepSummary, out_dir: Path) -> list[Path]:
     arms = list(summary.sweep.spec.arms)
     fig, axis = plt.subplots(figsize=(max(6, 1.2 * len(arms) * max(1, len(backends)) / 2), 4.5))
     width = 0.8 / max(1, len(backends))
+    all_means: list[float] = []
     for i, backend in enumerate(backends):
         means, sds = [], []
         for arm in arms:
             values = list(summary.values(arm, backend, "macro").values())
             mean, sd = mean_sd(values) if values else (math.nan, None)
             means.append(mean * 100)
-            sds.append((sd or 0.0) * 100)
+            sds.append(math.nan if sd is None else sd * 100)  # one seed: no error bar
         positions = [a + (i - (len(backends) - 1) / 2) * width for a in range(len(arms))]
         axis.bar(positions, means, width, yerr=sds, capsize=3, label=backend)
-    axis.set_xticks(range(len(arms)), arms, rotation=30, ha="right")
+        all_means += means
+    seeds = [len(summary.scores.get(arm, {})) for arm in arms]
+    axis.set_xticks(range(len(arms)), [f"{a} (n={n})" for a, n in zip(arms, seeds)],
+                    rotation=30, ha="right")
     axis.set_ylabel("macro-average (%)")
     axis.set_title(f"{summary.sweep.name}: macro-average per arm (mean ± sd over seeds)")
     axis.legend(title="scoring", fontsize=8)
     axis.grid(axis="y", alpha=0.3)
-    finite = [m for m in means if not math.isnan(m)]
+    finite = [m for m in all_means if not math.isnan(m)]
     if finite:
         axis.set_ylim(max(0, min(finite) - 10), min(100, max(finite) + 10))
     fig.tight_layout()
