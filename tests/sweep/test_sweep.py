@@ -53,6 +53,14 @@ def test_smoke_sweep_end_to_end(tmp_path, data_dir):
     for png in (p for p in written if p.suffix == ".png"):
         assert png.read_bytes()[:4] == b"\x89PNG"
 
+    # A run whose evaluation has not finished (GLUE still running: no sweep mark yet) is left
+    # out, rather than counted with a macro-average that lacks a part.
+    paths = RunPaths(sweep.run_dir(tmp_path, "antlm", 1))
+    unmarked = read_json(paths.results)
+    del unmarked["sweep"]
+    paths.results.write_text(json.dumps(unmarked))
+    assert set(collect(sweep, tmp_path).scores) == {"clm_only"}
+
 
 def test_paired_interval_matches_a_hand_computed_t_interval():
     interval = paired_interval([0.01, 0.03, 0.02])

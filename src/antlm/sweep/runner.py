@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from antlm.rundir import RunPaths, merge_results, read_json, read_state
+from antlm.rundir import RunPaths, merge_results, read_state
 from antlm.sweep.spec import Sweep, load_sweep, save_spec
 
 
@@ -30,10 +30,6 @@ class RunOutcome:
     trained: bool  # trained (or resumed) in this invocation
     evaluated: bool  # evaluated in this invocation
     seconds: float
-
-
-def evaluation_signature(sweep: Sweep) -> str:
-    return sweep.spec.evaluation.model_dump_json()
 
 
 def run_one(sweep: Sweep, arm: str, seed: int, root: Path, data_dir: Path) -> RunOutcome:
@@ -49,8 +45,7 @@ def run_one(sweep: Sweep, arm: str, seed: int, root: Path, data_dir: Path) -> Ru
                   resume=paths.checkpoint.is_file(), progress=False)
         trained = True
     evaluation = sweep.spec.evaluation
-    signature = evaluation_signature(sweep)
-    if read_json(paths.results).get("sweep", {}).get("evaluation") != signature:
+    if not sweep.is_evaluated(run_dir):
         evaluate_run(run_dir, evaluation.tasks, data_dir, backend=evaluation.backend,
                      batch_size=evaluation.batch_size,
                      max_pairs_per_subtask=evaluation.max_pairs, progress=False)
@@ -60,7 +55,8 @@ def run_one(sweep: Sweep, arm: str, seed: int, root: Path, data_dir: Path) -> Ru
             finetune_run(run_dir, evaluation.glue_tasks, data_dir, FinetuneConfig(
                 epochs=evaluation.glue_epochs,
                 max_train_examples=evaluation.glue_max_train_examples), progress=False)
-        merge_results(paths, {"sweep": {"evaluation": signature, "arm": arm, "seed": seed,
+        merge_results(paths, {"sweep": {"evaluation": sweep.evaluation_signature(),
+                                        "arm": arm, "seed": seed,
                                         "sweep": sweep.name}})
         evaluated = True
     return RunOutcome(arm, seed, run_dir, trained, evaluated, time.perf_counter() - started)

@@ -78,6 +78,21 @@ class Sweep:
     def run_dir(self, root: Path, arm: str, seed: int) -> Path:
         return root / self.spec.name / arm / f"seed{seed}"
 
+    def evaluation_signature(self) -> str:
+        return self.spec.evaluation.model_dump_json()
+
+    def is_evaluated(self, run_dir: Path) -> bool:
+        """Whether ``run_dir`` holds this sweep's whole evaluation (zero-shot and GLUE).
+
+        The sweep writes its signature into results.json after the last part, so a run whose
+        zero-shot scores are in but whose GLUE is still running (or was interrupted) is not
+        counted: its macro-average would silently lack a part.
+        """
+        from antlm.rundir import RunPaths, read_json
+
+        recorded = read_json(RunPaths(run_dir).results).get("sweep", {}).get("evaluation")
+        return recorded == self.evaluation_signature()
+
     def total_epochs(self) -> dict[str, float]:
         from antlm.schedule import parse_schedule
 

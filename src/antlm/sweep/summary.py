@@ -120,8 +120,9 @@ def collect(sweep: Sweep, root: Path) -> SweepSummary:
     summary = SweepSummary(sweep, root)
     for arm in sweep.spec.arms:
         for seed in sweep.spec.seeds:
-            results = read_json(RunPaths(sweep.run_dir(root, arm, seed)).results)
-            if results.get("zero_shot"):
+            run_dir = sweep.run_dir(root, arm, seed)
+            if sweep.is_evaluated(run_dir):
+                results = read_json(RunPaths(run_dir).results)
                 summary.scores.setdefault(arm, {})[seed] = run_scores(results)
     return summary
 
