@@ -194,8 +194,10 @@ def plot(summary: SweepSummary, out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     curves = dev_curves(summary)
-    # tab20: distinct colours for up to 20 arms (the default cycle repeats after 10).
-    colours = dict(zip(curves, plt.get_cmap("tab20").colors))
+    # The default cycle repeats after 10 colours; tab20 (paired light/dark hues) covers 20 arms.
+    plotted = [arm for arm, per_objective in curves.items() if any(per_objective.values())]
+    palette = plt.get_cmap("tab10" if len(plotted) <= 10 else "tab20").colors
+    colours = dict(zip(plotted, palette))
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharex=True)
     for axis, objective in zip(axes, ("CLM", "MLM")):
         for arm, per_objective in curves.items():
