@@ -98,15 +98,16 @@ class SweepSummary:
             for backend in self.backends:
                 entry = {}
                 for part in (*PARTS, "macro"):
-                    values = list(self.values(arm, backend, part).values())
-                    if not values:
+                    per_seed = self.values(arm, backend, part)
+                    if not per_seed:
                         entry[part] = None
                         continue
-                    mean, sd = mean_sd(values)
+                    mean, sd = mean_sd(list(per_seed.values()))
                     delta = self.delta(arm, backend, part)
                     entry[part] = {
-                        "mean": mean, "sd": sd, "n": len(values),
+                        "mean": mean, "sd": sd, "n": len(per_seed),
                         "delta": None if delta is None else delta.__dict__,
+                        "per_seed": {str(seed): value for seed, value in per_seed.items()},
                     }
                 table[arm][backend] = entry
         return {"sweep": self.sweep.name, "baseline": self.sweep.spec.baseline,
