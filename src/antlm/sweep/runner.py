@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from antlm.rundir import RunPaths, merge_results, read_state
+from antlm.rundir import RunPaths, merge_results, read_json, read_state
 from antlm.sweep.spec import Sweep, load_sweep, save_spec
 
 
@@ -45,7 +45,7 @@ def run_one(sweep: Sweep, arm: str, seed: int, root: Path, data_dir: Path) -> Ru
                   resume=paths.checkpoint.is_file(), progress=False)
         trained = True
     evaluation = sweep.spec.evaluation
-    if not sweep.is_evaluated(run_dir):
+    if not sweep.is_evaluated(read_json(paths.results)):
         evaluate_run(run_dir, evaluation.tasks, data_dir, backend=evaluation.backend,
                      batch_size=evaluation.batch_size,
                      max_pairs_per_subtask=evaluation.max_pairs, progress=False)

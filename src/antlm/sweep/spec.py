@@ -81,17 +81,14 @@ class Sweep:
     def evaluation_signature(self) -> str:
         return self.spec.evaluation.model_dump_json()
 
-    def is_evaluated(self, run_dir: Path) -> bool:
-        """Whether ``run_dir`` holds this sweep's whole evaluation (zero-shot and GLUE).
+    def is_evaluated(self, results: dict[str, Any]) -> bool:
+        """Whether a run's results.json (already read) holds this sweep's whole evaluation.
 
         The sweep writes its signature into results.json after the last part, so a run whose
         zero-shot scores are in but whose GLUE is still running (or was interrupted) is not
         counted: its macro-average would silently lack a part.
         """
-        from antlm.rundir import RunPaths, read_json
-
-        recorded = read_json(RunPaths(run_dir).results).get("sweep", {}).get("evaluation")
-        return recorded == self.evaluation_signature()
+        return results.get("sweep", {}).get("evaluation") == self.evaluation_signature()
 
     def total_epochs(self) -> dict[str, float]:
         from antlm.schedule import parse_schedule

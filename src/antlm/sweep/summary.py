@@ -121,9 +121,8 @@ def collect(sweep: Sweep, root: Path) -> SweepSummary:
     summary = SweepSummary(sweep, root)
     for arm in sweep.spec.arms:
         for seed in sweep.spec.seeds:
-            run_dir = sweep.run_dir(root, arm, seed)
-            if sweep.is_evaluated(run_dir):
-                results = read_json(RunPaths(run_dir).results)
+            results = read_json(RunPaths(sweep.run_dir(root, arm, seed)).results)
+            if sweep.is_evaluated(results):
                 summary.scores.setdefault(arm, {})[seed] = run_scores(results)
     return summary
 
