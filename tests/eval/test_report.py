@@ -159,13 +159,13 @@ def test_cli_eval_merges_results_and_report_reads_them(
 
 @pytest.mark.slow
 def test_trained_tiny_run_prefers_real_word_order(tiny_run: Path, data_dir: Path) -> None:
-    """335 BLiMP sentences against their words shuffled (``word_order``). The fixture scored
-    84.5% causal and 69.0% PLL on the project's CPU machine; a model that knows no order sits
-    at 50% +- 2.7 points. Both thresholds leave a margin for a machine whose kernels train a
-    slightly different model."""
+    """335 BLiMP sentences against their words shuffled (``word_order``); a model that knows no
+    order sits at 50% +- 2.7 points. Over seeds 42, 1, 2 the fixture scored 84.5%, 77.9%, 84.5%
+    causal on the project's CPU machine. PLL is not asserted here: after one MLM epoch between
+    two CLM epochs it swings with the seed (69.0%, 60.0%, 54.6%); the LTG-BERT fixture, with
+    twice the MLM steps, checks it (tests/train/test_ltgbert_run.py)."""
     run = load_run(tiny_run)
     pairs = word_order_pairs(data_dir)
-    scores = score_pairs(run.model, run.tokenizer, pairs, ["causal", "mlm"], batch_size=128)
-    accuracy = {b: float((s[:, 0] > s[:, 1]).mean()) for b, s in scores.items()}
-    assert accuracy["causal"] > 0.7, accuracy
-    assert accuracy["mlm"] > 0.6, accuracy
+    scores = score_pairs(run.model, run.tokenizer, pairs, ["causal"], batch_size=128)
+    accuracy = float((scores["causal"][:, 0] > scores["causal"][:, 1]).mean())
+    assert accuracy > 0.7, accuracy
