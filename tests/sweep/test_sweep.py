@@ -45,11 +45,22 @@ def test_smoke_sweep_end_to_end(tmp_path, data_dir):
     table = render_markdown(summary)
     assert "| antlm | `0.5_CLM+1_MLM+0.5_CLM` | 2 | 1 |" in table
     assert "(n/a)" in table  # one seed: no interval is claimed
+    headline = table.split("### Backend")[0]
+    assert "| arm | schedule | seeds | macro, causal | Δ causal | macro, mlm | Δ mlm |" in headline
+    assert "| clm_only | `2_CLM` | 1 |" in headline and "baseline" in headline
+    dev_table = table.split("### Dev loss after the last epoch")[1].split("###")[0]
+    assert "| clm_only | `2_CLM` | 1 | " in dev_table
     written = write_summary(summary, tmp_path / "out")
     assert {p.suffix for p in written} == {".json", ".md", ".png"}
     data = json.loads((tmp_path / "out" / "smoke.json").read_text())
     macro = data["table"]["antlm"]["causal"]["macro"]
     assert 0.0 <= macro["mean"] <= 1.0 and macro["n"] == 1
+    # Both objectives' dev losses are recorded for every arm, and the objective an arm ended on
+    # is below the untrained model's ln(vocab) ≈ 9.
+    final = data["final_dev_loss"]
+    assert set(final) == {"clm_only", "antlm"}
+    assert all(set(arm) == {"CLM", "MLM"} for arm in final.values())
+    assert 0 < final["clm_only"]["CLM"][0] < 9 and 0 < final["antlm"]["CLM"][0] < 9
     for png in (p for p in written if p.suffix == ".png"):
         assert png.read_bytes()[:4] == b"\x89PNG"
 

@@ -22,6 +22,7 @@ from antlm.sweep.spec import Sweep
 
 PARTS = ("blimp_filtered", "blimp_supplement", "ewok", "glue")
 BACKEND_ORDER = ("causal", "mlm", "mntp", "fused")
+OBJECTIVES = ("CLM", "MLM")  # the objectives whose dev loss a run records
 
 
 def run_scores(results: dict[str, Any]) -> dict[str, dict[str, float | None]]:
@@ -114,7 +115,8 @@ class SweepSummary:
                 "seeds": self.sweep.spec.seeds, "arms": {
                     arm: {"overrides": self.sweep.spec.arms[arm],
                           "epochs": self.sweep.total_epochs()[arm]} for arm in self.sweep.spec.arms},
-                "evaluation": self.sweep.spec.evaluation.model_dump(), "table": table}
+                "evaluation": self.sweep.spec.evaluation.model_dump(), "table": table,
+                "final_dev_loss": final_dev_losses(self)}
 
 
 def collect(sweep: Sweep, root: Path) -> SweepSummary:
@@ -127,11 +129,54 @@ def collect(sweep: Sweep, root: Path) -> SweepSummary:
     return summary
 
 
-def _cell(values: list[float]) -> str:
+def _cell(values: list[float], scale: float = 100.0) -> str:
     if not values:
         return "–"
     mean, sd = mean_sd(values)
-    return f"{mean * 100:.2f}" + (f" ± {sd * 100:.2f}" if sd is not None else "")
+    return f"{mean * scale:.2f}" + (f" ± {sd * scale:.2f}" if sd is not None else "")
+
+
+def _delta_text(summary: SweepSummary, arm: str, backend: str) -> str:
+    if arm == summary.sweep.spec.baseline:
+        return "baseline"
+    delta = summary.delta(arm, backend, "macro")
+    return delta.format() if delta else "–"
+
+
+def _headline(summary: SweepSummary) -> list[str]:
+    """The macro-average under every backend side by side: the table a reader wants first,
+    because an alternated model can rank differently under causal and MLM scoring."""
+    spec = summary.sweep.spec
+    header = ["arm", "schedule", "seeds"]
+    for backend in summary.backends:
+        header += [f"macro, {backend}", f"Δ {backend}"]
+    lines = ["### Macro-average under every backend", "", "| " + " | ".join(header) + " |",
+             "|" + "---|" * len(header)]
+    for arm in spec.arms:
+        schedule = summary.sweep.configs[arm, spec.seeds[0]].train.schedule
+        seeds = max((len(summary.values(arm, b, "macro")) for b in summary.backends), default=0)
+        cells = [arm, f"`{schedule}`", str(seeds)]
+        for backend in summary.backends:
+            cells += [_cell(list(summary.values(arm, backend, "macro").values())),
+                      _delta_text(summary, arm, backend)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def _final_dev_loss_table(summary: SweepSummary) -> list[str]:
+    """Dev loss after the last epoch: at CPU scale the objectives' effects show here long
+    before they show in the BabyLM scores, and with a far smaller spread over seeds."""
+    spec = summary.sweep.spec
+    final = final_dev_losses(summary)
+    lines = ["### Dev loss after the last epoch (nats, mean ± sd over seeds)", "",
+             "| arm | schedule | seeds | dev CLM | dev MLM |", "|---|---|---|---|---|"]
+    for arm in spec.arms:
+        schedule = summary.sweep.configs[arm, spec.seeds[0]].train.schedule
+        losses = final.get(arm, {})
+        seeds = max((len(v) for v in losses.values()), default=0)
+        lines.append(f"| {arm} | `{schedule}` | {seeds} | "
+                     + " | ".join(_cell(losses.get(o, []), scale=1.0) for o in OBJECTIVES) + " |")
+    return [*lines, ""]
 
 
 def render_markdown(summary: SweepSummary) -> str:
@@ -146,6 +191,8 @@ def render_markdown(summary: SweepSummary) -> str:
     lines += [(f"Scores in %, mean ± sd over seeds {spec.seeds}; Δ = paired difference to "
                f"`{spec.baseline}` with its 95% t-interval over seeds. Zero-shot: {pairs}. "
                f"{glue}."), ""]
+    lines += _headline(summary)
+    lines += _final_dev_loss_table(summary)
     for backend in summary.backends:
         lines += [f"### Backend `{backend}`", "",
                   "| arm | schedule | epochs | seeds | BLiMP-f | supplement | EWoK | GLUE | macro | Δ macro |",
@@ -154,12 +201,29 @@ def render_markdown(summary: SweepSummary) -> str:
             schedule = summary.sweep.configs[arm, spec.seeds[0]].train.schedule
             cells = [_cell(list(summary.values(arm, backend, p).values())) for p in (*PARTS, "macro")]
             n = len(summary.values(arm, backend, "macro"))
-            delta = summary.delta(arm, backend, "macro")
-            delta_text = "baseline" if arm == spec.baseline else (delta.format() if delta else "–")
             lines.append(f"| {arm} | `{schedule}` | {epochs[arm]:g} | {n} | " + " | ".join(cells)
-                         + f" | {delta_text} |")
+                         + f" | {_delta_text(summary, arm, backend)} |")
         lines.append("")
     return "\n".join(lines)
+
+
+def _dev_records(summary: SweepSummary, arm: str, seed: int) -> list[dict[str, Any]]:
+    """The dev-loss records of one run, in order (the "start" record is the untrained model)."""
+    records = read_metrics(RunPaths(summary.sweep.run_dir(summary.root, arm, seed)))
+    return [r for r in records if r["event"] in ("dev", "start")]
+
+
+def final_dev_losses(summary: SweepSummary) -> dict[str, dict[str, list[float]]]:
+    """``{arm: {objective: [last dev loss of each evaluated seed]}}``."""
+    final: dict[str, dict[str, list[float]]] = {}
+    for arm in summary.sweep.spec.arms:
+        for seed in summary.scores.get(arm, {}):
+            records = _dev_records(summary, arm, seed)
+            for objective in OBJECTIVES:
+                value = records[-1].get(f"dev_loss_{objective}") if records else None
+                if value is not None:
+                    final.setdefault(arm, {}).setdefault(objective, []).append(value)
+    return final
 
 
 def dev_curves(summary: SweepSummary) -> dict[str, dict[str, list[tuple[float, float]]]]:
@@ -170,11 +234,9 @@ def dev_curves(summary: SweepSummary) -> dict[str, dict[str, list[tuple[float, f
     """
     curves: dict[str, dict[str, list[tuple[float, float]]]] = {}
     for arm in summary.sweep.spec.arms:
-        points: dict[str, dict[float, list[float]]] = {"CLM": {}, "MLM": {}}
+        points: dict[str, dict[float, list[float]]] = {o: {} for o in OBJECTIVES}
         for seed in summary.scores.get(arm, {}):
-            for record in read_metrics(RunPaths(summary.sweep.run_dir(summary.root, arm, seed))):
-                if record["event"] not in ("dev", "start"):
-                    continue
+            for record in _dev_records(summary, arm, seed):
                 epoch = round(record.get("epoch", 0.0), 3)
                 for objective, per_epoch in points.items():
                     value = record.get(f"dev_loss_{objective}")
@@ -199,7 +261,7 @@ def plot(summary: SweepSummary, out_dir: Path) -> list[Path]:
     palette = plt.get_cmap("tab10" if len(plotted) <= 10 else "tab20").colors
     colours = dict(zip(plotted, palette))
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharex=True)
-    for axis, objective in zip(axes, ("CLM", "MLM")):
+    for axis, objective in zip(axes, OBJECTIVES):
         for arm, per_objective in curves.items():
             if per_objective[objective]:
                 epochs, losses = zip(*per_objective[objective])
