@@ -139,7 +139,7 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
                    help="comma-separated: blimp_filtered, blimp, blimp_supplement, ewok, and the "
                         "word_order diagnostic (BLiMP sentences vs. their words shuffled)")
     p.add_argument("--backend", default="auto",
-                   help="auto (from the schedule), all, or a list of causal,mlm,mntp,fused")
+                   help="auto (from the schedule), all, or a list of causal,mlm,mntp,fused,mlm_word_l2r")
     p.add_argument("--data-dir", help="data directory (default: $ANTLM_DATA_DIR)")
     p.add_argument("--batch-size", type=int, default=64, help="model rows per forward pass")
     p.add_argument("--max-pairs", type=int, default=None,

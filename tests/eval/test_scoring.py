@@ -89,16 +89,33 @@ def test_causal_matches_hugging_face_llama(small_llama: BabyLlama, encoded: Enco
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4)
 
 
+def _whole_text_word_ids(tokenizer: AntlmTokenizer, pairs: list[MinimalPair]) -> list[list[int]]:
+    """Word index per framed token, from encoding each whole text at once. ``frame`` only
+    aligns the positions: the values it adds sit outside every scored span."""
+    words = []
+    for pair, target in [(p, p.good) for p in pairs] + [(p, p.bad) for p in pairs]:
+        text = f"{pair.context} {target}" if pair.context else target
+        words.append(tokenizer.frame(tokenizer.backend.encode(text).word_ids))
+    return words
+
+
 def _masked_reference(
-    model: BabyLlama, encoded: EncodedTexts, mask_id: int, shift: int
+    model: BabyLlama, encoded: EncodedTexts, mask_id: int, shift: int,
+    word_ids: list[list[int]] | None = None,
 ) -> list[float]:
+    """One text, one scored token at a time; with ``word_ids``, the later pieces of the scored
+    token's word are masked too (PLL-word-l2r)."""
     scores = []
     with torch.no_grad():
-        for ids, start, end in zip(encoded.ids, encoded.start, encoded.end):
+        for i, (ids, start, end) in enumerate(zip(encoded.ids, encoded.start, encoded.end)):
             total = 0.0
             for j in range(start, end):
                 masked = list(ids)
                 masked[j] = mask_id
+                k = j + 1
+                while word_ids is not None and k < end and word_ids[i][k] == word_ids[i][j]:
+                    masked[k] = mask_id
+                    k += 1
                 hidden = model(torch.tensor([masked]), attention="bidirectional")
                 logp = F.log_softmax(model.logits(hidden[0, j - shift]), dim=-1)
                 total += float(logp[ids[j]])
@@ -114,6 +131,39 @@ def test_masked_backends_match_one_at_a_time_reference(
     expected = _masked_reference(small_llama, encoded, bpe_tokenizer.mask_id, shift)
     got = text_log_probs(small_llama, encoded, backend, bpe_tokenizer.mask_id, batch_size=50)
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4)
+
+
+def test_word_l2r_matches_reference_and_differs_from_pll_on_split_words(
+    small_llama: BabyLlama, bpe_tokenizer: AntlmTokenizer, sample_pairs: list[MinimalPair],
+    encoded: EncodedTexts,
+) -> None:
+    word_ids = _whole_text_word_ids(bpe_tokenizer, sample_pairs)
+    split = [i for i, (ws, s, e) in enumerate(zip(word_ids, encoded.start, encoded.end))
+             if len(set(ws[s:e])) < e - s]
+    assert split, "the sample needs texts with a word split into several pieces"
+    expected = _masked_reference(small_llama, encoded, bpe_tokenizer.mask_id, 0, word_ids)
+    got = text_log_probs(small_llama, encoded, "mlm_word_l2r", bpe_tokenizer.mask_id,
+                         batch_size=50)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4)
+    pll = text_log_probs(small_llama, encoded, "mlm", bpe_tokenizer.mask_id, batch_size=50)
+    whole = [i for i in range(len(encoded)) if i not in split]
+    np.testing.assert_allclose(got[whole], pll[whole], rtol=0, atol=1e-4)
+    assert np.abs(got[split] - pll[split]).min() > 1e-3
+
+
+def test_word_ends_span_the_pieces_of_a_word(
+    bpe_tokenizer: AntlmTokenizer, wordpiece_tokenizer: AntlmTokenizer
+) -> None:
+    for tok in (bpe_tokenizer, wordpiece_tokenizer):
+        enc = encode_texts(tok, ["A context."], ["The xylophonists hummed."])
+        ids, start, end, word_end = enc.ids[0], enc.start[0], enc.end[0], enc.word_end[0]
+        first = int(start) + 1  # the token after "The": the first piece of "xylophonists"
+        pieces = ids[first:word_end[first]]
+        assert len(pieces) > 1
+        assert tok.decode(pieces).replace("##", "").replace(" ", "") == "xylophonists"
+        assert all(word_end[j] == word_end[first] for j in range(first, word_end[first]))
+        assert word_end[int(start)] == start + 1 and word_end[end - 1] == end
+        assert all(word_end[j] == j + 1 for j in range(start))
 
 
 def test_score_pairs_layout_and_fused(
@@ -155,8 +205,8 @@ def _config(schedule: str, target: str = "same") -> RunConfig:
         ("4_CLM", "same", ["causal"]),
         ("2_MLM+2_MLM", "same", ["mlm"]),
         ("4_MLM", "shifted", ["mntp"]),
-        ("4_CLM+16_MLM+4_CLM", "same", list(BACKENDS)),
-        ("24_MIX(clm=1,mlm=15)", "shifted", list(BACKENDS)),
+        ("4_CLM+16_MLM+4_CLM", "same", ["causal", "mlm", "mntp", "fused"]),
+        ("24_MIX(clm=1,mlm=15)", "shifted", ["causal", "mlm", "mntp", "fused"]),
         ("2_CLM+2_MIX(clm=1,mlm=0)", "same", ["causal"]),
     ],
 )
@@ -167,6 +217,7 @@ def test_auto_backends_follow_the_schedule(schedule: str, target: str, expected:
 def test_explicit_backends() -> None:
     config = _config("4_CLM")
     assert resolve_backends(config, "all") == list(BACKENDS)
+    assert "mlm_word_l2r" in BACKENDS
     assert resolve_backends(config, "mntp,causal") == ["mntp", "causal"]
     with pytest.raises(ValueError, match="allowed"):
         resolve_backends(config, "pll")

@@ -114,6 +114,14 @@ class AntlmTokenizer:
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
         return [e.ids for e in self.backend.encode_batch(list(texts), add_special_tokens=False)]
 
+    def encode_batch_with_words(self, texts: Sequence[str]) -> list[tuple[list[int], list[int]]]:
+        """Token ids and, per token, the index of the word it belongs to.
+
+        Words are the pre-tokeniser's (whitespace and punctuation split, as Hugging Face
+        ``word_ids`` reports them), so the pieces of a word share an index."""
+        encodings = self.backend.encode_batch(list(texts), add_special_tokens=False)
+        return [(e.ids, [w if w is not None else -1 for w in e.word_ids]) for e in encodings]
+
     def frame(self, ids: Sequence[int]) -> list[int]:
         """Wrap a document's ids the way the model family expects."""
         if self.kind == "wordpiece":

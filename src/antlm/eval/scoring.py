@@ -6,7 +6,11 @@ Backends (Salazar et al. 2020 for PLL; Charpentier & Samuel 2024 for MNTP / fuse
 * ``mlm``: pseudo-log-likelihood, ``sum_j log p(x_j | x_\\j)``: token ``j`` is replaced by the
   mask token, attention is bidirectional, and the prediction is read at ``j`` itself;
 * ``mntp``: as ``mlm`` but read at ``j-1``, for models trained with shifted (MNTP) targets;
-* ``fused``: ``causal + mntp``.
+* ``fused``: ``causal + mntp``;
+* ``mlm_word_l2r``: PLL-word-l2r (Kauf & Ivanova 2023): as ``mlm``, but the pieces of the same
+  word to the right of token ``j`` are masked too. Plain PLL scores a word split into several
+  subwords too high (each piece is easy to guess from the others), which biases minimal pairs
+  whose two sentences split differently into subwords.
 
 ``fused`` is derived from the other two, so the model only ever runs the three *primitive*
 backends, each at most once per text.
@@ -53,20 +57,27 @@ __all__ = [
     "text_log_probs",
 ]
 
-BACKENDS: tuple[str, ...] = ("causal", "mlm", "mntp", "fused")
-PRIMITIVES: tuple[str, ...] = ("causal", "mlm", "mntp")
+BACKENDS: tuple[str, ...] = ("causal", "mlm", "mntp", "fused", "mlm_word_l2r")
+PRIMITIVES: tuple[str, ...] = ("causal", "mlm", "mntp", "mlm_word_l2r")
+# What ``--backend auto`` runs for an alternated model: every backend of the paper's family;
+# mlm_word_l2r costs as much as mlm again and is asked for by name (or ``all``).
+_AUTO_ALTERNATED: tuple[str, ...] = ("causal", "mlm", "mntp", "fused")
 # Where the log-prob of token j is read: j - shift.
-_READ_SHIFT = {"causal": 1, "mlm": 0, "mntp": 1}
+_READ_SHIFT = {"causal": 1, "mlm": 0, "mntp": 1, "mlm_word_l2r": 0}
 
 
 @dataclass(frozen=True)
 class EncodedTexts:
-    """Framed token ids of many texts, plus the half-open span ``[start, end)`` to score."""
+    """Framed token ids of many texts, plus the half-open span ``[start, end)`` to score.
+
+    ``word_end[i][j]`` is the (exclusive) end of the target word that token ``j`` belongs to,
+    ``j + 1`` outside the target: ``mlm_word_l2r`` masks ``[j, word_end[i][j])``."""
 
     ids: list[list[int]]
     start: np.ndarray  # int64 [N]
     end: np.ndarray  # int64 [N]
     lengths: np.ndarray  # int64 [N], len(ids[i])
+    word_end: list[np.ndarray]  # int64 [len(ids[i])] each
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -85,18 +96,33 @@ def encode_texts(
         raise ValueError(f"{len(contexts)} contexts for {len(targets)} targets")
     unique_contexts = sorted({c for c in contexts if c})
     context_ids = dict(zip(unique_contexts, tokenizer.encode_batch(unique_contexts)))
-    target_ids = tokenizer.encode_batch([" " + t if c else t for c, t in zip(contexts, targets)])
+    encoded_targets = tokenizer.encode_batch_with_words(
+        [" " + t if c else t for c, t in zip(contexts, targets)])
     prefix = _frame_prefix_len(tokenizer)
-    ids, start, end = [], [], []
-    for context, target in zip(contexts, target_ids):
+    ids, start, end, word_end = [], [], [], []
+    for context, (target, words) in zip(contexts, encoded_targets):
         before = context_ids[context] if context else []
         if not target:
             raise ValueError(f"target text of context {context!r} encodes to no tokens")
         ids.append(tokenizer.frame([*before, *target]))
-        start.append(prefix + len(before))
-        end.append(prefix + len(before) + len(target))
+        offset = prefix + len(before)
+        start.append(offset)
+        end.append(offset + len(target))
+        ends = np.arange(1, len(ids[-1]) + 1, dtype=np.int64)
+        ends[offset:offset + len(target)] = offset + _word_ends(words)
+        word_end.append(ends)
     lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
-    return EncodedTexts(ids, np.asarray(start, np.int64), np.asarray(end, np.int64), lengths)
+    return EncodedTexts(ids, np.asarray(start, np.int64), np.asarray(end, np.int64), lengths,
+                        word_end)
+
+
+def _word_ends(words: Sequence[int]) -> np.ndarray:
+    """For each token, the index one past the last token of its word (word ids are contiguous)."""
+    ends = np.arange(1, len(words) + 1, dtype=np.int64)
+    for j in range(len(words) - 2, -1, -1):
+        if words[j] >= 0 and words[j + 1] == words[j]:
+            ends[j] = ends[j + 1]
+    return ends
 
 
 def primitives_for(backends: Sequence[str]) -> list[str]:
@@ -116,7 +142,8 @@ def resolve_backends(config: RunConfig, requested: str) -> list[str]:
 
     ``auto``: a CLM-only schedule is scored causally; an MLM-only one with PLL (``mlm``), or
     ``mntp`` if it was trained with shifted targets; an alternating or MIX schedule with all
-    four, since which one reads such a model best is an empirical question the report answers.
+    four of the paper's family, since which one reads such a model best is an empirical question
+    the report answers.
     """
     if requested == "all":
         return list(BACKENDS)
@@ -134,7 +161,7 @@ def resolve_backends(config: RunConfig, requested: str) -> list[str]:
         return ["causal"]
     if fractions == {1.0}:
         return ["mntp" if config.objective.mlm_target == "shifted" else "mlm"]
-    return list(BACKENDS)
+    return list(_AUTO_ALTERNATED)
 
 
 def _batches(encoded: EncodedTexts, primitive: str, batch_size: int) -> Iterator[np.ndarray]:
@@ -175,13 +202,15 @@ def _batch_log_probs(
     padding_mask: torch.Tensor | None,
     owner: torch.Tensor,
     pos: torch.Tensor,
+    mask_end: torch.Tensor,
     primitive: str,
     mask_id: int,
 ) -> torch.Tensor:
     """log p(base[owner, pos]) for each scored token of a padded batch ``base`` [B, T].
 
     ``owner``/``pos`` list the scored tokens (text row, position). Causal runs the batch as it
-    is; the masked backends run one copy of ``owner``'s row per scored token, that token masked.
+    is; the masked backends run one copy of ``owner``'s row per scored token, with positions
+    ``[pos, mask_end)`` masked (the token alone, or with the rest of its word).
     """
     targets = base[owner, pos]
     read = pos - _READ_SHIFT[primitive]
@@ -191,7 +220,8 @@ def _batch_log_probs(
     else:
         rows = base[owner]
         copy = torch.arange(len(owner), device=base.device)
-        rows[copy, pos] = mask_id
+        columns = torch.arange(base.shape[1], device=base.device)
+        rows[(columns >= pos[:, None]) & (columns < mask_end[:, None])] = mask_id
         pad = None if padding_mask is None else padding_mask[owner]
         hidden = model(rows, attention="bidirectional", padding_mask=pad)
         picked = hidden[copy, read]
@@ -230,9 +260,13 @@ def text_log_probs(
             starts, ends = encoded.start[batch], encoded.end[batch]
             pos = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)])
             owner = np.repeat(np.arange(len(batch)), ends - starts)
+            mask_end = (np.concatenate([encoded.word_end[i][s:e] for i, s, e in
+                                        zip(batch, starts, ends)])
+                        if primitive == "mlm_word_l2r" else pos + 1)
             logp = _batch_log_probs(
                 model, base, padding_mask, torch.as_tensor(owner, device=device),
-                torch.as_tensor(pos, device=device), primitive, mask_id,
+                torch.as_tensor(pos, device=device), torch.as_tensor(mask_end, device=device),
+                primitive, mask_id,
             )
             scores.index_add_(0, torch.as_tensor(batch[owner]), logp.double().cpu())
     return scores.numpy()

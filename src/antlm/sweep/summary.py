@@ -17,11 +17,11 @@ from typing import Any
 
 from scipy import stats
 
+from antlm.eval.scoring import BACKENDS
 from antlm.rundir import RunPaths, read_json, read_metrics
 from antlm.sweep.spec import Sweep
 
 PARTS = ("blimp_filtered", "blimp_supplement", "ewok", "glue")
-BACKEND_ORDER = ("causal", "mlm", "mntp", "fused")
 OBJECTIVES = ("CLM", "MLM")  # the objectives whose dev loss a run records
 
 
@@ -75,7 +75,7 @@ class SweepSummary:
     @property
     def backends(self) -> list[str]:
         found = {b for seeds in self.scores.values() for runs in seeds.values() for b in runs}
-        return [b for b in BACKEND_ORDER if b in found] + sorted(found - set(BACKEND_ORDER))
+        return [b for b in BACKENDS if b in found] + sorted(found - set(BACKENDS))
 
     def values(self, arm: str, backend: str, part: str) -> dict[int, float]:
         return {
