@@ -19,6 +19,7 @@ from scipy import stats
 
 from antlm.eval.scoring import BACKENDS
 from antlm.rundir import RunPaths, read_json, read_metrics
+from antlm.schedule import parse_schedule
 from antlm.sweep.spec import Sweep
 
 PARTS = ("blimp_filtered", "blimp_supplement", "ewok", "glue")
@@ -116,7 +117,7 @@ class SweepSummary:
                     arm: {"overrides": self.sweep.spec.arms[arm],
                           "epochs": self.sweep.total_epochs()[arm]} for arm in self.sweep.spec.arms},
                 "evaluation": self.sweep.spec.evaluation.model_dump(), "table": table,
-                "final_dev_loss": final_dev_losses(self)}
+                "final_dev_loss": final_dev_losses(self), "dev_curves": dev_curves(self)}
 
 
 def collect(sweep: Sweep, root: Path) -> SweepSummary:
@@ -247,36 +248,80 @@ def dev_curves(summary: SweepSummary) -> dict[str, dict[str, list[tuple[float, f
     return curves
 
 
-def plot(summary: SweepSummary, out_dir: Path) -> list[Path]:
+_OBJECTIVE_COLOURS = {"CLM": "tab:blue", "MLM": "tab:orange", "MIX": "tab:purple"}
+
+
+def _pyplot() -> Any:
+    """matplotlib's pyplot on the file-only Agg backend (no display on servers or in CI)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    curves = dev_curves(summary)
-    # The default cycle repeats after 10 colours; tab20 (paired light/dark hues) covers 20 arms.
-    plotted = [arm for arm, per_objective in curves.items() if any(per_objective.values())]
-    palette = plt.get_cmap("tab10" if len(plotted) <= 10 else "tab20").colors
-    colours = dict(zip(plotted, palette))
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharex=True)
-    for axis, objective in zip(axes, OBJECTIVES):
-        for arm, per_objective in curves.items():
-            if per_objective[objective]:
-                epochs, losses = zip(*per_objective[objective])
-                axis.plot(epochs, losses, marker=".", label=arm, color=colours[arm])
-        axis.set_title(f"dev {objective} loss")
-        axis.set_xlabel("epoch")
-        axis.set_ylabel("cross-entropy (nats)")
+    return plt
+
+
+def _plot_dev_curves(summary: SweepSummary, curves: dict[str, dict[str, list[tuple[float, float]]]],
+                     out_dir: Path) -> Path:
+    """One small panel per arm: its dev CLM and MLM loss over epochs on a background tinted by
+    the phase being trained, the baseline's curves dashed behind them. A single panel with every
+    arm's curves is unreadable beyond a handful of arms; small multiples keep each schedule's
+    story (which loss falls in which phase) visible and comparable to the baseline."""
+    plt = _pyplot()
+    spec = summary.sweep.spec
+    arms = [arm for arm, per_objective in curves.items() if any(per_objective.values())]
+    columns = max(1, min(4, len(arms)))
+    rows = max(1, math.ceil(len(arms) / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 2.8 * rows + 0.6),
+                             sharex=True, sharey=True, squeeze=False, layout="constrained")
+    baseline = curves.get(spec.baseline, {})
+    phase_kinds: set[str] = set()
+    for axis, arm in zip(axes.flat, arms):
+        schedule = summary.sweep.configs[arm, spec.seeds[0]].train.schedule
+        start = 0.0
+        for phase in parse_schedule(schedule).phases:
+            phase_kinds.add(phase.objective)
+            axis.axvspan(start, start + phase.epochs, color=_OBJECTIVE_COLOURS[phase.objective],
+                         alpha=0.08, linewidth=0)
+            start += phase.epochs
+        for objective in OBJECTIVES:
+            colour = _OBJECTIVE_COLOURS[objective]
+            if arm != spec.baseline and baseline.get(objective):
+                axis.plot(*zip(*baseline[objective]), color=colour, linestyle="--",
+                          linewidth=0.9, alpha=0.6)
+            if curves[arm][objective]:
+                axis.plot(*zip(*curves[arm][objective]), color=colour, marker=".")
+        axis.set_title(f"{arm}: {schedule}", fontsize=9)
         axis.grid(alpha=0.3)
-    axes[1].legend(fontsize=8)
+    for axis in axes.flat[len(arms):]:
+        axis.set_visible(False)
+    for axis in axes[:, 0]:
+        axis.set_ylabel("dev loss (nats)")
+    for column in range(columns):  # the lowest panel in each column carries the epoch axis
+        lowest = axes[(len(arms) - 1 - column) // columns, column]
+        lowest.xaxis.set_tick_params(labelbottom=True)
+        lowest.set_xlabel("epoch")
+    handles = [plt.Line2D([], [], color=_OBJECTIVE_COLOURS[o], marker=".", label=f"dev {o} loss")
+               for o in OBJECTIVES]
+    handles.append(plt.Line2D([], [], color="grey", linestyle="--",
+                              label=f"baseline ({spec.baseline})"))
+    handles += [plt.Rectangle((0, 0), 1, 1, color=_OBJECTIVE_COLOURS[o], alpha=0.15,
+                              label=f"{o} phase") for o in _OBJECTIVE_COLOURS if o in phase_kinds]
     fig.suptitle(f"{summary.sweep.name}: dev loss per objective (mean over evaluated seeds)")
-    fig.tight_layout()
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 2 * columns),
+               fontsize=8, frameon=False)
     path = out_dir / f"{summary.sweep.name}-dev-loss.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)
-    written.append(path)
+    return path
+
+
+def plot(summary: SweepSummary, out_dir: Path) -> list[Path]:
+    plt = _pyplot()
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    written.append(_plot_dev_curves(summary, dev_curves(summary), out_dir))
 
     backends = summary.backends
     arms = list(summary.sweep.spec.arms)
