@@ -90,11 +90,14 @@ class Sweep:
         """
         return results.get("sweep", {}).get("evaluation") == self.evaluation_signature()
 
+    def schedule(self, arm: str) -> str:
+        """An arm's schedule (the same for every seed: seeds vary only ``train.seed``)."""
+        return self.configs[arm, self.spec.seeds[0]].train.schedule
+
     def total_epochs(self) -> dict[str, float]:
         from antlm.schedule import parse_schedule
 
-        return {arm: parse_schedule(self.configs[arm, self.spec.seeds[0]].train.schedule).total_epochs
-                for arm in self.spec.arms}
+        return {arm: parse_schedule(self.schedule(arm)).total_epochs for arm in self.spec.arms}
 
 
 SPEC_FILE = "sweep.yaml"

@@ -69,9 +69,11 @@ def paired_interval(differences: list[float], confidence: float = 0.95) -> Inter
 @dataclass
 class SweepSummary:
     sweep: Sweep
-    root: Path
     # scores[arm][seed][backend][part]
     scores: dict[str, dict[int, dict[str, dict[str, float | None]]]] = field(default_factory=dict)
+    # dev[arm][seed]: the run's dev-loss records in order ("start" is the untrained model), read
+    # once here for the tables, the JSON and the plot alike.
+    dev: dict[str, dict[int, list[dict[str, Any]]]] = field(default_factory=dict)
 
     @property
     def backends(self) -> list[str]:
@@ -121,12 +123,15 @@ class SweepSummary:
 
 
 def collect(sweep: Sweep, root: Path) -> SweepSummary:
-    summary = SweepSummary(sweep, root)
+    summary = SweepSummary(sweep)
     for arm in sweep.spec.arms:
         for seed in sweep.spec.seeds:
             results = read_json(RunPaths(sweep.run_dir(root, arm, seed)).results)
             if sweep.is_evaluated(results):
                 summary.scores.setdefault(arm, {})[seed] = run_scores(results)
+                records = read_metrics(RunPaths(sweep.run_dir(root, arm, seed)))
+                summary.dev.setdefault(arm, {})[seed] = [
+                    r for r in records if r["event"] in ("dev", "start")]
     return summary
 
 
@@ -154,7 +159,7 @@ def _headline(summary: SweepSummary) -> list[str]:
     lines = ["### Macro-average under every backend", "", "| " + " | ".join(header) + " |",
              "|" + "---|" * len(header)]
     for arm in spec.arms:
-        schedule = summary.sweep.configs[arm, spec.seeds[0]].train.schedule
+        schedule = summary.sweep.schedule(arm)
         seeds = max((len(summary.values(arm, b, "macro")) for b in summary.backends), default=0)
         cells = [arm, f"`{schedule}`", str(seeds)]
         for backend in summary.backends:
@@ -172,7 +177,7 @@ def _final_dev_loss_table(summary: SweepSummary) -> list[str]:
     lines = ["### Dev loss after the last epoch (nats, mean ± sd over seeds)", "",
              "| arm | schedule | seeds | dev CLM | dev MLM |", "|---|---|---|---|---|"]
     for arm in spec.arms:
-        schedule = summary.sweep.configs[arm, spec.seeds[0]].train.schedule
+        schedule = summary.sweep.schedule(arm)
         losses = final.get(arm, {})
         seeds = max((len(v) for v in losses.values()), default=0)
         lines.append(f"| {arm} | `{schedule}` | {seeds} | "
@@ -199,7 +204,7 @@ def render_markdown(summary: SweepSummary) -> str:
                   "| arm | schedule | epochs | seeds | BLiMP-f | supplement | EWoK | GLUE | macro | Δ macro |",
                   "|---|---|---|---|---|---|---|---|---|---|"]
         for arm in spec.arms:
-            schedule = summary.sweep.configs[arm, spec.seeds[0]].train.schedule
+            schedule = summary.sweep.schedule(arm)
             cells = [_cell(list(summary.values(arm, backend, p).values())) for p in (*PARTS, "macro")]
             n = len(summary.values(arm, backend, "macro"))
             lines.append(f"| {arm} | `{schedule}` | {epochs[arm]:g} | {n} | " + " | ".join(cells)
@@ -208,18 +213,11 @@ def render_markdown(summary: SweepSummary) -> str:
     return "\n".join(lines)
 
 
-def _dev_records(summary: SweepSummary, arm: str, seed: int) -> list[dict[str, Any]]:
-    """The dev-loss records of one run, in order (the "start" record is the untrained model)."""
-    records = read_metrics(RunPaths(summary.sweep.run_dir(summary.root, arm, seed)))
-    return [r for r in records if r["event"] in ("dev", "start")]
-
-
 def final_dev_losses(summary: SweepSummary) -> dict[str, dict[str, list[float]]]:
     """``{arm: {objective: [last dev loss of each evaluated seed]}}``."""
     final: dict[str, dict[str, list[float]]] = {}
     for arm in summary.sweep.spec.arms:
-        for seed in summary.scores.get(arm, {}):
-            records = _dev_records(summary, arm, seed)
+        for records in summary.dev.get(arm, {}).values():
             for objective in OBJECTIVES:
                 value = records[-1].get(f"dev_loss_{objective}") if records else None
                 if value is not None:
@@ -236,8 +234,8 @@ def dev_curves(summary: SweepSummary) -> dict[str, dict[str, list[tuple[float, f
     curves: dict[str, dict[str, list[tuple[float, float]]]] = {}
     for arm in summary.sweep.spec.arms:
         points: dict[str, dict[float, list[float]]] = {o: {} for o in OBJECTIVES}
-        for seed in summary.scores.get(arm, {}):
-            for record in _dev_records(summary, arm, seed):
+        for records in summary.dev.get(arm, {}).values():
+            for record in records:
                 epoch = round(record.get("epoch", 0.0), 3)
                 for objective, per_epoch in points.items():
                     value = record.get(f"dev_loss_{objective}")
@@ -277,7 +275,7 @@ def _plot_dev_curves(summary: SweepSummary, curves: dict[str, dict[str, list[tup
     baseline = curves.get(spec.baseline, {})
     phase_kinds: set[str] = set()
     for axis, arm in zip(axes.flat, arms):
-        schedule = summary.sweep.configs[arm, spec.seeds[0]].train.schedule
+        schedule = summary.sweep.schedule(arm)
         start = 0.0
         for phase in parse_schedule(schedule).phases:
             phase_kinds.add(phase.objective)
@@ -320,8 +318,7 @@ def plot(summary: SweepSummary, out_dir: Path) -> list[Path]:
     plt = _pyplot()
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    written.append(_plot_dev_curves(summary, dev_curves(summary), out_dir))
+    written = [_plot_dev_curves(summary, dev_curves(summary), out_dir)]
 
     backends = summary.backends
     arms = list(summary.sweep.spec.arms)
