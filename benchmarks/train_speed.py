@@ -22,7 +22,7 @@ against matmul peaks measured in the same run, the machine, and both systems' de
 the same steps (after the CLM half and at the end), so "faster at equal quality" can be checked.
 
     python benchmarks/train_speed.py [--steps 60] [--shape default|58m] [--synthetic]
-        [--precision bf16|fp32] [--no-compile] [--no-sparse-head] [--no-prefetch]
+        [--precision auto|bf16|fp32] [--no-compile] [--no-sparse-head] [--no-prefetch]
         [--ablation] [--json PATH]
 """
 
@@ -362,7 +362,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seq-len", type=int, default=128)
     parser.add_argument("--vocab", type=int, default=16000)
     parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--precision", choices=["bf16", "fp32"], default="bf16")
+    parser.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto")
     parser.add_argument("--no-compile", action="store_true")
     parser.add_argument("--no-sparse-head", action="store_true")
     parser.add_argument("--no-prefetch", action="store_true")

@@ -132,10 +132,12 @@ class TrainConfig(_Section):
     sparse_head: bool = Field(
         default=True, description="run the output head only on scored positions (MLM)"
     )
-    # bf16 autocast is ~1.2x fp32 on CPU (docs/PERFORMANCE.md) and tracks its loss curve
-    # (tests/train/test_fast_paths.py). torch.compile gains ~1.16x but costs 20-180 s of
-    # compilation up front, more than it saves on runs of a few minutes: opt in for long runs.
-    precision: Literal["fp32", "bf16"] = "bf16"
+    # auto: bf16 autocast where the hardware computes bf16 (GPUs, CPUs with AMX or AVX512-BF16:
+    # ~1.2x fp32 there, docs/PERFORMANCE.md, tracking its loss curve, tests/train/
+    # test_fast_paths.py), fp32 elsewhere (an AVX2-only CPU emulates bf16 at a tenth of fp32's
+    # speed). torch.compile gains ~1.16x but costs 20-180 s of compilation up front, more than
+    # it saves on runs of a few minutes: opt in for long runs.
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
     compile: bool = False
     device: str = Field(default="auto", description="auto, cpu, cuda, cuda:N")
     seed: int = 42

@@ -33,6 +33,7 @@ from antlm.data.objectives import (
 )
 from antlm.data.prepare import PreparedData, prepare_data
 from antlm.data.tokenizer import AntlmTokenizer
+from antlm.device import resolve_precision
 from antlm.models.registry import build_model, count_parameters
 from antlm.progress import progress_bar
 from antlm.rundir import RunPaths, read_config
@@ -83,8 +84,9 @@ class LossMeter:
 
 
 def autocast(precision: str, device: torch.device):
-    """bf16 autocast (matmuls in bf16, the loss in fp32) or nothing."""
-    if precision == "bf16":
+    """bf16 autocast (matmuls in bf16, the loss in fp32) or nothing; ``auto`` as
+    :func:`antlm.device.resolve_precision` decides for ``device``."""
+    if resolve_precision(precision, device) == "bf16":
         return torch.autocast(device.type, dtype=torch.bfloat16)
     return nullcontext()
 
@@ -384,7 +386,8 @@ class Trainer:
         runner = StepRunner(model, optimizer, train, self.dist)
         model.train()
         if self.dist.is_main:
-            print(f"antlm: {count_parameters(model):,} parameters; "
+            print(f"antlm: {count_parameters(model):,} parameters on {self.dist.device} in "
+                  f"{resolve_precision(train.precision, self.dist.device)}; "
                   f"train {data.train_corpus.summary()}")
             print(f"antlm: {stream.n_blocks:,} blocks of {config.model.max_seq_len} tokens, "
                   f"{stream.steps_per_epoch} steps/epoch, {total_steps} steps, "
