@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 __all__ = [
     "ConfigError",
     "DataConfig",
+    "EvalConfig",
     "ModelConfig",
     "ObjectiveConfig",
     "RunConfig",
@@ -153,6 +154,21 @@ class TrainConfig(_Section):
         return value
 
 
+ScoringBackend = Literal["causal", "mlm", "mntp", "fused", "mlm_word_l2r"]
+SCORING_BACKENDS: tuple[str, ...] = get_args(ScoringBackend)
+
+
+class EvalConfig(_Section):
+    """How the run is to be evaluated, fixed before any scoring."""
+
+    backend: ScoringBackend | None = Field(
+        default=None,
+        description="the zero-shot backend of the run's headline score; None: follow the "
+        "objective the schedule ends on (CLM -> causal, MLM -> mlm, or mntp for "
+        "objective.mlm_target: shifted)",
+    )
+
+
 class RunConfig(_Section):
     """The whole run: everything needed to reproduce it, saved as ``config.yaml``."""
 
@@ -162,6 +178,7 @@ class RunConfig(_Section):
     model: ModelConfig = Field(default_factory=ModelConfig)
     objective: ObjectiveConfig = Field(default_factory=ObjectiveConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
+    eval: EvalConfig = Field(default_factory=EvalConfig)
 
     @model_validator(mode="after")
     def _vocab_agrees(self) -> RunConfig:

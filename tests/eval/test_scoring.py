@@ -18,6 +18,7 @@ from antlm.data.tokenizer import AntlmTokenizer
 from antlm.eval.scoring import (
     BACKENDS,
     EncodedTexts,
+    declared_backend,
     encode_texts,
     resolve_backends,
     score_pairs,
@@ -221,3 +222,21 @@ def test_explicit_backends() -> None:
     assert resolve_backends(config, "mntp,causal") == ["mntp", "causal"]
     with pytest.raises(ValueError, match="allowed"):
         resolve_backends(config, "pll")
+
+
+@pytest.mark.parametrize(
+    ("schedule", "target", "declared", "expected"),
+    [("2_CLM+2_MLM+1_CLM", "same", None, "causal"),
+     ("1_CLM+3_MLM", "same", None, "mlm"),
+     ("1_CLM+3_MLM", "shifted", None, "mntp"),
+     ("2_MIX(clm=1,mlm=15)", "same", None, "mlm"),
+     ("2_MIX(clm=3,mlm=1)", "same", None, "causal"),
+     ("1_CLM+3_MLM", "same", "causal", "causal")],
+)
+def test_declared_backend_follows_the_final_objective_unless_set(
+    schedule: str, target: str, declared: str | None, expected: str
+) -> None:
+    config = RunConfig.model_validate({
+        "train": {"schedule": schedule}, "objective": {"mlm_target": target},
+        "eval": {"backend": declared}})
+    assert declared_backend(config) == expected

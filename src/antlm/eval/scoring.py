@@ -41,7 +41,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from antlm.config import ConfigError, RunConfig
+from antlm.config import SCORING_BACKENDS, ConfigError, RunConfig
 from antlm.data.tokenizer import AntlmTokenizer
 from antlm.eval.tasks import MinimalPair
 from antlm.progress import progress_bar
@@ -50,6 +50,7 @@ from antlm.schedule import parse_schedule
 __all__ = [
     "BACKENDS",
     "EncodedTexts",
+    "declared_backend",
     "encode_texts",
     "primitives_for",
     "resolve_backends",
@@ -57,7 +58,7 @@ __all__ = [
     "text_log_probs",
 ]
 
-BACKENDS: tuple[str, ...] = ("causal", "mlm", "mntp", "fused", "mlm_word_l2r")
+BACKENDS: tuple[str, ...] = SCORING_BACKENDS
 PRIMITIVES: tuple[str, ...] = ("causal", "mlm", "mntp", "mlm_word_l2r")
 # What ``--backend auto`` runs for an alternated model: every backend of the paper's family;
 # mlm_word_l2r costs as much as mlm again and is asked for by name (or ``all``).
@@ -162,6 +163,20 @@ def resolve_backends(config: RunConfig, requested: str) -> list[str]:
     if fractions == {1.0}:
         return ["mntp" if config.objective.mlm_target == "shifted" else "mlm"]
     return list(_AUTO_ALTERNATED)
+
+
+def declared_backend(config: RunConfig) -> str:
+    """The backend of a run's headline score, fixed by its config before anything is scored:
+    ``eval.backend`` when set, else the one that reads the objective the schedule ends on
+    (CLM -> causal; MLM -> mlm, or mntp when trained with shifted targets). A MIX phase counts
+    as the objective of most of its sequences. Never chosen by looking at scores: a backend
+    picked as the best on the test set would flatter every run it is applied to."""
+    if config.eval.backend is not None:
+        return config.eval.backend
+    final = parse_schedule(config.train.schedule).phases[-1]
+    if final.mlm_fraction <= 0.5:
+        return "causal"
+    return "mntp" if config.objective.mlm_target == "shifted" else "mlm"
 
 
 def _batches(encoded: EncodedTexts, primitive: str, batch_size: int) -> Iterator[np.ndarray]:
