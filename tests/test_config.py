@@ -61,3 +61,27 @@ def test_data_dir_resolution(tmp_path, monkeypatch):
         resolve_data_dir(tmp_path / "missing")
     monkeypatch.setenv("ANTLM_DATA_DIR", str(tmp_path))
     assert resolve_data_dir(None) == tmp_path
+
+
+def test_babyllama_58m_preset_is_the_students_llama_config():
+    """The BabyLlama-58M student (timinar/BabyLlama, distill-ensemble-pretraining-baby-llama.py)
+    is a transformers LlamaConfig with 16 x 512, 8 heads, FFN 1024 and the library's defaults
+    for the rest; the preset's export must agree on every field that shapes the computation."""
+    from transformers import LlamaConfig
+
+    from antlm.data.tokenizer import AntlmTokenizer
+    from antlm.export.hf import llama_config
+
+    config = load_config(CONFIGS / "runs" / "babyllama-antlm.yaml")
+    tokenizer = AntlmTokenizer.train(["a b c"] * 10, "bpe", vocab_size=300)
+    ours = llama_config(config.model, tokenizer)
+    student = LlamaConfig(vocab_size=16000, hidden_size=512, num_hidden_layers=16,
+                          intermediate_size=1024, num_attention_heads=8)
+    for key in ("vocab_size", "hidden_size", "num_hidden_layers", "intermediate_size",
+                "num_attention_heads", "num_key_value_heads", "head_dim", "hidden_act",
+                "rms_norm_eps", "tie_word_embeddings", "attention_bias", "mlp_bias"):
+        assert getattr(ours, key) == getattr(student, key), key
+    assert ours.rope_parameters["rope_theta"] == student.rope_parameters["rope_theta"]
+    train = config.train
+    assert (train.lr, train.batch_size, train.warmup, train.min_lr_ratio) == (2.5e-4, 32, 200, 0.0)
+    assert (tuple(train.betas), train.eps, train.weight_decay) == ((0.9, 0.999), 1e-8, 0.1)

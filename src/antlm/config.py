@@ -101,7 +101,10 @@ class ObjectiveConfig(_Section):
     )
     masking: Literal["token", "span"] = "token"
     span_p: float = Field(default=1 / 3, gt=0.0, le=1.0, description="geometric p of span length")
-    span_max: int = Field(default=10, ge=1)
+    span_max: int = Field(
+        default=10, ge=2,
+        description="span lengths are the geometric draw modulo this (LTG-BERT: 0 to 9 tokens)",
+    )
 
     @model_validator(mode="after")
     def _shares_fit(self) -> ObjectiveConfig:

@@ -76,3 +76,21 @@ def test_mlm_same_and_shifted_targets(tmp_path):
             assert torch.equal(part.labels[:, :-1][scored[:, :-1]], blocks[:, 1:][scored[:, :-1]])
             assert not (corrupted_at[:, 1:] & ~scored[:, :-1]).any()
             assert not scored[:, -1].any()
+
+
+def test_mntp_never_corrupts_a_token_that_no_position_predicts(tmp_path):
+    """With shifted targets the token at t is predicted at t-1, so nothing predicts the first
+    token of a block: corrupting it would only hide context. Blocks here start with an
+    ordinary token, which plain MLM may mask."""
+    tokenizer = AntlmTokenizer.train(["a b c d e f g h"] * 50, "bpe", vocab_size=300)
+    for masking in ("token", "span"):
+        config = ObjectiveConfig(mlm_target="shifted", masking=masking, mlm_probability=0.5)
+        builder = ObjectiveBuilder(config, tokenizer)
+        blocks = torch.randint(tokenizer.n_special, 200, (64, 32),
+                               generator=torch.Generator().manual_seed(0))
+        part = builder.mlm(blocks, torch.Generator().manual_seed(1))
+        corrupted = part.input_ids != blocks
+        assert torch.equal(part.input_ids[:, 0], blocks[:, 0])
+        assert not (corrupted[:, 1:] & (part.labels[:, :-1] == IGNORE)).any()
+        same = ObjectiveBuilder(config.model_copy(update={"mlm_target": "same"}), tokenizer)
+        assert (same.mlm(blocks, torch.Generator().manual_seed(1)).labels[:, 0] != IGNORE).any()

@@ -1,4 +1,5 @@
-"""LAMB against the paper's update rule, worked out with numpy."""
+"""LAMB against the paper's update rule (worked out with numpy) and the LTG-BERT reference's rule
+for parameters without weight decay (a plain Adam step, checked against torch's Adam)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ GRADS = [
 
 
 def paper_lamb(w, grads, lr, betas, eps, weight_decay):
-    """You et al. 2020, Algorithm 2, one tensor, written out step by step."""
+    """You et al. 2020, Algorithm 2, one tensor, written out step by step; without weight decay
+    the trust ratio is 1, as in the LTG-BERT reference (ltgoslo/ltg-bert babylm/train/lamb.py)."""
     b1, b2 = betas
     m = np.zeros_like(w)
     v = np.zeros_like(w)
@@ -30,7 +32,7 @@ def paper_lamb(w, grads, lr, betas, eps, weight_decay):
         v_hat = v / (1 - b2**t)
         r = m_hat / (np.sqrt(v_hat) + eps) + weight_decay * w
         w_norm, r_norm = np.linalg.norm(w), np.linalg.norm(r)
-        ratio = w_norm / r_norm if w_norm > 0 and r_norm > 0 else 1.0
+        ratio = w_norm / r_norm if weight_decay > 0 and w_norm > 0 and r_norm > 0 else 1.0
         w = w - lr * ratio * r
         history.append(w)
     return history
@@ -48,10 +50,28 @@ def run_lamb(w, grads, **kwargs):
 
 
 def test_first_step_by_hand():
-    # t=1: m_hat = g, v_hat = g^2, so r = g / (|g| + eps) ~ sign(g) = [1, 1] (no decay);
-    # ||w|| = ||[0.6, -0.8]|| = 1, ||r|| = sqrt(2): w - 0.1 / sqrt(2) * [1, 1].
-    (w1,) = run_lamb(np.array([0.6, -0.8]), [np.array([0.3, 0.4])], lr=0.1, eps=1e-9)
-    np.testing.assert_allclose(w1, [0.6 - 0.0707107, -0.8 - 0.0707107], atol=1e-6)
+    # t=1: m_hat = g, v_hat = g^2, so r = g / (|g| + eps) + 0.5 w ~ [1, 1] + [0.3, -0.4];
+    # ||w|| = ||[0.6, -0.8]|| = 1, ||r|| = ||[1.3, 0.6]|| = 1.431782: w - 0.1 r / 1.431782.
+    (w1,) = run_lamb(np.array([0.6, -0.8]), [np.array([0.3, 0.4])], lr=0.1, eps=1e-9,
+                     weight_decay=0.5)
+    np.testing.assert_allclose(w1, [0.6 - 0.0907960, -0.8 - 0.0419058], atol=1e-6)
+
+
+def test_without_weight_decay_the_step_is_adams():
+    """The reference's rule: no trust ratio for parameters without decay (embeddings, norms,
+    biases), so LAMB steps exactly as bias-corrected Adam does."""
+    kwargs = {"lr": 0.05, "betas": (0.9, 0.98), "eps": 1e-6}
+    got = run_lamb(W0, GRADS, weight_decay=0.0, **kwargs)
+    param = torch.nn.Parameter(torch.tensor(W0))
+    adam = torch.optim.Adam([param], **kwargs)
+    for g, lamb_w in zip(GRADS, got):
+        param.grad = torch.tensor(g)
+        adam.step()
+        np.testing.assert_allclose(lamb_w, param.detach().numpy(), rtol=1e-10, atol=1e-12)
+    # ... which the paper's rule would not be: there every tensor takes the trust ratio.
+    w_norm = np.linalg.norm(W0)
+    (paper_first,) = run_lamb(W0, GRADS[:1], weight_decay=1e-12, **kwargs)
+    assert np.abs(paper_first - got[0]).max() > 1e-3 * w_norm
 
 
 @pytest.mark.parametrize("weight_decay", [0.0, 0.1])
@@ -75,7 +95,8 @@ def test_bias_correction_matters_with_weight_decay():
 
 def test_zero_weights_take_an_unscaled_step():
     # ||w|| = 0 -> ratio 1: w = -lr * r = -lr * sign(g) at t=1.
-    (w1,) = run_lamb(np.zeros(3), [np.array([2.0, -0.5, 1.0])], lr=0.01, eps=1e-12)
+    (w1,) = run_lamb(np.zeros(3), [np.array([2.0, -0.5, 1.0])], lr=0.01, eps=1e-12,
+                     weight_decay=0.1)
     np.testing.assert_allclose(w1, [-0.01, 0.01, -0.01], atol=1e-12)
 
 

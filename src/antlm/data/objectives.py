@@ -82,13 +82,15 @@ class ObjectiveBuilder:
         return ObjectivePart("CLM", "causal", blocks, labels, share / count)
 
     def mlm(self, blocks: torch.Tensor, generator: torch.Generator, share: float = 1.0) -> ObjectivePart:
-        special = blocks < self.n_special
-        corrupted, selected = self.masking(blocks, special, generator)
+        protected = blocks < self.n_special
+        shifted = self.config.mlm_target == "shifted"
+        if shifted:
+            # MNTP: the token masked at t is predicted from the hidden state at t-1, so no
+            # position predicts the first token: corrupting it would teach nothing.
+            protected[:, 0] = True
+        corrupted, selected = self.masking(blocks, protected, generator)
         labels = torch.full_like(blocks, IGNORE)
-        if self.config.mlm_target == "shifted":
-            # MNTP: the token masked at t is predicted from the hidden state at t-1.
-            selected = selected.clone()
-            selected[:, 0] = False
+        if shifted:
             labels[:, :-1][selected[:, 1:]] = blocks[:, 1:][selected[:, 1:]]
         else:
             labels[selected] = blocks[selected]

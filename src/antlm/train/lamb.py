@@ -1,21 +1,23 @@
-"""LAMB (You et al., 2020, "Large Batch Optimization for Deep Learning", Algorithm 2).
+"""LAMB (You et al., 2020, "Large Batch Optimization for Deep Learning", Algorithm 2), with the
+LTG-BERT reference's rule for parameters without weight decay.
 
 Hand-written because the packaged ``torch_optimizer.Lamb`` (0.3.0) departs from the paper in
 ways that change training: bias correction of the Adam moments is off by default (``debias``),
 the weight norm in the trust ratio is clamped at 10 (``clamp_value``), and the bias correction,
 when on, is folded into the step size the Adam way rather than applied to m and v before the
-trust ratio is taken. The LTG-BERT reference ships its own LAMB too, but it skips the trust
-ratio (plain Adam steps) for parameter groups without weight decay; this one applies the
-paper's rule to every parameter. Per parameter tensor w, at step t:
+trust ratio is taken. Per parameter tensor w, at step t:
 
     m = b1 m + (1 - b1) g          v = b2 v + (1 - b2) g^2
     m_hat = m / (1 - b1^t)         v_hat = v / (1 - b2^t)
     r = m_hat / (sqrt(v_hat) + eps) + weight_decay * w
-    ratio = ||w|| / ||r||  (1 when either norm is 0)
+    ratio = ||w|| / ||r||  (1 when either norm is 0)   if weight_decay > 0, else 1
     w = w - lr * ratio * r
 
-Weight decay is per parameter group, so the trainer leaves it out for norms, biases and
-embeddings by building two groups.
+The trust ratio applies only to parameter groups with weight decay, as in the LTG-BERT
+reference (ltgoslo/ltg-bert, ``babylm/train/lamb.py``): embeddings, norms and biases, which the
+trainer puts in the group without decay, take plain bias-corrected Adam steps. Scaling those by
+||w|| / ||r|| would move them far less per step: early in training r has entries of about 1,
+so a small tensor such as a bias near zero would step by a few percent of its own size.
 """
 
 from __future__ import annotations
@@ -76,8 +78,10 @@ class Lamb(torch.optim.Optimizer):
                 m_hat = exp_avg / (1.0 - beta1**step)
                 v_hat = exp_avg_sq / (1.0 - beta2**step)
                 update = m_hat.div_(v_hat.sqrt_().add_(group["eps"]))
-                if group["weight_decay"]:
-                    update.add_(param, alpha=group["weight_decay"])
+                if not group["weight_decay"]:  # the reference's rule: a plain Adam step
+                    param.add_(update, alpha=-group["lr"])
+                    continue
+                update.add_(param, alpha=group["weight_decay"])
 
                 # Norms in at least fp32 for low-precision parameters; torch.where, not an
                 # `if`, so that no step waits on the device.
