@@ -166,8 +166,9 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
 
     root = Path(args.root)
     run_sweep(Path(args.sweep), root, resolve_data_dir(args.data_dir), jobs=args.jobs,
-              arms=args.arms.split(",") if args.arms else None)
-    _report_sweep(root / load_sweep(args.sweep).name, None)
+              arms=args.arms.split(",") if args.arms else None, train_only=args.train_only)
+    if not args.train_only:
+        _report_sweep(root / load_sweep(args.sweep).name, None)
 
 
 def _add_sweep(sub: argparse._SubParsersAction) -> None:
@@ -176,6 +177,8 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--root", default="runs", help="runs go to ROOT/NAME/ARM/seedS")
     p.add_argument("--jobs", type=int, default=1, help="runs trained at once")
     p.add_argument("--arms", help="only these arms (comma-separated)")
+    p.add_argument("--train-only", action="store_true",
+                   help="train (or resume) every run, evaluate none; rerun without it to evaluate")
     p.add_argument("--data-dir", help="data directory (default: $ANTLM_DATA_DIR)")
     p.set_defaults(handler=_cmd_sweep)
 

@@ -32,7 +32,11 @@ class RunOutcome:
     seconds: float
 
 
-def run_one(sweep: Sweep, arm: str, seed: int, root: Path, data_dir: Path) -> RunOutcome:
+def run_one(
+    sweep: Sweep, arm: str, seed: int, root: Path, data_dir: Path, train_only: bool = False
+) -> RunOutcome:
+    """Train (or resume) one run, then evaluate it unless ``train_only``: a study can train
+    everything first and be evaluated later, by the same command without the flag."""
     from antlm.eval.runner import evaluate_run
     from antlm.train.trainer import train_run
 
@@ -45,7 +49,7 @@ def run_one(sweep: Sweep, arm: str, seed: int, root: Path, data_dir: Path) -> Ru
                   resume=paths.checkpoint.is_file(), progress=False)
         trained = True
     evaluation = sweep.spec.evaluation
-    if not sweep.is_evaluated(read_json(paths.results)):
+    if not train_only and not sweep.is_evaluated(read_json(paths.results)):
         evaluate_run(run_dir, evaluation.tasks, data_dir, backend=evaluation.backend,
                      batch_size=evaluation.batch_size,
                      max_pairs_per_subtask=evaluation.max_pairs, progress=False)
@@ -63,9 +67,9 @@ def run_one(sweep: Sweep, arm: str, seed: int, root: Path, data_dir: Path) -> Ru
 
 
 def _run_in_worker(sweep_path: str, arm: str, seed: int, root: str, data_dir: str,
-                   threads: int) -> RunOutcome:
+                   threads: int, train_only: bool) -> RunOutcome:
     torch.set_num_threads(threads)
-    return run_one(load_sweep(sweep_path), arm, seed, Path(root), Path(data_dir))
+    return run_one(load_sweep(sweep_path), arm, seed, Path(root), Path(data_dir), train_only)
 
 
 def planned_runs(sweep: Sweep) -> list[tuple[str, int]]:
@@ -90,7 +94,7 @@ def _record(root: Path, sweep: Sweep, outcome: RunOutcome) -> None:
 
 def run_sweep(
     sweep_path: Path, root: Path, data_dir: Path, jobs: int = 1,
-    arms: list[str] | None = None,
+    arms: list[str] | None = None, train_only: bool = False,
 ) -> list[RunOutcome]:
     sweep = load_sweep(sweep_path)
     unknown = sorted(set(arms or []) - set(sweep.spec.arms))
@@ -103,14 +107,14 @@ def run_sweep(
     outcomes = []
     if jobs <= 1:
         for arm, seed in plan:
-            outcome = run_one(sweep, arm, seed, root, data_dir)
+            outcome = run_one(sweep, arm, seed, root, data_dir, train_only)
             _record(root, sweep, outcome)
             outcomes.append(outcome)
         return outcomes
     threads = max(1, (os.cpu_count() or 1) // jobs)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
         futures = [pool.submit(_run_in_worker, str(sweep_path), arm, seed, str(root),
-                               str(data_dir), threads) for arm, seed in plan]
+                               str(data_dir), threads, train_only) for arm, seed in plan]
         for future in as_completed(futures):
             outcome = future.result()
             _record(root, sweep, outcome)
