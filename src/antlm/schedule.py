@@ -14,6 +14,8 @@ and what was expected), which a regex or a parser-generator dependency would not
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 OBJECTIVES = ("CLM", "MLM", "MIX")
@@ -69,6 +71,37 @@ class PhaseSteps:
 
 
 @dataclass(frozen=True)
+class PlacedPlan:
+    """A plan placed on the step axis of a run: what the trainer, the LR schedule and the
+    benchmark ask "which phase trains step s?" of. Iterating gives the phases in order."""
+
+    plan: Plan
+    phases: tuple[PhaseSteps, ...]
+    steps_per_epoch: int
+
+    def __iter__(self) -> Iterator[PhaseSteps]:
+        return iter(self.phases)
+
+    def __len__(self) -> int:
+        return len(self.phases)
+
+    def __getitem__(self, index: int) -> PhaseSteps:
+        return self.phases[index]
+
+    @property
+    def total_steps(self) -> int:
+        return self.phases[-1].end_step
+
+    def phase_at(self, step: int) -> PhaseSteps:
+        """The phase that trains global step ``step`` (0-based). A phase too short to get a
+        step of its own (rounded to zero steps) is never returned."""
+        index = bisect_right([p.end_step for p in self.phases], step)
+        if step < 0 or index == len(self.phases):
+            raise IndexError(f"step {step} is outside the plan's {self.total_steps} steps")
+        return self.phases[index]
+
+
+@dataclass(frozen=True)
 class Plan:
     spec: str
     phases: tuple[Phase, ...]
@@ -81,7 +114,7 @@ class Plan:
     def objectives(self) -> frozenset[str]:
         return frozenset(p.objective for p in self.phases)
 
-    def place(self, steps_per_epoch: int) -> list[PhaseSteps]:
+    def place(self, steps_per_epoch: int) -> PlacedPlan:
         """Steps of each phase. Boundaries are rounded from cumulative epochs, so rounding never
         accumulates: a run of 0.5+0.5 epochs takes exactly the steps of one epoch."""
         placed, cumulative, start = [], 0.0, 0
@@ -91,7 +124,7 @@ class Plan:
             end = round(cumulative * steps_per_epoch)
             placed.append(PhaseSteps(i, phase, start, end, start_epoch))
             start = end
-        return placed
+        return PlacedPlan(self, tuple(placed), steps_per_epoch)
 
     def canonical(self) -> str:
         return "+".join(p.label() for p in self.phases)
