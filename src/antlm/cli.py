@@ -83,16 +83,43 @@ def _add_tokenizer(sub: argparse._SubParsersAction) -> None:
 # ---------------------------------------------------------------------------- schedule
 def _cmd_schedule_show(args: argparse.Namespace) -> None:
     from antlm.schedule import format_plan, parse_schedule
+    from antlm.train.plan import describe_plan, nominal_phase_words
+    from antlm.units import parse_count
 
-    print(format_plan(parse_schedule(args.spec), args.steps_per_epoch))
+    if args.config:
+        from antlm.data.cache import default_cache_dir
+
+        config = load_config(args.config, args.set)
+        print(describe_plan(config, resolve_data_dir(args.data_dir), default_cache_dir()))
+        return
+    if not args.spec:
+        raise ConfigError("give a SPEC such as 4_CLM+16_MLM+4_CLM, or --config RUN_CONFIG")
+    plan = parse_schedule(args.spec)
+    if args.epochs is not None:
+        plan = plan.scaled(args.epochs)
+    words = None
+    if args.words_per_epoch is not None:
+        try:
+            words = nominal_phase_words(plan, parse_count(args.words_per_epoch))
+        except ValueError as exc:
+            raise ConfigError(f"--words-per-epoch: {exc}") from None
+    print(format_plan(plan, args.steps_per_epoch, words))
 
 
 def _add_schedule(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("schedule", help="schedule language tools")
     ssub = p.add_subparsers(dest="schedule_command", required=True)
-    s = ssub.add_parser("show", help="print the plan of a schedule")
-    s.add_argument("spec", help="e.g. '4_CLM+16_MLM+4_CLM' or '(2_CLM+2_MLM)*6'")
+    s = ssub.add_parser("show", help="print the plan of a schedule, or of a run config")
+    s.add_argument("spec", nargs="?", help="e.g. '4_CLM+16_MLM+4_CLM' or '(2_CLM+2_MLM)*6'")
+    s.add_argument("--epochs", type=float, default=None,
+                   help="scale the schedule's proportions to this many epochs")
+    s.add_argument("--words-per-epoch", default=None,
+                   help="the corpus's words (e.g. 10M): adds the words seen per phase")
     s.add_argument("--steps-per-epoch", type=int, default=None)
+    s.add_argument("--config", help="a run config: its plan as training places it, with the "
+                   "exact words seen (reads and tokenizes the corpus, cached)")
+    s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    s.add_argument("--data-dir", help="with --config: data directory (default: $ANTLM_DATA_DIR)")
     s.set_defaults(handler=_cmd_schedule_show)
 
 

@@ -15,10 +15,11 @@ and what was expected), which a regex or a parser-generator dependency would not
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 
 OBJECTIVES = ("CLM", "MLM", "MIX")
+_SCALED = " scaled to "  # in the spec of a plan made by Plan.scaled
 
 
 class ScheduleError(ValueError):
@@ -113,6 +114,16 @@ class Plan:
     @property
     def objectives(self) -> frozenset[str]:
         return frozenset(p.objective for p in self.phases)
+
+    def scaled(self, total_epochs: float) -> Plan:
+        """The same phases in the same proportions, ``total_epochs`` epochs in all: the paper's
+        ``4_CLM+16_MLM+4_CLM`` scaled to 10 epochs is ``1.66667_CLM+6.66667_MLM+1.66667_CLM``,
+        placed on steps like any fractional-epoch plan (see :meth:`place`)."""
+        if total_epochs <= 0:
+            raise ValueError(f"cannot scale a schedule to {total_epochs} epochs")
+        factor = total_epochs / self.total_epochs
+        phases = tuple(replace(p, epochs=p.epochs * factor) for p in self.phases)
+        return Plan(f"{self.canonical()}{_SCALED}{total_epochs:g} epochs", phases)
 
     def place(self, steps_per_epoch: int) -> PlacedPlan:
         """Steps of each phase. Boundaries are rounded from cumulative epochs, so rounding never
@@ -238,16 +249,29 @@ def parse_schedule(spec: str) -> Plan:
     return Plan(spec, tuple(phases))
 
 
-def format_plan(plan: Plan, steps_per_epoch: int | None = None) -> str:
-    """A table of the plan, as ``antlm schedule show`` prints it."""
-    header = f"schedule {plan.canonical()}  ({plan.total_epochs:g} epochs"
-    header += f", {steps_per_epoch} steps/epoch)" if steps_per_epoch else ")"
-    rows = [header, f"{'phase':>5}  {'objective':<22} {'epochs':>7} {'from epoch':>10} {'steps':>8}"]
+def format_plan(
+    plan: Plan, steps_per_epoch: int | None = None, words: Sequence[int] | None = None
+) -> str:
+    """A table of the plan, as ``antlm schedule show`` prints it; ``words`` (seen in each
+    phase) adds the words columns and a total."""
+    name = plan.canonical()
+    if _SCALED in plan.spec:
+        name = f"{plan.spec}: {name}"
+    header = f"schedule {name}  ({plan.total_epochs:g} epochs"
+    header += f", {steps_per_epoch:,} steps/epoch)" if steps_per_epoch else ")"
+    columns = f"{'phase':>5}  {'objective':<22} {'epochs':>8} {'from epoch':>10} {'steps':>8}"
+    rows = [header, columns + (f" {'words':>14} {'words at end':>14}" if words else "")]
+    seen = 0
     for placed in plan.place(steps_per_epoch or 0):
         objective = placed.phase.label().split("_", 1)[1]
-        steps = str(placed.steps) if steps_per_epoch else "-"
-        rows.append(
-            f"{placed.index + 1:>5}  {objective:<22} {placed.phase.epochs:>7g} "
-            f"{placed.start_epoch:>10g} {steps:>8}"
-        )
+        steps = f"{placed.steps:,}" if steps_per_epoch else "-"
+        row = (f"{placed.index + 1:>5}  {objective:<22} {placed.phase.epochs:>8.6g} "
+               f"{placed.start_epoch:>10.6g} {steps:>8}")
+        if words:
+            seen += words[placed.index]
+            row += f" {words[placed.index]:>14,} {seen:>14,}"
+        rows.append(row)
+    if words:
+        rows.append(f"{'total':>5}  {'':<22} {plan.total_epochs:>8.6g} {'':>10} "
+                    f"{'':>8} {seen:>14,}")
     return "\n".join(rows)
