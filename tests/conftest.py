@@ -66,11 +66,10 @@ def milestone_run(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     """A SMALL run (tests/runs.py) of ``1_CLM+1_MLM`` with four milestone checkpoints, two in
     each epoch (seconds); shared by the milestone, export and learning-curve tests."""
     from antlm.train.trainer import train_run
-    from tests.runs import SMALL_MILESTONES, small_config
+    from tests.runs import MILESTONE_RUN, small_config
 
     run_dir = tmp_path_factory.mktemp("milestones") / "straight"
-    train_run(small_config("train.schedule=1_CLM+1_MLM", SMALL_MILESTONES, "name=milestones"),
-              run_dir, data_dir, progress=False)
+    train_run(small_config(*MILESTONE_RUN), run_dir, data_dir, progress=False)
     return run_dir
 
 

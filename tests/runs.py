@@ -22,8 +22,10 @@ SMALL = [
     "train.batch_size=8", "train.log_every=5", "train.dev_max_blocks=8",
     "train.precision=fp32",  # the reference precision: exactness tests compare against it
 ]
-# Milestones that fall mid-epoch in a two-epoch SMALL run.
-SMALL_MILESTONES = "train.checkpoint_words=2K..14K step 4K"
+# Two epochs of 72 steps with milestones that fall mid-epoch; blocks of 64 tokens (four per
+# step), so that the learning-curve tests can score texts longer than 32 tokens.
+MILESTONE_RUN = ["train.schedule=1_CLM+1_MLM", "train.checkpoint_words=2K..14K step 4K",
+                 "model.max_seq_len=64", "train.batch_size=4", "name=milestones"]
 
 
 def small_config(*overrides: str) -> RunConfig:

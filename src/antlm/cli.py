@@ -125,6 +125,9 @@ def _add_schedule(sub: argparse._SubParsersAction) -> None:
 
 # ---------------------------------------------------------------------------- eval / report
 def _cmd_eval(args: argparse.Namespace) -> None:
+    if args.checkpoints:
+        _eval_checkpoints(args)
+        return
     from antlm.eval.report import render_markdown
     from antlm.eval.runner import evaluate_run
     from antlm.eval.tasks import parse_task_list
@@ -135,6 +138,21 @@ def _cmd_eval(args: argparse.Namespace) -> None:
         precision=args.precision, device=args.device, progress=not args.no_progress,
     )
     print(render_markdown(zero_shot, detail=args.detail))
+
+
+def _eval_checkpoints(args: argparse.Namespace) -> None:
+    from antlm.eval.curves import FAST_PAIRS, evaluate_checkpoints, render_curve
+    from antlm.eval.tasks import parse_task_list
+
+    curve = evaluate_checkpoints(
+        args.run_dir, resolve_data_dir(args.data_dir),
+        backend=None if args.backend == "auto" else args.backend,
+        tasks=parse_task_list(args.tasks),
+        max_pairs_per_subtask=args.max_pairs or FAST_PAIRS, batch_size=args.batch_size,
+        precision=args.precision, device=args.device, progress=not args.no_progress,
+    )
+    print(render_curve(curve, Path(args.run_dir).name))
+    print(f"antlm: wrote {Path(args.run_dir) / 'learning_curve'}.{{json,md,png}}")
 
 
 def _cmd_report(args: argparse.Namespace) -> None:
@@ -175,6 +193,9 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     p.add_argument("--detail", action="store_true", help="list every subtask in the table")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--checkpoints", action="store_true",
+                   help="learning curve: score every milestone checkpoint with the run's declared "
+                        "backend (--backend overrides) on the fast sets (--max-pairs overrides)")
     p.set_defaults(handler=_cmd_eval)
 
     r = sub.add_parser("report", help="results table of a run, or several runs side by side")
@@ -263,6 +284,16 @@ def _add_finetune(sub: argparse._SubParsersAction) -> None:
 
 # ---------------------------------------------------------------------------- export
 def _cmd_export(args: argparse.Namespace) -> None:
+    if args.checkpoints:
+        from antlm.export.revisions import export_revisions
+
+        branches = export_revisions(args.run_dir, args.out_dir, attention=args.attention)
+        print(f"antlm: exported {args.run_dir} -> {args.out_dir}, a git repository with the "
+              f"final model on main and {len(branches) - 1} checkpoint branches: "
+              f"{' '.join(branches[1:])}\n"
+              f"antlm: to publish: cd {args.out_dir} && git remote add origin "
+              "https://huggingface.co/USER/MODEL && git push --all origin")
+        return
     from antlm.export.hf import export_run
 
     out = export_run(args.run_dir, args.out_dir, attention=args.attention)
@@ -275,6 +306,9 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p.add_argument("out_dir")
     p.add_argument("--attention", choices=["causal", "bidirectional"], default="bidirectional",
                    help="LTG-BERT only: the exported config's default attention")
+    p.add_argument("--checkpoints", action="store_true",
+                   help="write OUT as a git repository: the final model on main, one branch per "
+                        "milestone checkpoint (chck_1M, ...), ready to push to the Hugging Face Hub")
     p.set_defaults(handler=_cmd_export)
 
 
@@ -295,6 +329,7 @@ def main(argv: list[str] | None = None) -> None:
     from antlm.data.corpus import CorpusError
     from antlm.eval.glue import GlueDataError
     from antlm.eval.tasks import TaskDataError
+    from antlm.export.revisions import ExportError
     from antlm.rundir import RunDirError
     from antlm.schedule import ScheduleError
     from antlm.train.trainer import TrainingError
@@ -303,7 +338,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         args.handler(args)
     except (ConfigError, ScheduleError, CorpusError, CacheCorruptError, TrainingError,
-            RunDirError, TaskDataError, GlueDataError) as exc:
+            RunDirError, TaskDataError, GlueDataError, ExportError) as exc:
         print(f"antlm: error: {exc}", file=sys.stderr)
         sys.exit(2)
 

@@ -10,7 +10,7 @@ from antlm.data.cache import default_cache_dir
 from antlm.data.prepare import prepare_data
 from antlm.rundir import RunPaths, list_checkpoints, read_metrics
 from antlm.train.trainer import TrainingError, train_run
-from tests.runs import SMALL_MILESTONES, small_config
+from tests.runs import MILESTONE_RUN, small_config
 
 NAMES = ["chck_2K", "chck_6K", "chck_10K", "chck_14K"]
 
@@ -21,7 +21,7 @@ def _equal(a, b) -> bool:
 
 
 def _config():
-    return small_config("train.schedule=1_CLM+1_MLM", SMALL_MILESTONES, "name=milestones")
+    return small_config(*MILESTONE_RUN)
 
 
 @pytest.fixture
