@@ -33,7 +33,7 @@ def test_the_exact_count_holds_the_budget_and_budget_fills_it():
         place_plan(TrainConfig(schedule="1_CLM", max_words_seen=budget), stream)
     message = str(info.value)
     assert f"train.max_words_seen = {budget:,}" in message
-    assert f"sees {stream.words_seen(17):,} words" in message and "counted exactly" in message
+    assert f"would see {stream.words_seen(17):,} words" in message and "counted exactly" in message
     assert "train.epochs: budget" in message
     placed = place_plan(TrainConfig(schedule="1_CLM+1_MLM", max_words_seen=budget,
                                     epochs="budget"), stream)
@@ -52,6 +52,6 @@ def test_a_schedule_over_budget_fails_before_any_work(tmp_path, data_dir, monkey
         train_run(config, tmp_path / "run", data_dir, progress=False)
     message = str(info.value)
     assert "train.max_words_seen = 100,000 (100K)" in message
-    assert "24 epochs of 8,005 words" in message and "sees 192,120 words" in message
+    assert "24 epochs of 8,005 words" in message and "would see 192,120 words" in message
     assert "train.epochs: 12.492" in message
     assert not cache.exists() and not (tmp_path / "run").exists()  # no tokenizer, no run files

@@ -28,7 +28,7 @@ def _over_budget(train: TrainConfig, words: int, how: str, words_per_epoch: int)
     budget = train.max_words_seen or 0
     fits = math.floor(budget / words_per_epoch * 1000) / 1000
     return ConfigError(
-        f"train.max_words_seen = {budget:,} ({short_count(budget)}) but the plan sees "
+        f"train.max_words_seen = {budget:,} ({short_count(budget)}) but the plan would see "
         f"{words:,} words ({short_count(words)}): {how}. Scale the schedule to at most "
         f"train.epochs: {fits:g}, or set train.epochs: budget to fill the budget exactly"
     )

@@ -552,10 +552,13 @@ class Trainer:
     def _save_milestones(self, run: TrainingRun) -> None:
         """The weights under the name of every milestone the step just taken reached; a file
         already there (written before a resume) is kept as it is."""
-        for words in run.milestones.due(run.words_seen):
-            if not self.dist.is_main:
-                continue
-            self._check_finite(run)  # never keep diverged weights as a milestone
+        due = run.milestones.due(run.words_seen)
+        if not due:
+            return
+        self._check_finite(run)  # on every rank: never keep diverged weights as a milestone
+        if not self.dist.is_main:
+            return
+        for words in due:
             path = self.paths.milestone(words)
             if not path.is_file():
                 save_weights(run.model, path, {"milestone": str(words), **{
