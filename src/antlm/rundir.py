@@ -4,8 +4,9 @@
     RUN/tokenizer.json       the tokenizer the model was trained with
     RUN/model.safetensors    the latest weights (every checkpoint rewrites it)
     RUN/checkpoint.pt        optimizer, RNG and data position for exact resume
-    RUN/state.json           progress: step, epoch, finished
-    RUN/metrics.jsonl        one JSON record per log line (train and dev losses)
+    RUN/state.json           progress: step, epoch, words and tokens seen, finished
+    RUN/metrics.jsonl        one JSON record per log line (train and dev losses, checkpoints),
+                             each with its step, epoch, words and tokens seen
     RUN/results.json         evaluation results, merged by every evaluator
     RUN/checkpoints/chck_<N>.safetensors
                              weights when the words seen first passed milestone N (1M, 10K, ...;

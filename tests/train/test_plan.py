@@ -6,7 +6,7 @@ import pytest
 from antlm.config import ConfigError, TrainConfig
 from antlm.data.blocks import BlockStream
 from antlm.schedule import parse_schedule
-from antlm.train.plan import phase_words, place_plan
+from antlm.train.plan import describe_plan, phase_words, place_plan
 from antlm.train.trainer import train_run
 from tests.runs import small_config
 
@@ -55,3 +55,23 @@ def test_a_schedule_over_budget_fails_before_any_work(tmp_path, data_dir, monkey
     assert "24 epochs of 8,005 words" in message and "would see 192,120 words" in message
     assert "train.epochs: 12.492" in message
     assert not cache.exists() and not (tmp_path / "run").exists()  # no tokenizer, no run files
+
+
+def test_schedule_show_of_a_config_gives_the_words_training_will_see(tmp_path, data_dir):
+    from antlm.data.cache import default_cache_dir
+    from antlm.data.prepare import prepare_data
+
+    config = small_config("train.schedule=4_CLM+16_MLM+4_CLM", "train.epochs=2",
+                          "train.max_words_seen=100K")
+    text = describe_plan(config, data_dir, default_cache_dir())
+    data = prepare_data(config, data_dir, default_cache_dir())
+    stream = BlockStream(data.train_tokens, 32, 8, config.train.seed, words=data.train_words)
+    placed = place_plan(config.train, stream)
+    lines = text.splitlines()
+    assert lines[0].startswith("schedule 4_CLM+16_MLM+4_CLM scaled to 2 epochs: "
+                               "0.333333_CLM+1.33333_MLM+0.333333_CLM")
+    for line, phase, words in zip(lines[2:5], placed, phase_words(placed, stream)):
+        assert line.split()[4:6] == [f"{phase.steps:,}", f"{words:,}"]
+    total = stream.words_seen(placed.total_steps)
+    assert lines[5].split()[-1] == f"{total:,}"
+    assert f"{total / 100_000:.2%} of train.max_words_seen = 100,000" in text

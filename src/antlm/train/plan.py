@@ -111,5 +111,5 @@ def describe_plan(config: RunConfig, data_dir: Path, cache_dir: Path) -> str:
               f"{sum(words) / train.max_words_seen:.2%} of train.max_words_seen = "
               f"{train.max_words_seen:,}")
     return (format_plan(placed.plan, stream.steps_per_epoch, words)
-            + f"\n{stream.total_words:,} words per epoch ({corpora.train.summary()}); "
-              f"{train.batch_size} blocks of {config.model.max_seq_len} tokens per step; {budget}")
+            + f"\ncorpus (one epoch): {corpora.train.summary()}"
+            + f"\n{train.batch_size} blocks of {config.model.max_seq_len} tokens per step; {budget}")
