@@ -48,7 +48,7 @@ from antlm.data.cache import default_cache_dir
 from antlm.data.objectives import IGNORE, ObjectiveBuilder, step_generator
 from antlm.device import resolve_device
 from antlm.models.registry import build_model, count_parameters
-from antlm.schedule import PhaseSteps, parse_schedule
+from antlm.schedule import PlacedPlan, parse_schedule
 from antlm.train.distributed import DistContext
 from antlm.train.optim import LRSchedule, build_optimizer, param_groups
 from antlm.train.trainer import DEV_SEED_STEP, StepRunner, objective_dev_losses, prepare_parts
@@ -151,12 +151,8 @@ class System:
     dev: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
-def phase_at(phases: list[PhaseSteps], step: int) -> PhaseSteps:
-    return next(p for p in phases if p.start_step <= step < p.end_step)
-
-
 def antlm_system(
-    name: str, config: RunConfig, data: BenchData, phases: list[PhaseSteps], prefetch: bool,
+    name: str, config: RunConfig, data: BenchData, phases: PlacedPlan, prefetch: bool,
     device: torch.device,
 ) -> System:
     train = config.train
@@ -169,11 +165,11 @@ def antlm_system(
     schedule = LRSchedule(train, phases)
 
     def make(step: int):
-        parts = data.builder.build(data.stream.batch(step), phase_at(phases, step).phase,
+        parts = data.builder.build(data.stream.batch(step), phases.phase_at(step).phase,
                                    step_generator(train.seed, step))
         return prepare_parts(parts, train, 0, 1, pin=device.type == "cuda")
 
-    total = phases[-1].end_step
+    total = phases.total_steps
     prefetcher = Prefetcher(make, range(total)) if prefetch else None
     batches: Iterator = iter(prefetcher) if prefetcher else ((s, make(s)) for s in range(total))
 
@@ -190,7 +186,7 @@ def antlm_system(
 
 
 def baseline_system(
-    config: RunConfig, data: BenchData, phases: list[PhaseSteps], device: torch.device
+    config: RunConfig, data: BenchData, phases: PlacedPlan, device: torch.device
 ) -> System:
     from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -210,7 +206,7 @@ def baseline_system(
     schedule = LRSchedule(train, phases)
 
     def run_step(step: int) -> int:
-        (part,) = data.builder.build(data.stream.batch(step), phase_at(phases, step).phase,
+        (part,) = data.builder.build(data.stream.batch(step), phases.phase_at(step).phase,
                                      step_generator(train.seed, step))
         labels = part.input_ids if part.objective == "CLM" else part.labels
         for group in optimizer.param_groups:
@@ -246,7 +242,7 @@ def baseline_system(
 
 
 # ------------------------------------------------------------------------------ the run
-def chunks(phases: list[PhaseSteps], warmup: int, size: int) -> list[tuple[int, int, bool]]:
+def chunks(phases: PlacedPlan, warmup: int, size: int) -> list[tuple[int, int, bool]]:
     """``(start, stop, is_warmup)`` step ranges: per phase, ``warmup`` steps left out of tokens/s
     (first calls, allocator growth), then chunks of ``size`` steps."""
     out = []
@@ -260,11 +256,11 @@ def chunks(phases: list[PhaseSteps], warmup: int, size: int) -> list[tuple[int, 
     return out
 
 
-def run(systems: list[System], phases: list[PhaseSteps], args: argparse.Namespace,
+def run(systems: list[System], phases: PlacedPlan, args: argparse.Namespace,
         device: torch.device) -> None:
     phase_ends = {p.end_step for p in phases}
     for number, (start, stop, warm) in enumerate(chunks(phases, args.warmup, args.chunk)):
-        objective = phase_at(phases, start).phase.objective
+        objective = phases.phase_at(start).phase.objective
         # Alternate the order so that neither system always runs right after the other.
         for system in systems if number % 2 == 0 else systems[::-1]:
             sync(device)

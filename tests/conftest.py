@@ -61,6 +61,18 @@ def tiny_run(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 
+@pytest.fixture(scope="session")
+def milestone_run(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SMALL run (tests/runs.py) of ``1_CLM+1_MLM`` with four milestone checkpoints, two in
+    each epoch (seconds); shared by the milestone, export and learning-curve tests."""
+    from antlm.train.trainer import train_run
+    from tests.runs import MILESTONE_RUN, small_config
+
+    run_dir = tmp_path_factory.mktemp("milestones") / "straight"
+    train_run(small_config(*MILESTONE_RUN), run_dir, data_dir, progress=False)
+    return run_dir
+
+
 def word_order_pairs(data_dir: Path, per_subtask: int = 5) -> list:
     """The ``word_order`` diagnostic on the first ``per_subtask`` sentences of each paradigm.
 

@@ -10,9 +10,28 @@ import torch
 from safetensors.torch import save_model
 from torch import nn
 
-from antlm.config import ModelConfig, RunConfig, TokenizerConfig, TrainConfig
+from antlm.config import ModelConfig, RunConfig, TokenizerConfig, TrainConfig, load_config
 from antlm.data.tokenizer import AntlmTokenizer
 from antlm.models.registry import build_model
+
+# A model and corpus small enough that a real training run takes seconds (8,005 words per epoch).
+SMALL = [
+    "model.hidden_size=32", "model.num_layers=2", "model.num_heads=2", "model.ffn_size=64",
+    "model.max_seq_len=32", "model.dropout=0.1", "tokenizer.vocab_size=500",
+    "model.vocab_size=500", "data.max_words=8000", "data.dev_max_words=2000",
+    "train.batch_size=8", "train.log_every=5", "train.dev_max_blocks=8",
+    "train.precision=fp32",  # the reference precision: exactness tests compare against it
+]
+# Two epochs of 72 steps with milestones that fall mid-epoch; blocks of 64 tokens (four per
+# step), so that the learning-curve tests can score texts longer than 32 tokens.
+MILESTONE_RUN = ["train.schedule=1_CLM+1_MLM", "train.checkpoint_words=2K..14K step 4K",
+                 "model.max_seq_len=64", "train.batch_size=4", "name=milestones"]
+
+
+def small_config(*overrides: str) -> RunConfig:
+    """The demo run at SMALL size, with ``key=value`` overrides."""
+    return load_config(Path(__file__).parent.parent / "configs" / "runs" / "demo.yaml",
+                       SMALL + list(overrides))
 
 
 def corpus_lines(data_dir: Path, limit: int = 20000) -> list[str]:

@@ -35,6 +35,13 @@ def test_all_shipped_configs_validate():
         ("train.schedule=4_CLN", ["train.schedule", "an objective"]),
         ("model.num_heads=7", ["divisible", "model.num_heads=7"]),
         ("model.vocab_size=100", ["model.vocab_size=100", "tokenizer.vocab_size"]),
+        ("train.max_words_seen=100X", ["train.max_words_seen", "'100X'", "100M, 1.5M"]),
+        ("train.max_words_seen=1.0000005M", ["train.max_words_seen", "whole"]),
+        ("train.epochs=budget", ["train.epochs = 'budget'", "needs train.max_words_seen"]),
+        ("train.epochs=-2", ["train.epochs", "positive number of epochs"]),
+        ("train.epochs=many", ["train.epochs", "'many'", "budget"]),
+        ("train.checkpoint_words=1M..10M", ["train.checkpoint_words", "neither a size",
+                                            "1M..10M step 1M"]),
     ],
 )
 def test_bad_values_name_key_value_and_allowed(override, fragments):
@@ -42,6 +49,17 @@ def test_bad_values_name_key_value_and_allowed(override, fragments):
         load_config(CONFIGS / "runs" / "demo.yaml", [override])
     for fragment in fragments:
         assert fragment in str(info.value)
+
+
+def test_word_counts_read_as_written(tmp_path):
+    run = write(tmp_path, "train:\n  max_words_seen: 10_000_000\n  epochs: 10\n"
+                          "  checkpoint_words: [500K, 1M]\n")
+    train = load_config(run).train
+    assert (train.max_words_seen, train.epochs, train.milestones) == (
+        10_000_000, 10.0, [500_000, 1_000_000])
+    assert load_config(run, ["train.max_words_seen=1.5M"]).train.max_words_seen == 1_500_000
+    assert load_config(None).train.milestones[:2] == [1_000_000, 2_000_000]  # the challenge's
+    assert load_config(run, ["train.checkpoint_words=null"]).train.milestones == []
 
 
 def test_bad_yaml_and_missing_file(tmp_path):

@@ -65,3 +65,42 @@ def test_bad_schedules_point_at_the_error(spec, position, expected):
     assert expected in message
     caret_line = message.splitlines()[-1]
     assert caret_line.index("^") - 2 == position - 1
+
+
+def test_phase_at_skips_phases_too_short_for_a_step():
+    placed = parse_schedule("1_CLM+0.01_MLM+1_MIX(clm=1,mlm=1)").place(steps_per_epoch=10)
+    assert [p.steps for p in placed] == [10, 0, 10]
+    assert [placed.phase_at(s).index for s in (0, 9, 10, 19)] == [0, 0, 2, 2]
+    assert placed.total_steps == 20
+    for outside in (-1, 20):
+        with pytest.raises(IndexError, match="outside the plan's 20 steps"):
+            placed.phase_at(outside)
+
+
+def test_proportions_scale_to_the_fractional_epoch_plan():
+    paper = parse_schedule("4_CLM+16_MLM+4_CLM")
+    scaled = paper.scaled(10)
+    assert [p.objective for p in scaled.phases] == ["CLM", "MLM", "CLM"]
+    assert [p.epochs for p in scaled.phases] == pytest.approx([40 / 24, 160 / 24, 40 / 24])
+    assert scaled.canonical() == "1.66667_CLM+6.66667_MLM+1.66667_CLM"
+    by_hand = parse_schedule("1.6667_CLM+6.6667_MLM+1.6667_CLM")
+    for steps_per_epoch in range(1, 2001):
+        expected = [(p.start_step, p.end_step) for p in by_hand.place(steps_per_epoch)]
+        assert [(p.start_step, p.end_step) for p in scaled.place(steps_per_epoch)] == expected
+    assert scaled.place(300).total_steps == 3000  # exactly 10 epochs
+    assert paper.scaled(24).phases == paper.phases
+
+
+def test_schedule_show_prints_the_scaled_plan_with_words(capsys):
+    from antlm.cli import main
+
+    main(["schedule", "show", "4_CLM+16_MLM+4_CLM", "--epochs", "10", "--words-per-epoch", "10M",
+          "--steps-per-epoch", "600"])
+    out = capsys.readouterr().out
+    assert out.startswith("schedule 4_CLM+16_MLM+4_CLM scaled to 10 epochs: "
+                          "1.66667_CLM+6.66667_MLM+1.66667_CLM  (10 epochs, 600 steps/epoch)")
+    rows = out.splitlines()
+    assert rows[2].split() == ["1", "CLM", "1.66667", "0", "1,000", "16,666,667", "16,666,667"]
+    assert rows[3].split() == ["2", "MLM", "6.66667", "1.66667", "4,000", "66,666,666",
+                               "83,333,333"]
+    assert rows[-1].split() == ["total", "10", "100,000,000"]

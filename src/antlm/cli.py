@@ -83,21 +83,51 @@ def _add_tokenizer(sub: argparse._SubParsersAction) -> None:
 # ---------------------------------------------------------------------------- schedule
 def _cmd_schedule_show(args: argparse.Namespace) -> None:
     from antlm.schedule import format_plan, parse_schedule
+    from antlm.train.plan import describe_plan, nominal_phase_words
+    from antlm.units import parse_count
 
-    print(format_plan(parse_schedule(args.spec), args.steps_per_epoch))
+    if args.config:
+        from antlm.data.cache import default_cache_dir
+
+        config = load_config(args.config, args.set)
+        print(describe_plan(config, resolve_data_dir(args.data_dir), default_cache_dir()))
+        return
+    if not args.spec:
+        raise ConfigError("give a SPEC such as 4_CLM+16_MLM+4_CLM, or --config RUN_CONFIG")
+    plan = parse_schedule(args.spec)
+    if args.epochs is not None:
+        plan = plan.scaled(args.epochs)
+    words = None
+    if args.words_per_epoch is not None:
+        try:
+            words = nominal_phase_words(plan, parse_count(args.words_per_epoch))
+        except ValueError as exc:
+            raise ConfigError(f"--words-per-epoch: {exc}") from None
+    print(format_plan(plan, args.steps_per_epoch, words))
 
 
 def _add_schedule(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("schedule", help="schedule language tools")
     ssub = p.add_subparsers(dest="schedule_command", required=True)
-    s = ssub.add_parser("show", help="print the plan of a schedule")
-    s.add_argument("spec", help="e.g. '4_CLM+16_MLM+4_CLM' or '(2_CLM+2_MLM)*6'")
+    s = ssub.add_parser("show", help="print the plan of a schedule, or of a run config")
+    s.add_argument("spec", nargs="?", help="e.g. '4_CLM+16_MLM+4_CLM' or '(2_CLM+2_MLM)*6'")
+    s.add_argument("--epochs", type=float, default=None,
+                   help="scale the schedule's proportions to this many epochs")
+    s.add_argument("--words-per-epoch", default=None,
+                   help="the corpus's words (e.g. 10M): adds the words seen per phase")
     s.add_argument("--steps-per-epoch", type=int, default=None)
+    s.add_argument("--config", help="a run config: its plan as training places it, with the "
+                   "exact words seen (reads and tokenizes the corpus, cached)")
+    s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    s.add_argument("--data-dir", help="with --config: data directory (default: $ANTLM_DATA_DIR)")
     s.set_defaults(handler=_cmd_schedule_show)
 
 
 # ---------------------------------------------------------------------------- eval / report
 def _cmd_eval(args: argparse.Namespace) -> None:
+    if args.checkpoints:
+        _eval_checkpoints(args)
+        return
     from antlm.eval.report import render_markdown
     from antlm.eval.runner import evaluate_run
     from antlm.eval.tasks import parse_task_list
@@ -108,6 +138,21 @@ def _cmd_eval(args: argparse.Namespace) -> None:
         precision=args.precision, device=args.device, progress=not args.no_progress,
     )
     print(render_markdown(zero_shot, detail=args.detail))
+
+
+def _eval_checkpoints(args: argparse.Namespace) -> None:
+    from antlm.eval.curves import FAST_PAIRS, evaluate_checkpoints, render_curve
+    from antlm.eval.tasks import parse_task_list
+
+    curve = evaluate_checkpoints(
+        args.run_dir, resolve_data_dir(args.data_dir),
+        backend=None if args.backend == "auto" else args.backend,
+        tasks=parse_task_list(args.tasks),
+        max_pairs_per_subtask=args.max_pairs or FAST_PAIRS, batch_size=args.batch_size,
+        precision=args.precision, device=args.device, progress=not args.no_progress,
+    )
+    print(render_curve(curve, Path(args.run_dir).name))
+    print(f"antlm: wrote {Path(args.run_dir) / 'learning_curve'}.{{json,md,png}}")
 
 
 def _cmd_report(args: argparse.Namespace) -> None:
@@ -148,6 +193,9 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     p.add_argument("--detail", action="store_true", help="list every subtask in the table")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--checkpoints", action="store_true",
+                   help="learning curve: score every milestone checkpoint with the run's declared "
+                        "backend (--backend overrides) on the fast sets (--max-pairs overrides)")
     p.set_defaults(handler=_cmd_eval)
 
     r = sub.add_parser("report", help="results table of a run, or several runs side by side")
@@ -239,6 +287,16 @@ def _add_finetune(sub: argparse._SubParsersAction) -> None:
 
 # ---------------------------------------------------------------------------- export
 def _cmd_export(args: argparse.Namespace) -> None:
+    if args.checkpoints:
+        from antlm.export.revisions import export_revisions
+
+        branches = export_revisions(args.run_dir, args.out_dir, attention=args.attention)
+        print(f"antlm: exported {args.run_dir} -> {args.out_dir}, a git repository with the "
+              f"final model on main and {len(branches) - 1} checkpoint branches: "
+              f"{' '.join(branches[1:])}\n"
+              f"antlm: to publish: cd {args.out_dir} && git remote add origin "
+              "https://huggingface.co/USER/MODEL && git push --all origin")
+        return
     from antlm.export.hf import export_run
 
     out = export_run(args.run_dir, args.out_dir, attention=args.attention)
@@ -251,6 +309,9 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p.add_argument("out_dir")
     p.add_argument("--attention", choices=["causal", "bidirectional"], default="bidirectional",
                    help="LTG-BERT only: the exported config's default attention")
+    p.add_argument("--checkpoints", action="store_true",
+                   help="write OUT as a git repository: the final model on main, one branch per "
+                        "milestone checkpoint (chck_1M, ...), ready to push to the Hugging Face Hub")
     p.set_defaults(handler=_cmd_export)
 
 
@@ -271,6 +332,7 @@ def main(argv: list[str] | None = None) -> None:
     from antlm.data.corpus import CorpusError
     from antlm.eval.glue import GlueDataError
     from antlm.eval.tasks import TaskDataError
+    from antlm.export.revisions import ExportError
     from antlm.rundir import RunDirError
     from antlm.schedule import ScheduleError
     from antlm.train.trainer import TrainingError
@@ -279,7 +341,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         args.handler(args)
     except (ConfigError, ScheduleError, CorpusError, CacheCorruptError, TrainingError,
-            RunDirError, TaskDataError, GlueDataError) as exc:
+            RunDirError, TaskDataError, GlueDataError, ExportError) as exc:
         print(f"antlm: error: {exc}", file=sys.stderr)
         sys.exit(2)
 

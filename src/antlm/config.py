@@ -11,10 +11,23 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from antlm.units import CHALLENGE_MILESTONES, parse_count, parse_milestones
+
+if TYPE_CHECKING:
+    from antlm.schedule import Plan
 
 __all__ = [
     "ConfigError",
@@ -147,6 +160,23 @@ class TrainConfig(_Section):
     seed: int = 42
     log_every: int = Field(default=20, gt=0, description="steps between loss readbacks")
     dev_max_blocks: int = Field(default=64, gt=0, description="dev blocks per dev-loss check")
+    # The BabyLM rules (2025-): a budget on the words a model sees, and weights saved as the
+    # words seen pass the challenge's milestones. Counts accept 100M, 1.5M, 250K, 10_000_000.
+    max_words_seen: int | None = Field(
+        default=None, gt=0,
+        description="the most words the model may see; a longer plan fails before training",
+    )
+    epochs: float | Literal["budget"] | None = Field(
+        default=None,
+        description="None: the schedule's epochs as written; a number: the schedule's phases "
+        "taken as proportions and scaled to this many epochs (4_CLM+16_MLM+4_CLM at 10 = "
+        "1.667_CLM+6.667_MLM+1.667_CLM); budget: scaled to see train.max_words_seen words",
+    )
+    checkpoint_words: str | list[int] | None = Field(
+        default=CHALLENGE_MILESTONES,
+        description="words seen at which to save the weights to checkpoints/chck_<N>: a rule "
+        "('1M..10M step 1M, 20M..100M step 10M'), a list of sizes, or null for none",
+    )
 
     @field_validator("schedule")
     @classmethod
@@ -155,6 +185,43 @@ class TrainConfig(_Section):
 
         parse_schedule(value)
         return value
+
+    @field_validator("epochs", mode="before")
+    @classmethod
+    def _epochs_allowed(cls, value: Any, info: ValidationInfo) -> Any:
+        if value == "budget":
+            if info.data.get("max_words_seen") is None:
+                raise ValueError("'budget' needs train.max_words_seen (e.g. 100M)")
+            return value
+        number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+        if value is not None and number <= 0:
+            raise ValueError("must be a positive number of epochs, 'budget' or null")
+        return value
+
+    @field_validator("max_words_seen", mode="before")
+    @classmethod
+    def _count(cls, value: Any) -> Any:
+        return None if value is None else parse_count(value)
+
+    @field_validator("checkpoint_words", mode="before")
+    @classmethod
+    def _milestones_parse(cls, value: Any) -> Any:
+        parse_milestones(value)  # raises with the bad part named
+        return [parse_count(v) for v in value] if isinstance(value, list) else value
+
+    @property
+    def milestones(self) -> list[int]:
+        """The words-seen milestones of ``checkpoint_words``, sorted."""
+        return parse_milestones(self.checkpoint_words)
+
+    def nominal_plan(self) -> Plan:
+        """The schedule as the run follows it, scaled to ``epochs`` when that is a number. With
+        ``epochs: budget`` the length depends on the corpus (``antlm.train.plan``), and this is
+        the schedule as written."""
+        from antlm.schedule import parse_schedule
+
+        plan = parse_schedule(self.schedule)
+        return plan.scaled(self.epochs) if isinstance(self.epochs, float) else plan
 
 
 ScoringBackend = Literal["causal", "mlm", "mntp", "fused", "mlm_word_l2r"]

@@ -14,9 +14,12 @@ and what was expected), which a regex or a parser-generator dependency would not
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 
 OBJECTIVES = ("CLM", "MLM", "MIX")
+_SCALED = " scaled to "  # in the spec of a plan made by Plan.scaled
 
 
 class ScheduleError(ValueError):
@@ -69,6 +72,37 @@ class PhaseSteps:
 
 
 @dataclass(frozen=True)
+class PlacedPlan:
+    """A plan placed on the step axis of a run: what the trainer, the LR schedule and the
+    benchmark ask "which phase trains step s?" of. Iterating gives the phases in order."""
+
+    plan: Plan
+    phases: tuple[PhaseSteps, ...]
+    steps_per_epoch: int
+
+    def __iter__(self) -> Iterator[PhaseSteps]:
+        return iter(self.phases)
+
+    def __len__(self) -> int:
+        return len(self.phases)
+
+    def __getitem__(self, index: int) -> PhaseSteps:
+        return self.phases[index]
+
+    @property
+    def total_steps(self) -> int:
+        return self.phases[-1].end_step
+
+    def phase_at(self, step: int) -> PhaseSteps:
+        """The phase that trains global step ``step`` (0-based). A phase too short to get a
+        step of its own (rounded to zero steps) is never returned."""
+        index = bisect_right([p.end_step for p in self.phases], step)
+        if step < 0 or index == len(self.phases):
+            raise IndexError(f"step {step} is outside the plan's {self.total_steps} steps")
+        return self.phases[index]
+
+
+@dataclass(frozen=True)
 class Plan:
     spec: str
     phases: tuple[Phase, ...]
@@ -81,7 +115,17 @@ class Plan:
     def objectives(self) -> frozenset[str]:
         return frozenset(p.objective for p in self.phases)
 
-    def place(self, steps_per_epoch: int) -> list[PhaseSteps]:
+    def scaled(self, total_epochs: float) -> Plan:
+        """The same phases in the same proportions, ``total_epochs`` epochs in all: the paper's
+        ``4_CLM+16_MLM+4_CLM`` scaled to 10 epochs is ``1.66667_CLM+6.66667_MLM+1.66667_CLM``,
+        placed on steps like any fractional-epoch plan (see :meth:`place`)."""
+        if total_epochs <= 0:
+            raise ValueError(f"cannot scale a schedule to {total_epochs} epochs")
+        factor = total_epochs / self.total_epochs
+        phases = tuple(replace(p, epochs=p.epochs * factor) for p in self.phases)
+        return Plan(f"{self.canonical()}{_SCALED}{total_epochs:g} epochs", phases)
+
+    def place(self, steps_per_epoch: int) -> PlacedPlan:
         """Steps of each phase. Boundaries are rounded from cumulative epochs, so rounding never
         accumulates: a run of 0.5+0.5 epochs takes exactly the steps of one epoch."""
         placed, cumulative, start = [], 0.0, 0
@@ -91,7 +135,7 @@ class Plan:
             end = round(cumulative * steps_per_epoch)
             placed.append(PhaseSteps(i, phase, start, end, start_epoch))
             start = end
-        return placed
+        return PlacedPlan(self, tuple(placed), steps_per_epoch)
 
     def canonical(self) -> str:
         return "+".join(p.label() for p in self.phases)
@@ -205,16 +249,29 @@ def parse_schedule(spec: str) -> Plan:
     return Plan(spec, tuple(phases))
 
 
-def format_plan(plan: Plan, steps_per_epoch: int | None = None) -> str:
-    """A table of the plan, as ``antlm schedule show`` prints it."""
-    header = f"schedule {plan.canonical()}  ({plan.total_epochs:g} epochs"
-    header += f", {steps_per_epoch} steps/epoch)" if steps_per_epoch else ")"
-    rows = [header, f"{'phase':>5}  {'objective':<22} {'epochs':>7} {'from epoch':>10} {'steps':>8}"]
+def format_plan(
+    plan: Plan, steps_per_epoch: int | None = None, words: Sequence[int] | None = None
+) -> str:
+    """A table of the plan, as ``antlm schedule show`` prints it; ``words`` (seen in each
+    phase) adds the words columns and a total."""
+    name = plan.canonical()
+    if _SCALED in plan.spec:
+        name = f"{plan.spec}: {name}"
+    header = f"schedule {name}  ({plan.total_epochs:g} epochs"
+    header += f", {steps_per_epoch:,} steps/epoch)" if steps_per_epoch else ")"
+    columns = f"{'phase':>5}  {'objective':<22} {'epochs':>8} {'from epoch':>10} {'steps':>8}"
+    rows = [header, columns + (f" {'words':>14} {'words at end':>14}" if words else "")]
+    seen = 0
     for placed in plan.place(steps_per_epoch or 0):
         objective = placed.phase.label().split("_", 1)[1]
-        steps = str(placed.steps) if steps_per_epoch else "-"
-        rows.append(
-            f"{placed.index + 1:>5}  {objective:<22} {placed.phase.epochs:>7g} "
-            f"{placed.start_epoch:>10g} {steps:>8}"
-        )
+        steps = f"{placed.steps:,}" if steps_per_epoch else "-"
+        row = (f"{placed.index + 1:>5}  {objective:<22} {placed.phase.epochs:>8.6g} "
+               f"{placed.start_epoch:>10.6g} {steps:>8}")
+        if words:
+            seen += words[placed.index]
+            row += f" {words[placed.index]:>14,} {seen:>14,}"
+        rows.append(row)
+    if words:
+        rows.append(f"{'total':>5}  {'':<22} {plan.total_epochs:>8.6g} {'':>10} "
+                    f"{'':>8} {seen:>14,}")
     return "\n".join(rows)

@@ -66,7 +66,8 @@ def test_smoke_sweep_end_to_end(tmp_path, data_dir):
     assert set(final) == {"clm_only", "antlm"}
     assert all(set(arm) == {"CLM", "MLM"} for arm in final.values())
     assert 0 < final["clm_only"]["CLM"][0] < 9 and 0 < final["antlm"]["CLM"][0] < 9
-    # The plotted curves (epoch, mean loss) end where the final losses are.
+    # The plotted curves (words seen, mean loss) end where the final losses are.
+    assert data["dev_curves_x"] == "words_seen"
     assert data["dev_curves"]["antlm"]["CLM"][-1][1] == pytest.approx(final["antlm"]["CLM"][0])
     for png in (p for p in written if p.suffix == ".png"):
         assert png.read_bytes()[:4] == b"\x89PNG"

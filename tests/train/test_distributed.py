@@ -20,7 +20,7 @@ from safetensors.torch import load_file
 from antlm.rundir import RunPaths, read_metrics, read_state
 from antlm.train.trainer import train_run
 from tests.conftest import REPO
-from tests.train.test_trainer import small_config
+from tests.runs import small_config
 
 # About 18 CLM then 18 MLM steps of 8 rows (4 per rank), with a dev check after each phase.
 OVERRIDES = ("train.schedule=0.25_CLM+0.25_MLM", "model.dropout=0.0")

@@ -18,7 +18,7 @@ from antlm.models.registry import build_model
 from antlm.rundir import RunPaths, read_metrics
 from antlm.train.loss import ObjectiveLoss, scoring_targets
 from antlm.train.trainer import compiled_loss, train_run
-from tests.train.test_trainer import small_config
+from tests.runs import small_config
 
 # ~14 CLM then ~14 MLM steps; no dropout, so that every variant draws the same computation
 # (inductor's dropout uses its own random stream, so compiled masks would differ by design).

@@ -4,22 +4,9 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from antlm.config import load_config
 from antlm.rundir import RunPaths, read_metrics, read_state
 from antlm.train.trainer import TrainingError, train_run
-from tests.conftest import CONFIGS
-
-SMALL = [
-    "model.hidden_size=32", "model.num_layers=2", "model.num_heads=2", "model.ffn_size=64",
-    "model.max_seq_len=32", "model.dropout=0.1", "tokenizer.vocab_size=500",
-    "model.vocab_size=500", "data.max_words=8000", "data.dev_max_words=2000",
-    "train.batch_size=8", "train.log_every=5", "train.dev_max_blocks=8",
-    "train.precision=fp32",  # the reference precision: exactness tests compare against it
-]
-
-
-def small_config(*overrides):
-    return load_config(CONFIGS / "runs" / "demo.yaml", SMALL + list(overrides))
+from tests.runs import small_config
 
 
 def test_tiny_run_lowers_both_dev_losses(tiny_run):
@@ -78,3 +65,41 @@ def test_run_directory_conflicts_are_refused(tmp_path, data_dir):
                   resume=True, progress=False)
     with pytest.raises(TrainingError, match="no checkpoint"):
         train_run(config, tmp_path / "fresh", data_dir, resume=True, progress=False)
+
+
+def _batch_dividing_the_blocks(config, data_dir) -> int:
+    """A batch size that divides the corpus's blocks, so that an epoch is exactly one pass."""
+    from antlm.data.cache import default_cache_dir
+    from antlm.data.prepare import prepare_data
+
+    data = prepare_data(config, data_dir, default_cache_dir())
+    blocks = len(data.train_tokens) // config.model.max_seq_len
+    return next(b for b in range(12, 0, -1) if blocks % b == 0)
+
+
+def test_words_seen_after_an_epoch_are_the_corpus_and_resume_exactly(tmp_path, data_dir):
+    probe = small_config("train.schedule=0.5_CLM+1_MLM", "train.checkpoint_words=null")
+    batch = _batch_dividing_the_blocks(probe, data_dir)
+    config = small_config("train.schedule=0.5_CLM+1_MLM", "train.checkpoint_words=null",
+                          f"train.batch_size={batch}", "train.log_every=7")
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    train_run(config, straight, data_dir, progress=False)
+    train_run(config, resumed, data_dir, stop_after_epochs=1, progress=False)
+    state = read_state(RunPaths(resumed))
+    start = read_metrics(RunPaths(resumed))[0]
+    corpus_words = int(start["train"].split(" documents, ")[1].split(" words")[0].replace(",", ""))
+    assert state["epoch"] == 1.0 and state["words_seen"] == corpus_words == start["words_per_epoch"]
+    assert state["tokens_seen"] == state["step"] * batch * config.model.max_seq_len
+    train_run(config, resumed, data_dir, resume=True, progress=False)
+
+    def progress(run):
+        return [(r["step"], r["words_seen"], r["tokens_seen"])
+                for r in read_metrics(RunPaths(run)) if r["event"] in ("train", "dev")]
+
+    assert progress(resumed) == progress(straight)
+    words = [w for _, w, _ in progress(straight)]
+    assert words == sorted(words) and words[0] > 0
+    final = read_state(RunPaths(straight))
+    assert final["words_seen"] == final["total_words_seen"] == read_state(RunPaths(resumed))[
+        "words_seen"]
+    assert corpus_words < final["words_seen"] < 2 * corpus_words  # 1.5 epochs

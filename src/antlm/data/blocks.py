@@ -4,6 +4,17 @@ The run sees an endless stream of blocks: epoch ``e`` is a permutation of all bl
 ``(seed, e)``, and epochs follow each other. Global step ``s`` takes items ``[s*B, (s+1)*B)`` of
 that stream. The data position is therefore the step number alone, which makes resume exact and
 lets a fractional-epoch phase hand over to the next phase mid-epoch without losing its place.
+
+Words seen (the unit of the BabyLM challenge's budget and checkpoint milestones) are counted from
+the same position: after step ``s`` the model has been shown the blocks of items
+``[0, s*B)``, and the words seen are the whitespace words of the source text that start in those
+blocks (per-token counts from :class:`antlm.data.cache.TokenStream`), exact at every step and
+recomputed from the step on resume. The tokens after the last whole block (fewer than
+``seq_len``) are never trained on; their words are counted with the last block, so that one pass
+over the stream (``n_blocks`` items) is exactly the corpus's word count and the budget is never
+under-counted. A trainer epoch is ``round(n_blocks / B)`` steps, so when ``B`` does not divide
+``n_blocks`` an epoch boundary is up to ``B/2`` blocks off one pass, and words seen say exactly
+how many.
 """
 
 from __future__ import annotations
@@ -21,7 +32,10 @@ T = TypeVar("T")
 
 
 class BlockStream:
-    def __init__(self, tokens: np.ndarray, seq_len: int, batch_size: int, seed: int) -> None:
+    def __init__(
+        self, tokens: np.ndarray, seq_len: int, batch_size: int, seed: int,
+        words: np.ndarray | None = None,
+    ) -> None:
         self.tokens = tokens
         self.seq_len = seq_len
         self.batch_size = batch_size
@@ -32,6 +46,12 @@ class BlockStream:
                 f"the corpus gives {self.n_blocks} blocks of {seq_len} tokens, fewer than one "
                 f"batch of {batch_size}: use more data (data.max_words) or a smaller batch"
             )
+        self.block_words: np.ndarray | None = None  # words starting in each block
+        if words is not None:
+            whole = self.n_blocks * seq_len
+            self.block_words = np.asarray(words[:whole]).reshape(self.n_blocks, seq_len).sum(
+                axis=1, dtype=np.int64)
+            self.block_words[-1] += int(np.asarray(words[whole:]).sum(dtype=np.int64))
 
     @property
     def steps_per_epoch(self) -> int:
@@ -40,6 +60,31 @@ class BlockStream:
     @lru_cache(maxsize=2)  # noqa: B019 - a stream lives for the whole run
     def _permutation(self, epoch: int) -> np.ndarray:
         return np.random.default_rng([self.seed, epoch]).permutation(self.n_blocks)
+
+    @property
+    def total_words(self) -> int:
+        """Words in one pass over the stream: the corpus's word count."""
+        return int(self._words().sum())
+
+    def words_seen(self, step: int) -> int:
+        """Words in the blocks of steps ``[0, step)`` (see the module docstring)."""
+        passes, offset = divmod(step * self.batch_size, self.n_blocks)
+        cumulative = self._cumulative_words(passes)
+        return passes * int(cumulative[-1]) + int(cumulative[offset])
+
+    def tokens_seen(self, step: int) -> int:
+        """Tokens in the blocks of steps ``[0, step)``: every block is ``seq_len`` tokens."""
+        return step * self.batch_size * self.seq_len
+
+    def _words(self) -> np.ndarray:
+        if self.block_words is None:
+            raise ValueError("this stream was built without word counts")
+        return self.block_words
+
+    @lru_cache(maxsize=2)  # noqa: B019 - a stream lives for the whole run
+    def _cumulative_words(self, epoch: int) -> np.ndarray:
+        """Words before each item of the stream's ``epoch``-th pass (``n_blocks + 1`` sums)."""
+        return np.concatenate([[0], np.cumsum(self._words()[self._permutation(epoch)])])
 
     def block_indices(self, step: int) -> np.ndarray:
         items = np.arange(step * self.batch_size, (step + 1) * self.batch_size)

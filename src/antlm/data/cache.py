@@ -1,10 +1,12 @@
 """Tokenize once; reuse the token stream and the tokenizer from a content-keyed cache.
 
 Entries are keyed by a hash of what produced them (corpus text, tokenizer, settings), so a
-changed corpus or tokenizer can never be served stale data. Each token file has a JSON sidecar
-with its length and sha256; a truncated or altered file is detected on load and reported with
-its path instead of silently training on garbage. Writes go to a temporary file first and are
-renamed into place, so a crash never leaves a half-written entry under a valid name.
+changed corpus or tokenizer can never be served stale data. A token stream is two files, the
+token ids and, per token, the whitespace words of the source text that start there (what "words
+seen" sums); each has a JSON sidecar with its length and sha256, so a truncated or altered file
+is detected on load and reported with its path instead of silently training on garbage. Writes
+go to a temporary file first and are renamed into place, so a crash never leaves a half-written
+file under a valid name; the ids are written last, so ids without their words are never reused.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +24,9 @@ import numpy as np
 from antlm.data.tokenizer import AntlmTokenizer
 
 CACHE_VERSION = 1
+# Token streams carry their own format version in their key (2: word counts beside the ids), so
+# a new stream format re-tokenizes without retraining the cached tokenizers.
+STREAM_FORMAT = 2
 
 
 class CacheCorruptError(RuntimeError):
@@ -56,18 +62,29 @@ def _token_dtype(vocab_size: int) -> np.dtype:
     return np.dtype(np.uint16 if vocab_size <= np.iinfo(np.uint16).max + 1 else np.uint32)
 
 
-def save_tokens(path: Path, tokens: np.ndarray) -> None:
+@dataclass(frozen=True)
+class TokenStream:
+    """A split as the model reads it: one token-id stream of framed documents, and the number
+    of source-text words starting at each token (``uint8``; see
+    :meth:`AntlmTokenizer.encode_documents_with_words`). ``words.sum()`` is the split's word
+    count."""
+
+    tokens: np.ndarray
+    words: np.ndarray
+
+
+def save_array(path: Path, array: np.ndarray) -> None:
     meta = {
-        "n_tokens": int(tokens.size),
-        "dtype": str(tokens.dtype),
-        "sha256": hashlib.sha256(tokens.tobytes()).hexdigest(),
+        "n_tokens": int(array.size),
+        "dtype": str(array.dtype),
+        "sha256": hashlib.sha256(array.tobytes()).hexdigest(),
     }
-    atomic_write_bytes(path, tokens.tobytes())
+    atomic_write_bytes(path, array.tobytes())
     atomic_write_bytes(path.with_suffix(".json"), json.dumps(meta).encode())
 
 
-def load_tokens(path: Path) -> np.ndarray:
-    """Memory-map a token file after checking it against its sidecar."""
+def load_array(path: Path) -> np.ndarray:
+    """Memory-map a token-aligned array after checking it against its sidecar."""
     meta_path = path.with_suffix(".json")
     advice = f"delete {path} (and {meta_path.name}) and run again to rebuild it"
     try:
@@ -87,25 +104,37 @@ def load_tokens(path: Path) -> np.ndarray:
     return tokens
 
 
-def tokenize_documents(documents: list[str], tokenizer: AntlmTokenizer) -> np.ndarray:
-    """Concatenate framed documents into one token stream."""
+def tokenize_documents(documents: list[str], tokenizer: AntlmTokenizer) -> TokenStream:
+    """Concatenate framed documents into one token stream, with their word starts."""
     dtype = _token_dtype(tokenizer.vocab_size)
-    pieces = []
+    ids, words = [np.zeros(0, dtype=dtype)], [np.zeros(0, dtype=np.int64)]
     batch = 4096
     for start in range(0, len(documents), batch):
-        for ids in tokenizer.encode_batch(documents[start:start + batch]):
-            pieces.append(np.asarray(tokenizer.frame(ids), dtype=dtype))
-    return np.concatenate(pieces) if pieces else np.zeros(0, dtype=dtype)
+        for framed, counts in tokenizer.encode_documents_with_words(documents[start:start + batch]):
+            ids.append(np.asarray(framed, dtype=dtype))
+            words.append(counts)
+    counts = np.concatenate(words)
+    if counts.size and counts.max() > np.iinfo(np.uint8).max:
+        raise ValueError(f"{int(counts.max())} words start at one token; at most 255 are stored")
+    return TokenStream(np.concatenate(ids), counts.astype(np.uint8))
 
 
-def cached_tokens(
-    cache_dir: Path, key: str, build: Callable[[], np.ndarray], refresh: bool = False
-) -> np.ndarray:
-    path = cache_dir / "tokens" / f"{key}.bin"
-    if path.exists() and not refresh:
-        return load_tokens(path)
-    save_tokens(path, build())
-    return load_tokens(path)
+def cached_stream(
+    cache_dir: Path, key: str, build: Callable[[], TokenStream], refresh: bool = False
+) -> TokenStream:
+    tokens_path = cache_dir / "tokens" / f"{key}.bin"
+    words_path = tokens_path.with_suffix(".words.bin")
+    if refresh or not (tokens_path.exists() and words_path.exists()):
+        stream = build()
+        save_array(words_path, stream.words)
+        save_array(tokens_path, stream.tokens)
+    stream = TokenStream(load_array(tokens_path), load_array(words_path))
+    if stream.tokens.shape != stream.words.shape:
+        raise CacheCorruptError(
+            f"token cache {tokens_path} holds {stream.tokens.size} tokens but {words_path.name} "
+            f"{stream.words.size} word counts; delete both and run again to rebuild them"
+        )
+    return stream
 
 
 def cached_tokenizer(

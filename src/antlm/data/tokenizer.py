@@ -13,10 +13,12 @@ model is always evaluated on inputs shaped like the ones it was trained on.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
 TokenizerKind = Literal["bpe", "wordpiece"]
@@ -25,6 +27,9 @@ SPECIAL_TOKENS: dict[str, dict[str, str]] = {
     "bpe": {"pad": "<pad>", "bos": "<s>", "eos": "</s>", "unk": "<unk>", "mask": "<mask>"},
     "wordpiece": {"unk": "[UNK]", "bos": "[CLS]", "eos": "[SEP]", "pad": "[PAD]", "mask": "[MASK]"},
 }
+
+
+_WORD = re.compile(r"\S+")  # a whitespace word, as ``str.split`` and the corpus counts them
 
 
 def _special_list(kind: str) -> list[str]:
@@ -121,6 +126,36 @@ class AntlmTokenizer:
         ``word_ids`` reports them), so the pieces of a word share an index."""
         encodings = self.backend.encode_batch(list(texts), add_special_tokens=False)
         return [(e.ids, [w if w is not None else -1 for w in e.word_ids]) for e in encodings]
+
+    def encode_documents_with_words(
+        self, texts: Sequence[str]
+    ) -> list[tuple[list[int], np.ndarray]]:
+        """Framed token ids of each text and, per token, how many whitespace words of the text
+        start there (``int64``): the unit the BabyLM challenge counts, so "words seen" can be
+        summed over the tokens a model was shown.
+
+        A word is counted on the first token whose character span ends after the word's first
+        character (the tokenizer's offsets), so a word split into pieces counts once, on its
+        first piece. A word no token covers (characters a normaliser drops) counts on the next
+        token, or on the last one; a text with no tokens at all counts its words on the framing
+        token in front. The counts of a text therefore always sum to ``len(text.split())``.
+        """
+        prefix = self.frame([-1]).index(-1)
+        results = []
+        for text, encoding in zip(texts, self.backend.encode_batch(list(texts),
+                                                                   add_special_tokens=False)):
+            framed = self.frame(encoding.ids)
+            counts = np.zeros(len(framed), dtype=np.int64)
+            starts = [match.start() for match in _WORD.finditer(text)]
+            if starts and encoding.ids:
+                ends = np.maximum.accumulate([end for _, end in encoding.offsets])
+                first = np.minimum(np.searchsorted(ends, starts, side="right"),
+                                   len(encoding.ids) - 1)
+                np.add.at(counts, prefix + first, 1)
+            elif starts:
+                counts[0] = len(starts)
+            results.append((framed, counts))
+        return results
 
     def frame(self, ids: Sequence[int]) -> list[int]:
         """Wrap a document's ids the way the model family expects."""

@@ -134,11 +134,13 @@ def _export_ltgbert(model: nn.Module, config: ModelConfig, tokenizer: AntlmToken
     save_file(state, str(out / "model.safetensors"), metadata={"format": "pt"})
 
 
-def export_run(run_dir: str | Path, out_dir: str | Path, attention: str = "bidirectional") -> Path:
+def export_run(run_dir: str | Path, out_dir: str | Path, attention: str = "bidirectional",
+               checkpoint: str | None = None) -> Path:
     """Write a run's model and tokenizer to ``out_dir`` in Hugging Face format. ``attention``
     is the default attention of an LTG-BERT export (``config.attention``, changeable after
-    loading); a Llama export is causal by construction."""
-    run = load_run(run_dir)
+    loading); a Llama export is causal by construction. ``checkpoint`` exports the weights of a
+    milestone checkpoint (e.g. ``chck_1M``) instead of the latest."""
+    run = load_run(run_dir, checkpoint=checkpoint)
     out = Path(out_dir)
     model_config = run.config.model
     if model_config.arch == "babyllama":

@@ -95,9 +95,10 @@ class Sweep:
         return self.configs[arm, self.spec.seeds[0]].train.schedule
 
     def total_epochs(self) -> dict[str, float]:
-        from antlm.schedule import parse_schedule
-
-        return {arm: parse_schedule(self.schedule(arm)).total_epochs for arm in self.spec.arms}
+        """Each arm's epochs, after ``train.epochs`` scales its schedule."""
+        seed = self.spec.seeds[0]
+        return {arm: self.configs[arm, seed].train.nominal_plan().total_epochs
+                for arm in self.spec.arms}
 
 
 SPEC_FILE = "sweep.yaml"

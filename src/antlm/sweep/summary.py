@@ -18,6 +18,7 @@ from typing import Any
 from scipy import stats
 
 from antlm.eval.scoring import BACKENDS
+from antlm.plotting import OBJECTIVE_COLOURS, phase_handles, pyplot, tint_phases
 from antlm.rundir import RunPaths, read_json, read_metrics
 from antlm.schedule import parse_schedule
 from antlm.sweep.spec import Sweep
@@ -119,7 +120,8 @@ class SweepSummary:
                     arm: {"overrides": self.sweep.spec.arms[arm],
                           "epochs": self.sweep.total_epochs()[arm]} for arm in self.sweep.spec.arms},
                 "evaluation": self.sweep.spec.evaluation.model_dump(), "table": table,
-                "final_dev_loss": final_dev_losses(self), "dev_curves": dev_curves(self)}
+                "final_dev_loss": final_dev_losses(self), "dev_curves": dev_curves(self),
+                "dev_curves_x": dev_axis(self)}
 
 
 def collect(sweep: Sweep, root: Path) -> SweepSummary:
@@ -225,48 +227,60 @@ def final_dev_losses(summary: SweepSummary) -> dict[str, dict[str, list[float]]]
     return final
 
 
+def dev_axis(summary: SweepSummary) -> str:
+    """What the dev curves are plotted against: ``words_seen`` (the challenge's unit, which
+    compares schedules of different lengths fairly) when every record has it, else ``epoch``
+    (runs trained before words seen were counted)."""
+    records = [r for seeds in summary.dev.values() for run in seeds.values() for r in run]
+    return "words_seen" if all("words_seen" in r for r in records) else "epoch"
+
+
 def dev_curves(summary: SweepSummary) -> dict[str, dict[str, list[tuple[float, float]]]]:
-    """Mean dev loss per objective over epochs, per arm (seeds averaged at equal epochs).
+    """Mean dev loss per objective over words seen (or epochs, see :func:`dev_axis`), per arm
+    (seeds averaged at equal positions).
 
     Only evaluated runs count, so the curves describe the same runs as the score tables (a run
     still training would otherwise pull a partial curve into the mean).
     """
+    axis = dev_axis(summary)
     curves: dict[str, dict[str, list[tuple[float, float]]]] = {}
     for arm in summary.sweep.spec.arms:
         points: dict[str, dict[float, list[float]]] = {o: {} for o in OBJECTIVES}
         for records in summary.dev.get(arm, {}).values():
             for record in records:
-                epoch = round(record.get("epoch", 0.0), 3)
-                for objective, per_epoch in points.items():
+                position = round(record.get(axis, 0.0), 3)
+                for objective, per_position in points.items():
                     value = record.get(f"dev_loss_{objective}")
                     if value is not None:
-                        per_epoch.setdefault(epoch, []).append(value)
+                        per_position.setdefault(position, []).append(value)
         curves[arm] = {obj: sorted((e, statistics.fmean(v)) for e, v in pts.items())
                        for obj, pts in points.items()}
     return curves
 
 
-_OBJECTIVE_COLOURS = {"CLM": "tab:blue", "MLM": "tab:orange", "MIX": "tab:purple"}
-
-
-def _pyplot() -> Any:
-    """matplotlib's pyplot on the file-only Agg backend (no display on servers or in CI)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+def _phase_spans(summary: SweepSummary, arm: str, axis: str) -> list[tuple[str, float, float]]:
+    """``(objective, start, end)`` of the arm's phases on the plot's x axis: in words from the
+    first seed's start record, in epochs from the schedule."""
+    if axis == "words_seen":
+        first = next(iter(summary.dev.get(arm, {}).values()), [])
+        phases = first[0].get("phases", []) if first and first[0]["event"] == "start" else []
+        return [(p["objective"], p["start_words"], p["start_words"] + p["words"]) for p in phases]
+    spans, start = [], 0.0
+    for phase in parse_schedule(summary.sweep.schedule(arm)).phases:
+        spans.append((phase.objective, start, start + phase.epochs))
+        start += phase.epochs
+    return spans
 
 
 def _plot_dev_curves(summary: SweepSummary, curves: dict[str, dict[str, list[tuple[float, float]]]],
                      out_dir: Path) -> Path:
-    """One small panel per arm: its dev CLM and MLM loss over epochs on a background tinted by
-    the phase being trained, the baseline's curves dashed behind them. A single panel with every
-    arm's curves is unreadable beyond a handful of arms; small multiples keep each schedule's
-    story (which loss falls in which phase) visible and comparable to the baseline."""
-    plt = _pyplot()
+    """One small panel per arm: its dev CLM and MLM loss over words seen on a background tinted
+    by the phase being trained, the baseline's curves dashed behind them. A single panel with
+    every arm's curves is unreadable beyond a handful of arms; small multiples keep each
+    schedule's story (which loss falls in which phase) visible and comparable to the baseline."""
+    plt = pyplot()
     spec = summary.sweep.spec
+    x_axis = dev_axis(summary)
     arms = [arm for arm, per_objective in curves.items() if any(per_objective.values())]
     columns = max(1, min(4, len(arms)))
     rows = max(1, math.ceil(len(arms) / columns))
@@ -275,36 +289,29 @@ def _plot_dev_curves(summary: SweepSummary, curves: dict[str, dict[str, list[tup
     baseline = curves.get(spec.baseline, {})
     phase_kinds: set[str] = set()
     for axis, arm in zip(axes.flat, arms):
-        schedule = summary.sweep.schedule(arm)
-        start = 0.0
-        for phase in parse_schedule(schedule).phases:
-            phase_kinds.add(phase.objective)
-            axis.axvspan(start, start + phase.epochs, color=_OBJECTIVE_COLOURS[phase.objective],
-                         alpha=0.08, linewidth=0)
-            start += phase.epochs
+        phase_kinds |= tint_phases(axis, _phase_spans(summary, arm, x_axis))
         for objective in OBJECTIVES:
-            colour = _OBJECTIVE_COLOURS[objective]
+            colour = OBJECTIVE_COLOURS[objective]
             if arm != spec.baseline and baseline.get(objective):
                 axis.plot(*zip(*baseline[objective]), color=colour, linestyle="--",
                           linewidth=0.9, alpha=0.6)
             if curves[arm][objective]:
                 axis.plot(*zip(*curves[arm][objective]), color=colour, marker=".")
-        axis.set_title(f"{arm}: {schedule}", fontsize=9)
+        axis.set_title(f"{arm}: {summary.sweep.schedule(arm)}", fontsize=9)
         axis.grid(alpha=0.3)
     for axis in axes.flat[len(arms):]:
         axis.set_visible(False)
     for axis in axes[:, 0]:
         axis.set_ylabel("dev loss (nats)")
-    for column in range(columns):  # the lowest panel in each column carries the epoch axis
+    for column in range(columns):  # the lowest panel in each column carries the x axis
         lowest = axes[(len(arms) - 1 - column) // columns, column]
         lowest.xaxis.set_tick_params(labelbottom=True)
-        lowest.set_xlabel("epoch")
-    handles = [plt.Line2D([], [], color=_OBJECTIVE_COLOURS[o], marker=".", label=f"dev {o} loss")
+        lowest.set_xlabel("words seen" if x_axis == "words_seen" else "epoch")
+    handles = [plt.Line2D([], [], color=OBJECTIVE_COLOURS[o], marker=".", label=f"dev {o} loss")
                for o in OBJECTIVES]
     handles.append(plt.Line2D([], [], color="grey", linestyle="--",
                               label=f"baseline ({spec.baseline})"))
-    handles += [plt.Rectangle((0, 0), 1, 1, color=_OBJECTIVE_COLOURS[o], alpha=0.15,
-                              label=f"{o} phase") for o in _OBJECTIVE_COLOURS if o in phase_kinds]
+    handles += phase_handles(phase_kinds)
     fig.suptitle(f"{summary.sweep.name}: dev loss per objective (mean over evaluated seeds)")
     fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 2 * columns),
                fontsize=8, frameon=False)
@@ -315,7 +322,7 @@ def _plot_dev_curves(summary: SweepSummary, curves: dict[str, dict[str, list[tup
 
 
 def plot(summary: SweepSummary, out_dir: Path) -> list[Path]:
-    plt = _pyplot()
+    plt = pyplot()
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [_plot_dev_curves(summary, dev_curves(summary), out_dir)]

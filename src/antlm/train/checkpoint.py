@@ -3,7 +3,7 @@
 ``checkpoint.pt`` holds everything for exact resume (weights, optimizer, step, RNG states) in one
 file, written to a temporary name and renamed, so it is always either the old or the new
 checkpoint, never a torn one. ``model.safetensors`` (what evaluation and export read) is written
-the same way from the same state.
+the same way from the same state, and so are the weights-only milestone checkpoints.
 """
 
 from __future__ import annotations
@@ -31,13 +31,15 @@ def _atomic_torch_save(obj: Any, path: Path) -> None:
         raise
 
 
-def _atomic_safetensors(model: nn.Module, path: Path) -> None:
+def save_weights(model: nn.Module, path: Path, metadata: dict[str, str] | None = None) -> None:
+    """The model's weights alone, atomically, with string ``metadata`` in the file's header."""
     # save_model stores tied weights once (safetensors refuses shared storage) and load_model
     # re-ties them, which a plain state-dict round trip would not.
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        save_model(model, tmp)
+        save_model(model, tmp, metadata=metadata)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -60,7 +62,7 @@ def save_checkpoint(
         **extra,
     }
     _atomic_torch_save(state, paths.checkpoint)
-    _atomic_safetensors(model, paths.weights)
+    save_weights(model, paths.weights)
 
 
 def load_checkpoint(

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from antlm.config import TrainConfig
-from antlm.schedule import PhaseSteps
+from antlm.schedule import PlacedPlan
 
 NO_DECAY_MARKERS = ("norm", "bias", "embed")
 
@@ -59,10 +59,10 @@ def warmup_cosine(step: int, total: int, warmup: int, min_ratio: float) -> float
 class LRSchedule:
     """LR multiplier per global step, over the whole run or restarted in every phase."""
 
-    def __init__(self, config: TrainConfig, phases: list[PhaseSteps]) -> None:
+    def __init__(self, config: TrainConfig, plan: PlacedPlan) -> None:
         self.config = config
-        self.phases = phases
-        self.total = phases[-1].end_step
+        self.plan = plan
+        self.total = plan.total_steps
 
     def _warmup(self, span: int) -> int:
         warmup = self.config.warmup
@@ -72,7 +72,7 @@ class LRSchedule:
         min_ratio = self.config.min_lr_ratio
         if self.config.lr_schedule == "global":
             return warmup_cosine(step, self.total, self._warmup(self.total), min_ratio)
-        phase = next(p for p in self.phases if p.start_step <= step < p.end_step)
+        phase = self.plan.phase_at(step)
         return warmup_cosine(
             step - phase.start_step, phase.steps, self._warmup(phase.steps), min_ratio
         )

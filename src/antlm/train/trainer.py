@@ -31,23 +31,27 @@ from antlm.data.objectives import (
     slice_parts,
     step_generator,
 )
-from antlm.data.prepare import PreparedData, prepare_data
+from antlm.data.prepare import PreparedData, load_corpora, tokenize_corpora
 from antlm.data.tokenizer import AntlmTokenizer
 from antlm.device import resolve_precision
 from antlm.models.registry import build_model, count_parameters
 from antlm.progress import progress_bar
-from antlm.rundir import RunPaths, read_config
-from antlm.schedule import PhaseSteps, parse_schedule
-from antlm.train.checkpoint import load_checkpoint, save_checkpoint
+from antlm.rundir import RunPaths, milestone_name, read_config
+from antlm.schedule import PhaseSteps, PlacedPlan
+from antlm.train import milestones
+from antlm.train.checkpoint import load_checkpoint, save_checkpoint, save_weights
 from antlm.train.distributed import DistContext, init_distributed, shutdown_distributed
 from antlm.train.loss import ObjectiveLoss, scoring_targets
 from antlm.train.optim import LRSchedule, build_optimizer
+from antlm.train.plan import check_nominal_budget, phase_words, place_plan
+from antlm.units import short_count
 
 DEV_SEED_STEP = 10**9
 # Settings a resumed run may change: they alter how, not what, is computed (or, for lr and
 # grad_clip, are the usual remedies after a divergence).
 RESUMABLE_CHANGES = ("lr", "grad_clip", "log_every", "precision", "compile", "device",
-                     "dev_max_blocks")  # the dev MLM masks come from a step no training run reaches
+                     "dev_max_blocks",  # the dev MLM masks come from a step no training run reaches
+                     "checkpoint_words")  # which weights are kept, not what is computed
 
 
 class TrainingError(RuntimeError):
@@ -256,6 +260,62 @@ def objective_dev_losses(
     return results
 
 
+@dataclass
+class TrainingRun:
+    """Everything a run holds between two steps, in one place: what the model trains on
+    (stream, builder, plan), what it trains (model, optimizer, step runner), how fast (LR
+    schedule), and where it is (``step``: the data position, see ``BlockStream``, from which the
+    words and tokens seen follow exactly)."""
+
+    data: PreparedData
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    runner: StepRunner
+    stream: BlockStream
+    builder: ObjectiveBuilder
+    dev_blocks: torch.Tensor
+    plan: PlacedPlan
+    lr_schedule: LRSchedule
+    milestones: milestones.Milestones
+    step: int = 0
+
+    @property
+    def epoch(self) -> float:
+        return self.step / self.stream.steps_per_epoch
+
+    @property
+    def words_seen(self) -> int:
+        return self.stream.words_seen(self.step)
+
+    @property
+    def tokens_seen(self) -> int:
+        return self.stream.tokens_seen(self.step)
+
+    @property
+    def phase(self) -> PhaseSteps:
+        """The phase of the step last taken."""
+        return self.plan.phase_at(self.step - 1)
+
+    def progress(self) -> dict[str, float | int]:
+        """Where the run is, as every record gives it."""
+        return {"step": self.step, "epoch": self.epoch, "words_seen": self.words_seen,
+                "tokens_seen": self.tokens_seen}
+
+    def stop_step(self, stop_after_epochs: float | None) -> int:
+        """Where this invocation stops: the end of the plan, or earlier with
+        ``--stop-after-epochs`` (counted from the step it starts at)."""
+        if stop_after_epochs is None:
+            return self.plan.total_steps
+        more = round(stop_after_epochs * self.stream.steps_per_epoch)
+        return min(self.plan.total_steps, self.step + more)
+
+    def at_checkpoint(self, stop_step: int) -> bool:
+        """Whether the step just taken ends an epoch, a phase or this invocation: the points at
+        which dev losses are measured and the run is checkpointed."""
+        return (self.step % self.stream.steps_per_epoch == 0
+                or self.step == self.phase.end_step or self.step == stop_step)
+
+
 class Trainer:
     def __init__(
         self,
@@ -278,13 +338,80 @@ class Trainer:
                 f"train.grad_accum = {self.dist.world_size} x {train.grad_accum}"
             )
 
+    # ------------------------------------------------------------------ the loop
+    def train(self, resume: bool = False, stop_after_epochs: float | None = None) -> dict:
+        run = self._start(resume)
+        stop_step = run.stop_step(stop_after_epochs)
+        log_every = self.config.train.log_every
+        bar = progress_bar(total=run.plan.total_steps, initial=run.step, unit="step",
+                           disable=not (self.progress and self.dist.is_main))
+        meter = ThroughputMeter()
+        with Prefetcher(lambda step: self._batch(run, step), range(run.step, stop_step)) as batches:
+            for step, parts in batches:
+                meter.tokens += run.runner.step(parts, run.lr_schedule.lr(step))
+                run.step = step + 1
+                bar.update(1)
+                if run.step % log_every == 0:
+                    self._log_train(run, meter, bar)
+                self._save_milestones(run)
+                if run.at_checkpoint(stop_step):
+                    self._end_of_epoch(run, meter, bar)
+        bar.close()
+        return self._finish(run)
+
+    def _batch(self, run: TrainingRun, step: int) -> list[ScoredPart]:
+        """The global batch of ``step``, built from the step alone (masks included) and cut to
+        this process's rows; runs in the prefetch thread."""
+        parts = run.builder.build(run.stream.batch(step), run.plan.phase_at(step).phase,
+                                  step_generator(self.config.train.seed, step))
+        return prepare_parts(parts, self.config.train, self.dist.rank, self.dist.world_size,
+                             pin=self.dist.device.type == "cuda")
+
     # ------------------------------------------------------------------ set-up
+    def _start(self, resume: bool) -> TrainingRun:
+        """Check the run directory, prepare the data and the plan (both checked against the
+        word budget), build (or restore) the run's state."""
+        config, train = self.config, self.config.train
+        self._check_run_dir(resume)
+        data = self._prepare(resume)
+        if self.dist.is_main:
+            self._write_run_files(data.tokenizer)
+
+        torch.manual_seed(train.seed)
+        model = build_model(config.model).to(self.dist.device)
+        optimizer = build_optimizer(model, train, self.dist.device)
+        stream = BlockStream(data.train_tokens, config.model.max_seq_len, train.batch_size,
+                             train.seed, words=data.train_words)
+        plan = place_plan(train, stream)
+        run = TrainingRun(
+            data=data, model=model, optimizer=optimizer,
+            runner=StepRunner(model, optimizer, train, self.dist),
+            stream=stream, builder=ObjectiveBuilder(config.objective, data.tokenizer),
+            dev_blocks=first_blocks(data.dev_tokens, config.model.max_seq_len,
+                                    train.dev_max_blocks),
+            plan=plan, lr_schedule=LRSchedule(train, plan),
+            milestones=milestones.Milestones.ahead(train.milestones, 0),
+        )
+        if resume:
+            run.step = load_checkpoint(self.paths, model, optimizer, self.dist.device)["step"]
+            run.milestones = milestones.Milestones.ahead(train.milestones, run.words_seen)
+            self._truncate_metrics(run.step)
+        else:
+            self._log_start(run)
+        model.train()
+        if self.dist.is_main:
+            self._announce(run, resume)
+        return run
+
     def _prepare(self, resume: bool) -> PreparedData:
+        """Read the corpora, check the budget on their word count, then tokenize (cached)."""
+        corpora = load_corpora(self.config, self.data_dir)
+        check_nominal_budget(self.config.train, corpora.train.n_words)
         tokenizer = AntlmTokenizer.from_file(self.paths.tokenizer) if resume else None
         # Rank 0 fills the caches first; the others then read them instead of racing to write.
         if not self.dist.is_main:
             self.dist.barrier()
-        data = prepare_data(self.config, self.data_dir, self.cache_dir, tokenizer)
+        data = tokenize_corpora(self.config, corpora, self.cache_dir, tokenizer)
         if self.dist.is_main:
             self.dist.barrier()
         if data.tokenizer.vocab_size > self.config.model.vocab_size:
@@ -301,7 +428,7 @@ class Trainer:
             saved = read_config(self.paths).model_dump()
             current = self.config.model_dump()
             for key in RESUMABLE_CHANGES:
-                saved["train"].pop(key), current["train"].pop(key)
+                saved["train"].pop(key, None), current["train"].pop(key)
             if saved != current:
                 changed = sorted(
                     f"{section}.{key}"
@@ -319,12 +446,37 @@ class Trainer:
                 f"{self.paths.root} already holds a run; pass --resume to continue it or choose "
                 "another --out"
             )
+        elif any(self.paths.checkpoints.glob("*.safetensors")):
+            raise TrainingError(
+                f"{self.paths.checkpoints} holds milestone checkpoints of an earlier start; "
+                "remove them or choose another --out (a new run never overwrites them)"
+            )
 
     def _write_run_files(self, tokenizer: AntlmTokenizer) -> None:
         self.paths.root.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(self.paths.config, self.config.to_yaml().encode())
         tokenizer.save(self.paths.tokenizer)
 
+    def _announce(self, run: TrainingRun, resume: bool) -> None:
+        """What the run is and will do, on the terminal."""
+        config, train, stream, plan = self.config, self.config.train, run.stream, run.plan
+        print(f"antlm: {count_parameters(run.model):,} parameters on {self.dist.device} in "
+              f"{resolve_precision(train.precision, self.dist.device)}; "
+              f"train {run.data.train_corpus.summary()}")
+        total_words = stream.words_seen(plan.total_steps)
+        print(f"antlm: {stream.n_blocks:,} blocks of {config.model.max_seq_len} tokens, "
+              f"{stream.steps_per_epoch} steps/epoch, {plan.total_steps} steps, "
+              f"{total_words:,} words seen ({short_count(total_words)}), "
+              f"schedule {plan.plan.canonical()}")
+        if not resume:
+            print(f"antlm: {milestones.describe(train.milestones, total_words)}")
+        else:
+            missing = milestones.missing_before(self.paths, train.milestones, run.words_seen)
+            if missing:
+                print(f"antlm: milestones passed before step {run.step} without a checkpoint "
+                      f"(not recreated): {', '.join(missing)}")
+
+    # ------------------------------------------------------------------ records
     def _log(self, record: dict) -> None:
         if self.dist.is_main:
             with self.paths.metrics.open("a") as handle:
@@ -338,146 +490,130 @@ class Trainer:
         kept = [line for line in lines if line.strip() and json.loads(line)["step"] <= step]
         atomic_write_bytes(self.paths.metrics, "".join(f"{line}\n" for line in kept).encode())
 
-    def _write_state(self, **state) -> None:
+    def _write_state(self, run: TrainingRun, finished: bool) -> None:
         if self.dist.is_main:
+            state = {**run.progress(), "total_steps": run.plan.total_steps,
+                     "total_words_seen": run.stream.words_seen(run.plan.total_steps),
+                     "finished": finished}
             atomic_write_bytes(self.paths.state, json.dumps(state, indent=2).encode())
 
-    # ------------------------------------------------------------------ evaluation
-    def dev_losses(
-        self, model: nn.Module, builder: ObjectiveBuilder, dev_blocks: torch.Tensor
-    ) -> dict[str, float]:
+    def _log_start(self, run: TrainingRun) -> None:
+        """The untrained model's dev losses and what the run is about to do, phase by phase in
+        steps and words (what plots against words seen tint their phases with)."""
+        data, stream = run.data, run.stream
+        initial = self.dev_losses(run) if self.dist.is_main else {}
+        phases = [{"phase": p.index + 1, "objective": p.phase.objective,
+                   "epochs": p.phase.epochs, "start_step": p.start_step, "end_step": p.end_step,
+                   "start_words": stream.words_seen(p.start_step), "words": words}
+                  for p, words in zip(run.plan, phase_words(run.plan, stream))]
+        self._log({
+            "event": "start", **run.progress(), "params": count_parameters(run.model),
+            "train": data.train_corpus.summary(), "dev": data.dev_corpus.summary(),
+            "train_tokens": len(data.train_tokens), "words_per_epoch": stream.total_words,
+            "steps_per_epoch": stream.steps_per_epoch, "total_steps": run.plan.total_steps,
+            "total_words_seen": stream.words_seen(run.plan.total_steps), "phases": phases,
+            "world_size": self.dist.world_size,
+            **{f"dev_loss_{k}": v for k, v in initial.items()},
+        })
+
+    def _log_train(self, run: TrainingRun, meter: ThroughputMeter, bar: tqdm) -> None:
+        """Every ``log_every`` steps: read the losses back (the only device sync of the loop)."""
+        placed = run.phase
+        self._check_finite(run)
+        losses = run.runner.meter.read(self.dist)
+        speed = meter.read() * self.dist.world_size
+        lr = run.lr_schedule.lr(run.step - 1)
+        self._log({"event": "train", **run.progress(),
+                   "phase": placed.index + 1, "objective": placed.phase.objective,
+                   "lr": lr, "tokens_per_s": speed,
+                   **{f"loss_{k}": v for k, v in losses.items()}})
+        bar.set_postfix_str(
+            f"phase {placed.index + 1}/{len(run.plan)} {placed.phase.objective} "
+            + " ".join(f"{k} {v:.3f}" for k, v in losses.items())
+            + f" {short_count(run.words_seen)} words {speed:,.0f} tok/s"
+        )
+
+    # ------------------------------------------------------------------ checkpoints
+    def dev_losses(self, run: TrainingRun) -> dict[str, float]:
         """Dev loss of both objectives (see ``objective_dev_losses``)."""
-        return objective_dev_losses(model, builder, dev_blocks, self.config.train, self.dist.device)
+        return objective_dev_losses(run.model, run.builder, run.dev_blocks, self.config.train,
+                                    self.dist.device)
 
-    # ------------------------------------------------------------------ the loop
-    def train(self, resume: bool = False, stop_after_epochs: float | None = None) -> dict:
-        config, train = self.config, self.config.train
-        self._check_run_dir(resume)
-        data = self._prepare(resume)
-        if self.dist.is_main:
-            self._write_run_files(data.tokenizer)
-
-        torch.manual_seed(train.seed)
-        model = build_model(config.model).to(self.dist.device)
-        optimizer = build_optimizer(model, train, self.dist.device)
-        stream = BlockStream(data.train_tokens, config.model.max_seq_len, train.batch_size,
-                             train.seed)
-        dev_blocks = first_blocks(data.dev_tokens, config.model.max_seq_len, train.dev_max_blocks)
-        builder = ObjectiveBuilder(config.objective, data.tokenizer)
-        plan = parse_schedule(train.schedule)
-        phases = plan.place(stream.steps_per_epoch)
-        lr_schedule = LRSchedule(train, phases)
-        total_steps = phases[-1].end_step
-
-        step = 0
-        if resume:
-            step = load_checkpoint(self.paths, model, optimizer, self.dist.device)["step"]
-            self._truncate_metrics(step)
-        else:
-            initial = self.dev_losses(model, builder, dev_blocks) if self.dist.is_main else {}
-            self._log({
-                "event": "start", "step": 0, "params": count_parameters(model),
-                "train": data.train_corpus.summary(), "dev": data.dev_corpus.summary(),
-                "train_tokens": len(data.train_tokens), "steps_per_epoch": stream.steps_per_epoch,
-                "total_steps": total_steps, "world_size": self.dist.world_size,
-                **{f"dev_loss_{k}": v for k, v in initial.items()},
-            })
-
-        runner = StepRunner(model, optimizer, train, self.dist)
-        model.train()
-        if self.dist.is_main:
-            print(f"antlm: {count_parameters(model):,} parameters on {self.dist.device} in "
-                  f"{resolve_precision(train.precision, self.dist.device)}; "
-                  f"train {data.train_corpus.summary()}")
-            print(f"antlm: {stream.n_blocks:,} blocks of {config.model.max_seq_len} tokens, "
-                  f"{stream.steps_per_epoch} steps/epoch, {total_steps} steps, "
-                  f"schedule {plan.canonical()}")
-
-        bar = progress_bar(total=total_steps, initial=step, unit="step",
-                       disable=not (self.progress and self.dist.is_main))
-        tokens_since, clock = 0, time.perf_counter()
-        started = time.perf_counter()
-        stop_step = total_steps
-        if stop_after_epochs is not None:
-            stop_step = min(total_steps, step + round(stop_after_epochs * stream.steps_per_epoch))
-
-        def phase_at(index: int) -> PhaseSteps:
-            return next(p for p in phases if p.start_step <= index < p.end_step)
-
-        def make_batch(index: int) -> list[ScoredPart]:
-            parts = builder.build(stream.batch(index), phase_at(index).phase,
-                                  step_generator(train.seed, index))
-            return prepare_parts(parts, train, self.dist.rank, self.dist.world_size,
-                                 pin=self.dist.device.type == "cuda")
-
-        with Prefetcher(make_batch, range(step, stop_step)) as batches:
-            for index, parts in batches:
-                placed = phase_at(index)
-                lr = lr_schedule.lr(index)
-                tokens_since += runner.step(parts, lr)
-                step = index + 1
-                bar.update(1)
-
-                if step % train.log_every == 0:
-                    self._check_finite(runner.nonfinite, step, placed)
-                    losses = runner.meter.read(self.dist)
-                    elapsed = time.perf_counter() - clock
-                    speed = tokens_since * self.dist.world_size / max(elapsed, 1e-9)
-                    tokens_since, clock = 0, time.perf_counter()
-                    self._log({"event": "train", "step": step,
-                               "epoch": step / stream.steps_per_epoch,
-                               "phase": placed.index + 1, "objective": placed.phase.objective,
-                               "lr": lr, "tokens_per_s": speed,
-                               **{f"loss_{k}": v for k, v in losses.items()}})
-                    bar.set_postfix_str(
-                        f"phase {placed.index + 1}/{len(phases)} {placed.phase.objective} "
-                        + " ".join(f"{k} {v:.3f}" for k, v in losses.items())
-                        + f" {speed:,.0f} tok/s"
-                    )
-
-                at_epoch_end = step % stream.steps_per_epoch == 0
-                if at_epoch_end or step == placed.end_step or step == stop_step:
-                    self._check_finite(runner.nonfinite, step, placed)
-                    self._end_of_epoch(model, optimizer, builder, dev_blocks, step, stream, placed,
-                                       total_steps, bar, time.perf_counter() - started)
-        bar.close()
-        finished = step >= total_steps
-        self._write_state(step=step, total_steps=total_steps, epoch=step / stream.steps_per_epoch,
-                          finished=finished)
-        shutdown_distributed(self.dist)
-        return {"step": step, "finished": finished}
-
-    def _check_finite(self, nonfinite: torch.Tensor, step: int, placed: PhaseSteps) -> None:
-        if bool(nonfinite):
+    def _check_finite(self, run: TrainingRun) -> None:
+        if bool(run.runner.nonfinite):
+            placed = run.phase
             raise TrainingError(
-                f"the loss became NaN/inf before step {step} (phase {placed.index + 1}, "
+                f"the loss became NaN/inf before step {run.step} (phase {placed.index + 1}, "
                 f"{placed.phase.objective}, lr {self.config.train.lr:g}); the last good "
                 f"checkpoint is kept in {self.paths.root}. Try a lower train.lr, "
                 "train.grad_clip, or train.precision=fp32."
             )
 
-    def _end_of_epoch(
-        self, model: nn.Module, optimizer: torch.optim.Optimizer, builder: ObjectiveBuilder,
-        dev_blocks: torch.Tensor, step: int, stream: BlockStream, placed: PhaseSteps,
-        total_steps: int, bar: tqdm, elapsed: float,
-    ) -> None:
-        epoch = step / stream.steps_per_epoch
+    def _save_milestones(self, run: TrainingRun) -> None:
+        """The weights under the name of every milestone the step just taken reached; a file
+        already there (written before a resume) is kept as it is."""
+        due = run.milestones.due(run.words_seen)
+        if not due:
+            return
+        self._check_finite(run)  # on every rank: never keep diverged weights as a milestone
+        if not self.dist.is_main:
+            return
+        for words in due:
+            path = self.paths.milestone(words)
+            if not path.is_file():
+                save_weights(run.model, path, {"milestone": str(words), **{
+                    k: str(v) for k, v in run.progress().items() if k != "epoch"}})
+            self._log({"event": "checkpoint", **run.progress(), "milestone": words,
+                       "name": milestone_name(words)})
+
+    def _end_of_epoch(self, run: TrainingRun, meter: ThroughputMeter, bar: tqdm) -> None:
+        """Dev losses of both objectives, then an atomic checkpoint of everything."""
+        self._check_finite(run)
         if self.dist.is_main:
-            dev = self.dev_losses(model, builder, dev_blocks)
+            placed, elapsed = run.phase, time.perf_counter() - meter.started
+            dev = self.dev_losses(run)
             for objective, value in dev.items():
                 if not math.isfinite(value):
-                    raise TrainingError(f"dev {objective} loss is {value} at step {step}")
-            save_checkpoint(self.paths, model, optimizer, step, {"epoch": epoch})
-            self._log({"event": "dev", "step": step, "epoch": epoch, "phase": placed.index + 1,
-                       "objective": placed.phase.objective, "elapsed_s": elapsed,
-                       **{f"dev_loss_{k}": v for k, v in dev.items()}})
-            self._write_state(step=step, total_steps=total_steps, epoch=epoch, finished=False)
+                    raise TrainingError(f"dev {objective} loss is {value} at step {run.step}")
+            save_checkpoint(self.paths, run.model, run.optimizer, run.step, {"epoch": run.epoch})
+            self._log({"event": "dev", **run.progress(),
+                       "phase": placed.index + 1, "objective": placed.phase.objective,
+                       "elapsed_s": elapsed, **{f"dev_loss_{k}": v for k, v in dev.items()}})
+            self._write_state(run, finished=False)
             bar.write(
-                f"epoch {epoch:5.2f}  phase {placed.index + 1} {placed.phase.objective:<3}  "
-                f"dev CLM loss {dev['CLM']:.4f}  dev MLM loss {dev['MLM']:.4f}  "
-                f"({elapsed:,.0f} s)"
+                f"epoch {run.epoch:5.2f}  phase {placed.index + 1} {placed.phase.objective:<3}  "
+                f"{short_count(run.words_seen):>6} words  dev CLM loss {dev['CLM']:.4f}  "
+                f"dev MLM loss {dev['MLM']:.4f}  ({elapsed:,.0f} s)"
             )
         self.dist.barrier()
+
+    def _finish(self, run: TrainingRun) -> dict:
+        finished = run.step >= run.plan.total_steps
+        self._write_state(run, finished)
+        if self.dist.is_main:
+            saved = sorted(self.paths.checkpoints.glob("*.safetensors"))
+            print(f"antlm: step {run.step:,} of {run.plan.total_steps:,} (epoch {run.epoch:.2f}): "
+                  f"{run.words_seen:,} words seen ({short_count(run.words_seen)}), "
+                  f"{run.tokens_seen:,} tokens; {len(saved)} milestone checkpoints in "
+                  f"{self.paths.checkpoints}")
+        shutdown_distributed(self.dist)
+        return {"step": run.step, "finished": finished, "words_seen": run.words_seen}
+
+
+class ThroughputMeter:
+    """Input tokens this process processed since the last read, the time that took, and when
+    the loop started."""
+
+    def __init__(self) -> None:
+        self.tokens = 0
+        self.started = self.clock = time.perf_counter()
+
+    def read(self) -> float:
+        """Tokens per second since the last read, then restart."""
+        now = time.perf_counter()
+        speed = self.tokens / max(now - self.clock, 1e-9)
+        self.tokens, self.clock = 0, now
+        return speed
 
 
 def train_run(
@@ -489,5 +625,5 @@ def train_run(
     cache_dir: Path | None = None,
     progress: bool = True,
 ) -> dict:
-    """Train (or resume) a run; returns ``{"step": ..., "finished": ...}``."""
+    """Train (or resume) a run; returns ``{"step", "finished", "words_seen"}``."""
     return Trainer(config, run_dir, data_dir, cache_dir, progress).train(resume, stop_after_epochs)

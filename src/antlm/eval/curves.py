@@ -1,0 +1,158 @@
+"""``antlm eval RUN --checkpoints``: learning curves, every milestone checkpoint (and the final
+model) scored against the words it had seen.
+
+Each revision is scored with one backend, the run's declared one
+(:func:`antlm.eval.scoring.declared_backend`: fixed by the config, never chosen by the scores;
+``--backend`` overrides it), on the *fast* zero-shot sets. The 2025 pipeline reports its
+intermediate checkpoints on fast subsets of its tasks (its ``eval_zero_shot_fast.sh``); those
+subsets are not in the data directory, so fast here means the first :data:`FAST_PAIRS` pairs of
+every subtask of BLiMP (filtered), the BLiMP supplement and EWoK (8,300 pairs, about a seventh
+of the full sets), which every table and plot states.
+
+Results go to ``RUN/learning_curve.json`` after each revision, so an interrupted evaluation
+resumes where it stopped (a revision is scored again only under other settings, or the final
+model once it has trained further), and ``learning_curve.md`` / ``.png`` (accuracy against words
+seen on a log axis, the phases tinted by objective) are drawn from it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from antlm.data.cache import atomic_write_bytes
+from antlm.device import resolve_device
+from antlm.eval.runner import evaluate_loaded
+from antlm.eval.scoring import declared_backend
+from antlm.plotting import phase_handles, pyplot, tint_phases
+from antlm.rundir import (
+    RunDirError,
+    RunPaths,
+    list_checkpoints,
+    load_run,
+    read_config,
+    read_json,
+    read_phases,
+    read_state,
+)
+from antlm.units import short_count
+
+__all__ = ["FAST_PAIRS", "FAST_TASKS", "evaluate_checkpoints", "render_curve"]
+
+FAST_TASKS = ("blimp_filtered", "blimp_supplement", "ewok")
+FAST_PAIRS = 100  # per subtask
+
+
+def _revisions(paths: RunPaths) -> list[tuple[str, int, int]]:
+    """``(name, words seen, step)`` of every checkpoint, then of the final weights."""
+    revisions = [(c.name, c.words_seen, c.step) for c in list_checkpoints(paths)]
+    if not revisions:
+        raise RunDirError(
+            f"{paths.root} has no milestone checkpoints (train.checkpoint_words; a run that sees "
+            "fewer words than the first milestone writes none)")
+    state = read_state(paths)
+    if paths.weights.is_file() and "words_seen" in state:
+        revisions.append(("main", state["words_seen"], state["step"]))
+    return revisions
+
+
+def evaluate_checkpoints(
+    run_dir: str | Path,
+    data_dir: str | Path,
+    backend: str | None = None,
+    tasks: Sequence[str] = FAST_TASKS,
+    max_pairs_per_subtask: int | None = FAST_PAIRS,
+    batch_size: int = 64,
+    precision: str = "fp32",
+    device: str = "auto",
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Score every revision (see the module docstring) and write the curve's files; returns the
+    curve as written to ``learning_curve.json``."""
+    paths = RunPaths(Path(run_dir))
+    backend = backend or declared_backend(read_config(paths))
+    settings = {"backend": backend, "tasks": list(tasks),
+                "max_pairs_per_subtask": max_pairs_per_subtask, "precision": precision}
+    curve = read_json(paths.learning_curve)
+    if curve.get("settings") != settings:
+        curve = {"settings": settings, "points": {}}
+    points: dict[str, dict[str, Any]] = curve["points"]
+    for name, words, step in _revisions(paths):
+        if points.get(name, {}).get("step") == step:
+            continue
+        run = load_run(paths.root, resolve_device(device), None if name == "main" else name)
+        scores = evaluate_loaded(run, tasks, data_dir, backend, batch_size,
+                                 max_pairs_per_subtask, precision, progress)["scores"][backend]
+        points[name] = {"words_seen": words, "step": step,
+                        "scores": {task: scores[task]["score"] for task in tasks},
+                        "pairs": {task: scores[task]["n_pairs"] for task in tasks}}
+        atomic_write_bytes(paths.learning_curve, json.dumps(curve, indent=2).encode())
+    atomic_write_bytes(paths.learning_curve.with_suffix(".md"),
+                       (render_curve(curve, paths.root.name) + "\n").encode())
+    plot_curve(curve, paths)
+    return curve
+
+
+def _ordered(curve: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return sorted(curve["points"].items(), key=lambda item: (item[0] == "main", item[1]["step"]))
+
+
+def _average(point: dict[str, Any]) -> float:
+    return sum(point["scores"].values()) / len(point["scores"])
+
+
+def _scope(settings: dict[str, Any]) -> str:
+    pairs = settings["max_pairs_per_subtask"]
+    return (f"backend `{settings['backend']}`, "
+            + (f"the first {pairs} pairs of every subtask" if pairs else "all pairs"))
+
+
+def render_curve(curve: dict[str, Any], title: str) -> str:
+    """The curve as a Markdown table: accuracy (%) per task and their mean, per revision."""
+    settings = curve["settings"]
+    tasks = settings["tasks"]
+    lines = [f"## Learning curve of `{title}`", "",
+             f"Zero-shot accuracy (%), {_scope(settings)}; `main` is the final model.", "",
+             "| revision | words seen | step | " + " | ".join(tasks) + " | average |",
+             "|:--|--:|--:|" + "--:|" * (len(tasks) + 1)]
+    for name, point in _ordered(curve):
+        cells = [f"{100 * point['scores'][t]:.1f}" for t in tasks]
+        lines.append(f"| {name} | {point['words_seen']:,} | {point['step']:,} | "
+                     + " | ".join(cells) + f" | {100 * _average(point):.1f} |")
+    return "\n".join(lines)
+
+
+def plot_curve(curve: dict[str, Any], paths: RunPaths) -> Path:
+    """Accuracy against words seen (log axis), one line per task and their mean, the phases
+    tinted by objective: where CLM's early gains and MLM's later ones show, if they do."""
+    plt = pyplot()
+    ordered = [point for _, point in _ordered(curve)]
+    words = [p["words_seen"] for p in ordered]
+    fig, axis = plt.subplots(figsize=(7.5, 4.5), layout="constrained")
+    low, high = min(words) / 1.5, max(words) * 1.5
+    shaded = tint_phases(axis, [(p["objective"], max(low, p["start_words"]),
+                                 min(high, p["start_words"] + p["words"]))
+                                for p in read_phases(paths)
+                                if p["start_words"] + p["words"] > low and p["start_words"] < high])
+    for task in curve["settings"]["tasks"]:
+        axis.plot(words, [100 * p["scores"][task] for p in ordered], marker=".", linewidth=1,
+                  label=task)
+    axis.plot(words, [100 * _average(p) for p in ordered], marker="o", color="black",
+              linewidth=2, label="average")
+    axis.axhline(50, color="grey", linestyle=":", linewidth=1, label="chance")
+    axis.set_xscale("log")
+    axis.set_xlim(low, high)
+    axis.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: short_count(x)))
+    axis.set_xlabel("words seen")
+    axis.set_ylabel("accuracy (%)")
+    axis.grid(alpha=0.3, which="both")
+    axis.set_title(f"{paths.root.name}: {_scope(curve['settings'])}".replace("`", ""),
+                   fontsize=10)
+    handles, _ = axis.get_legend_handles_labels()
+    axis.legend(handles=handles + phase_handles(shaded), fontsize=8, loc="best")
+    path = paths.learning_curve.with_suffix(".png")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,37 @@
+"""What every antlm plot shares: matplotlib on a file-only backend (servers and CI have no
+display), one colour per objective (CLM is the same blue in every figure), and the light tint
+that shows which objective trained when."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+OBJECTIVE_COLOURS = {"CLM": "tab:blue", "MLM": "tab:orange", "MIX": "tab:purple"}
+
+
+def pyplot() -> Any:
+    """matplotlib's pyplot on the Agg backend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def tint_phases(axis: Any, spans: Iterable[tuple[str, float, float]]) -> set[str]:
+    """Shade each ``(objective, start, end)`` span of the x axis in its objective's colour;
+    returns the objectives shaded, for :func:`phase_handles`."""
+    shaded = set()
+    for objective, start, end in spans:
+        axis.axvspan(start, end, color=OBJECTIVE_COLOURS[objective], alpha=0.08, linewidth=0)
+        shaded.add(objective)
+    return shaded
+
+
+def phase_handles(objectives: set[str]) -> list[Any]:
+    """Legend entries for the phase tints of ``objectives``."""
+    plt = pyplot()
+    return [plt.Rectangle((0, 0), 1, 1, color=colour, alpha=0.15, label=f"{objective} phase")
+            for objective, colour in OBJECTIVE_COLOURS.items() if objective in objectives]

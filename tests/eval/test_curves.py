@@ -1,0 +1,45 @@
+"""``antlm eval --checkpoints``: every milestone checkpoint scored, tabled and plotted."""
+
+import json
+
+from antlm.eval import curves
+from antlm.eval.curves import evaluate_checkpoints
+from antlm.eval.scoring import declared_backend
+from antlm.rundir import RunPaths, list_checkpoints, read_config, read_state
+
+TASKS = ["blimp_supplement", "word_order"]
+
+
+def test_the_curve_scores_every_revision_once_and_draws_it(milestone_run, data_dir, monkeypatch):
+    calls = []
+    real = curves.evaluate_loaded
+    monkeypatch.setattr(curves, "evaluate_loaded", lambda run, *a: calls.append(1) or real(run, *a))
+    paths = RunPaths(milestone_run)
+    curve = evaluate_checkpoints(milestone_run, data_dir, tasks=TASKS, max_pairs_per_subtask=3,
+                                 device="cpu", progress=False)
+    checkpoints = list_checkpoints(paths)
+    assert curve["settings"]["backend"] == declared_backend(read_config(paths)) == "mlm"
+    assert list(curve["points"]) == [c.name for c in checkpoints] + ["main"]
+    for checkpoint in checkpoints:
+        point = curve["points"][checkpoint.name]
+        assert (point["words_seen"], point["step"]) == (checkpoint.words_seen, checkpoint.step)
+        assert set(point["scores"]) == set(TASKS)
+        assert all(0.0 <= s <= 1.0 for s in point["scores"].values())
+        assert point["pairs"]["blimp_supplement"] == 5 * 3
+    assert curve["points"]["main"]["words_seen"] == read_state(paths)["words_seen"]
+    assert json.loads(paths.learning_curve.read_text()) == curve
+    table = paths.learning_curve.with_suffix(".md").read_text()
+    assert "backend `mlm`, the first 3 pairs of every subtask" in table
+    first = curve["points"]["chck_2K"]
+    assert (f"| chck_2K | {first['words_seen']:,} | {first['step']:,} | "
+            f"{100 * first['scores']['blimp_supplement']:.1f} |") in table
+    assert paths.learning_curve.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
+    assert len(calls) == 5
+
+    # Nothing new: nothing is scored again; another backend scores everything again.
+    evaluate_checkpoints(milestone_run, data_dir, tasks=TASKS, max_pairs_per_subtask=3,
+                         device="cpu", progress=False)
+    assert len(calls) == 5
+    again = evaluate_checkpoints(milestone_run, data_dir, backend="causal", tasks=TASKS,
+                                 max_pairs_per_subtask=3, device="cpu", progress=False)
+    assert len(calls) == 10 and again["settings"]["backend"] == "causal"
