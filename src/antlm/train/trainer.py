@@ -38,7 +38,7 @@ from antlm.models.registry import build_model, count_parameters
 from antlm.progress import progress_bar
 from antlm.rundir import RunPaths, read_config
 from antlm.schedule import PhaseSteps, parse_schedule
-from antlm.train.checkpoint import load_checkpoint, save_checkpoint
+from antlm.train.checkpoint import gather_rng_states, load_checkpoint, save_checkpoint
 from antlm.train.distributed import DistContext, init_distributed, shutdown_distributed
 from antlm.train.loss import ObjectiveLoss, scoring_targets
 from antlm.train.optim import LRSchedule, build_optimizer
@@ -462,12 +462,13 @@ class Trainer:
         total_steps: int, bar: tqdm, elapsed: float,
     ) -> None:
         epoch = step / stream.steps_per_epoch
+        rng_states = gather_rng_states(self.dist.device)  # every rank: a collective under DDP
         if self.dist.is_main:
             dev = self.dev_losses(model, builder, dev_blocks)
             for objective, value in dev.items():
                 if not math.isfinite(value):
                     raise TrainingError(f"dev {objective} loss is {value} at step {step}")
-            save_checkpoint(self.paths, model, optimizer, step, {"epoch": epoch})
+            save_checkpoint(self.paths, model, optimizer, step, {"epoch": epoch}, rng_states)
             self._log({"event": "dev", "step": step, "epoch": epoch, "phase": placed.index + 1,
                        "objective": placed.phase.objective, "elapsed_s": elapsed,
                        **{f"dev_loss_{k}": v for k, v in dev.items()}})
