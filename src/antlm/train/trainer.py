@@ -39,6 +39,7 @@ from antlm.progress import progress_bar
 from antlm.rundir import RunPaths, read_config
 from antlm.schedule import PhaseSteps, parse_schedule
 from antlm.train.checkpoint import gather_rng_states, load_checkpoint, save_checkpoint
+from antlm.train.compile_errors import is_compile_failure
 from antlm.train.distributed import DistContext, init_distributed, shutdown_distributed
 from antlm.train.loss import ObjectiveLoss, scoring_targets
 from antlm.train.optim import LRSchedule, build_optimizer
@@ -136,7 +137,9 @@ def compiled_loss(
     Compilation is lazy, so a platform without a working compiler fails at the first call, not
     at ``torch.compile``: a probe forward+backward of both objectives (causal over all rows,
     bidirectional over a subset), under the run's autocast, compiles every graph the run needs
-    now and, on any error, we train eagerly instead of crashing at step 1. The probe runs under
+    now and, if the compiler fails, we train eagerly instead of crashing at step 1. Errors of
+    the device (out of memory, a CUDA fault) are not compile failures and propagate: eager mode
+    would meet them too, later and less clearly (see ``is_compile_failure``). The probe runs under
     a forked RNG and leaves no gradients, so it changes nothing the run computes. Inductor
     caches compiled graphs on disk (its FX-graph and AOT-autograd caches, on by default), so a
     later run of the same shape compiles in seconds instead of tens of seconds.
@@ -154,7 +157,9 @@ def compiled_loss(
                     summed = loss(probe, attention, positions,
                                   targets if positions is None else targets[positions])
                 summed.backward()
-    except Exception as exc:  # noqa: BLE001 - compile support varies; eager always works
+    except Exception as exc:
+        if not is_compile_failure(exc):
+            raise
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         print(f"antlm: torch.compile failed ({type(exc).__name__}: {first_line}); "
               "training eagerly")
