@@ -18,11 +18,13 @@ from tests.devices import DEVICES
 pytestmark = pytest.mark.device
 
 ARCHS = ("babyllama", "ltgbert")
-# Largest difference allowed between a device's output and the CPU's float32 one (hidden
-# states of norm ~1 per entry): float32 on the CPU reorders nothing; TF32 on CUDA rounds matmul
-# inputs to 10 mantissa bits (~1e-3), bf16 to 8 (~4e-3), and both compound over two layers.
-TOLERANCE = {("cpu", "fp32"): 1e-5, ("cuda", "fp32"): 1e-2, ("cpu", "bf16"): 0.1,
-             ("cuda", "bf16"): 0.1}
+# Largest difference allowed between a device's output and the CPU's float32 one. A wrong mask
+# moves these hidden states (entries up to ~7) by 2 to 6 (measured: padding seen by a
+# bidirectional row, or the other attention kind). Float32 on the CPU reorders nothing; bf16
+# autocast was measured 0.01 (BabyLlama) and 0.047 (LTG-BERT) away on the CPU: 0.2. TF32 on
+# CUDA rounds matmul inputs to 10 mantissa bits, 8 times finer than bf16's: 3e-2.
+TOLERANCE = {("cpu", "fp32"): 1e-5, ("cuda", "fp32"): 3e-2, ("cpu", "bf16"): 0.2,
+             ("cuda", "bf16"): 0.2}
 
 
 def tiny(arch: str) -> torch.nn.Module:
