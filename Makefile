@@ -10,7 +10,7 @@ export ANTLM_DATA_DIR
 # than the training; `antlm eval runs/demo --backend all` scores everything).
 DEMO_EVAL_PAIRS ?= 50
 
-.PHONY: setup demo test bench lint clean
+.PHONY: setup demo test bench lint clean gpu-pack gpu-check gpu-check-dry
 
 setup: $(STAMP)
 
@@ -48,3 +48,51 @@ lint: setup
 
 clean:
 	rm -rf runs .antlm_cache
+
+# ---------------------------------------------------------------------------- the GPU check
+# docs/GPU.md says what these do, how the work was sized and how to run them on a GPU machine.
+# gpu-pack (here, with the data and a package index): wheels of the pure-Python dependencies a
+# GPU machine with its own torch may lack, for its Python 3.12, and the data the check reads,
+# both in $(GPU_DIR), which git ignores. gpu-check (there): installs the wheels of what that
+# machine lacks (benchmarks/gpu_deps.py), unpacks the data, runs benchmarks/gpu_check.py with
+# that machine's python3 and torch.
+# gpu-check-dry: the same on this machine's CPU at a tiny size.
+GPU_DIR := .gpu
+GPU_PYTHON ?= python3
+GPU_CHECK_SIZE ?= full
+GPU_CHECK_OUT ?= runs/gpu-check
+GPU_CHECK_STAGES ?= tests,memory,speed,headline
+GPU_CHECK_DEADLINE ?=
+GPU_WHEELS := pydantic==2.14.4 pydantic-core==2.50.5 annotated-types==0.8.0 \
+  typing-inspection==0.4.5 typing-extensions==4.16.0
+# All training and dev text, and the zero-shot tasks the headline scores (EWoK stays zipped).
+GPU_DATA := PROVENANCE.md babylm_10M/train_10M babylm_10M/dev babylm_2023_partial \
+  blimp_filtered blimp_supplement ewok
+
+gpu-pack: setup $(GPU_DIR)/data.tar.gz
+	rm -rf $(GPU_DIR)/wheels
+	$(BIN)/pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
+	  --implementation cp --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 \
+	  -d $(GPU_DIR)/wheels $(GPU_WHEELS)
+	$(BIN)/pip install -q --dry-run --ignore-installed --target $(GPU_DIR)/resolve \
+	  --python-version 3.12 --implementation cp --platform manylinux2014_x86_64 \
+	  --only-binary=:all: --no-index --find-links $(GPU_DIR)/wheels pydantic
+	du -sh $(GPU_DIR)/wheels $(GPU_DIR)/data.tar.gz
+
+$(GPU_DIR)/data.tar.gz:
+	@test -n "$(ANTLM_DATA_DIR)" || { echo "Set ANTLM_DATA_DIR to the data folder"; exit 2; }
+	mkdir -p $(GPU_DIR)
+	tar -C $(ANTLM_DATA_DIR) -czf $@.tmp $(GPU_DATA) && mv $@.tmp $@
+
+gpu-check:
+	@test -f $(GPU_DIR)/data.tar.gz || { echo "No $(GPU_DIR)/data.tar.gz: make gpu-pack"; exit 2; }
+	$(GPU_PYTHON) benchmarks/gpu_deps.py $(GPU_DIR)/wheels $(GPU_DIR)/site
+	test -d $(GPU_DIR)/data || { mkdir -p $(GPU_DIR)/data.tmp && \
+	  tar -C $(GPU_DIR)/data.tmp -xzf $(GPU_DIR)/data.tar.gz && mv $(GPU_DIR)/data.tmp $(GPU_DIR)/data; }
+	PYTHONPATH=$(CURDIR)/src:$(CURDIR)/$(GPU_DIR)/site $(GPU_PYTHON) benchmarks/gpu_check.py \
+	  --size $(GPU_CHECK_SIZE) --out $(GPU_CHECK_OUT) --data-dir $(GPU_DIR)/data \
+	  --stages $(GPU_CHECK_STAGES) $(if $(GPU_CHECK_DEADLINE),--deadline-s $(GPU_CHECK_DEADLINE))
+
+gpu-check-dry: setup $(GPU_DIR)/data.tar.gz
+	$(MAKE) gpu-check GPU_CHECK_SIZE=tiny GPU_PYTHON=$(BIN)/python \
+	  GPU_CHECK_OUT=runs/gpu-check-dry

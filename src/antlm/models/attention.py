@@ -57,11 +57,17 @@ def additive_mask(
     device: torch.device,
     dtype: torch.dtype,
 ) -> torch.Tensor | None:
-    """The same mask as a float tensor (0 or -inf), for models that add a bias (LTG-BERT)."""
+    """The same mask as a float tensor (0 or the dtype's lowest value), for models that add a
+    bias (LTG-BERT). Under autocast on ``device`` it is built in autocast's dtype, not
+    ``dtype``: the scores it is added to are autocast matmul outputs (bf16), and a float32 mask
+    would promote every layer's sum to a float32 ``[batch, heads, T, T]`` tensor, twice the
+    memory of the bf16 one, only to be cast back to bf16 for attention."""
     mask, is_causal = build_attention_mask(attention, seq_len, padding_mask, device)
     if is_causal:
         mask = torch.ones(seq_len, seq_len, dtype=torch.bool, device=device).tril()[None, None]
     if mask is None:
         return None
+    if torch.is_autocast_enabled(device.type):
+        dtype = torch.get_autocast_dtype(device.type)
     out = torch.zeros(mask.shape, dtype=dtype, device=device)
     return out.masked_fill(~mask, torch.finfo(dtype).min)

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 
 import torch
 import torch.distributed as dist
 
 from antlm.device import resolve_device
+
+# How long a collective may wait before the process group gives up. Every rank but 0 waits at a
+# barrier while rank 0 reads the corpus, trains the tokenizer and encodes the tokens, which for
+# the 100M-word corpus takes longer than NCCL's default of 10 minutes; an hour covers that and
+# still ends a real hang.
+COLLECTIVE_TIMEOUT = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -40,11 +47,13 @@ def init_distributed(requested_device: str) -> DistContext:
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    device = resolve_device(requested_device, local_rank)
+    local_processes = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+    device = resolve_device(requested_device, local_rank, local_processes)
     if world_size > 1 and not dist.is_initialized():
         if device.type == "cuda":
             torch.cuda.set_device(device)
-        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo",
+                                timeout=COLLECTIVE_TIMEOUT)
     return DistContext(rank, world_size, local_rank, device)
 
 

@@ -39,7 +39,13 @@ from antlm.progress import progress_bar
 from antlm.rundir import RunPaths, milestone_name, read_config
 from antlm.schedule import PhaseSteps, PlacedPlan
 from antlm.train import milestones
-from antlm.train.checkpoint import load_checkpoint, save_checkpoint, save_weights
+from antlm.train.checkpoint import (
+    gather_rng_states,
+    load_checkpoint,
+    save_checkpoint,
+    save_weights,
+)
+from antlm.train.compile_errors import is_compile_failure
 from antlm.train.distributed import DistContext, init_distributed, shutdown_distributed
 from antlm.train.loss import ObjectiveLoss, scoring_targets
 from antlm.train.optim import LRSchedule, build_optimizer
@@ -140,7 +146,9 @@ def compiled_loss(
     Compilation is lazy, so a platform without a working compiler fails at the first call, not
     at ``torch.compile``: a probe forward+backward of both objectives (causal over all rows,
     bidirectional over a subset), under the run's autocast, compiles every graph the run needs
-    now and, on any error, we train eagerly instead of crashing at step 1. The probe runs under
+    now and, if the compiler fails, we train eagerly instead of crashing at step 1. Errors of
+    the device (out of memory, a CUDA fault) are not compile failures and propagate: eager mode
+    would meet them too, later and less clearly (see ``is_compile_failure``). The probe runs under
     a forked RNG and leaves no gradients, so it changes nothing the run computes. Inductor
     caches compiled graphs on disk (its FX-graph and AOT-autograd caches, on by default), so a
     later run of the same shape compiles in seconds instead of tens of seconds.
@@ -158,7 +166,9 @@ def compiled_loss(
                     summed = loss(probe, attention, positions,
                                   targets if positions is None else targets[positions])
                 summed.backward()
-    except Exception as exc:  # noqa: BLE001 - compile support varies; eager always works
+    except Exception as exc:
+        if not is_compile_failure(exc):
+            raise
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         print(f"antlm: torch.compile failed ({type(exc).__name__}: {first_line}); "
               "training eagerly")
@@ -569,13 +579,15 @@ class Trainer:
     def _end_of_epoch(self, run: TrainingRun, meter: ThroughputMeter, bar: tqdm) -> None:
         """Dev losses of both objectives, then an atomic checkpoint of everything."""
         self._check_finite(run)
+        rng_states = gather_rng_states(self.dist.device)  # every rank: a collective under DDP
         if self.dist.is_main:
             placed, elapsed = run.phase, time.perf_counter() - meter.started
             dev = self.dev_losses(run)
             for objective, value in dev.items():
                 if not math.isfinite(value):
                     raise TrainingError(f"dev {objective} loss is {value} at step {run.step}")
-            save_checkpoint(self.paths, run.model, run.optimizer, run.step, {"epoch": run.epoch})
+            save_checkpoint(self.paths, run.model, run.optimizer, run.step, {"epoch": run.epoch},
+                            rng_states)
             self._log({"event": "dev", **run.progress(),
                        "phase": placed.index + 1, "objective": placed.phase.objective,
                        "elapsed_s": elapsed, **{f"dev_loss_{k}": v for k, v in dev.items()}})
