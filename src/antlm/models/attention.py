@@ -50,6 +50,22 @@ def build_attention_mask(
     return mask | eye, False
 
 
+def query_rows(
+    mask: torch.Tensor | None, is_causal: bool, positions: torch.Tensor, seq_len: int
+) -> torch.Tensor | None:
+    """The rows of a ``(mask, is_causal)`` pair that one query per batch row reads: query
+    ``positions[b]`` of row ``b``, as a ``[batch, 1, 1, seq]`` mask (boolean or additive, as
+    given), or None when every key is visible. For models that run their last layer on the
+    read positions only (see ``BabyLlama.forward``)."""
+    if mask is not None:
+        rows = torch.arange(len(positions), device=positions.device)
+        return mask.expand(len(positions), -1, -1, -1)[rows, :, positions].unsqueeze(2)
+    if is_causal:
+        keys = torch.arange(seq_len, device=positions.device)
+        return (keys[None, :] <= positions[:, None])[:, None, None, :]
+    return None
+
+
 def additive_mask(
     attention: str,
     seq_len: int,
