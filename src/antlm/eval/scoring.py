@@ -33,7 +33,10 @@ output head, which dominates the cost for small models.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -179,9 +182,24 @@ def declared_backend(config: RunConfig) -> str:
     return "mntp" if config.objective.mlm_target == "shifted" else "mlm"
 
 
-def _batches(encoded: EncodedTexts, primitive: str, batch_size: int) -> Iterator[np.ndarray]:
-    """Indices of texts per forward pass, similar lengths together (sorted, stable)."""
-    order = np.argsort(encoded.lengths, kind="stable")
+def _distinct_texts(encoded: EncodedTexts) -> np.ndarray:
+    """For each text, the index of the first text with the same tokens, span and word ends:
+    such texts get the same score, so only these representatives are run (EWoK repeats a
+    context with several targets; a minimal pair's two texts are sometimes equal)."""
+    first: dict[tuple, int] = {}
+    keys = zip(encoded.ids, encoded.start, encoded.end, encoded.word_end)
+    return np.fromiter(
+        (first.setdefault((tuple(ids), int(s), int(e), ends[s:e].tobytes()), i)
+         for i, (ids, s, e, ends) in enumerate(keys)),
+        dtype=np.int64, count=len(encoded))
+
+
+def _batches(
+    encoded: EncodedTexts, texts: np.ndarray, primitive: str, batch_size: int
+) -> Iterator[np.ndarray]:
+    """Indices (among ``texts``) of texts per forward pass, similar lengths together (sorted,
+    stable)."""
+    order = texts[np.argsort(encoded.lengths[texts], kind="stable")]
     rows = np.ones(len(encoded), np.int64) if primitive == "causal" else encoded.end - encoded.start
     batch: list[int] = []
     filled = 0
@@ -211,6 +229,51 @@ def _right_padded(
     return torch.as_tensor(base, device=device), padding_mask
 
 
+def _batch_scores(
+    model: nn.Module,
+    encoded: EncodedTexts,
+    batch: np.ndarray,
+    primitive: str,
+    mask_id: int,
+    device: torch.device,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The text index and float64 log-probability of every scored token of one batch."""
+    base, padding_mask = _right_padded(encoded, batch, device)
+    starts, ends = encoded.start[batch], encoded.end[batch]
+    pos = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)])
+    owner = np.repeat(np.arange(len(batch)), ends - starts)
+    mask_end = (np.concatenate([encoded.word_end[i][s:e] for i, s, e in zip(batch, starts, ends)])
+                if primitive == "mlm_word_l2r" else pos + 1)
+    logp = _batch_log_probs(
+        model, base, padding_mask, torch.as_tensor(owner, device=device),
+        torch.as_tensor(pos, device=device), torch.as_tensor(mask_end, device=device),
+        primitive, mask_id,
+    )
+    return torch.as_tensor(batch[owner]), logp.double().cpu()
+
+
+@contextmanager
+def _one_thread_each(workers: int) -> Iterator[ThreadPoolExecutor | None]:
+    """A pool of ``workers`` threads that score batches side by side, torch ops running
+    single-threaded meanwhile; None (run in the caller's thread) for one worker.
+
+    On a few CPU cores, one batch per core beats splitting each op across cores: the ops of a
+    small model are too short to amortise a parallel region, and when other processes hold a
+    core, every op of an intra-op-parallel forward waits at a barrier for the descheduled
+    thread (measured: 8-18x slower on 2 cores under a load of 8)."""
+    if workers <= 1:
+        yield None
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    pool = ThreadPoolExecutor(workers)
+    try:
+        yield pool
+    finally:  # after an error (or Ctrl-C), drop the batches not yet started
+        pool.shutdown(cancel_futures=True)
+        torch.set_num_threads(before)
+
+
 def _batch_log_probs(
     model: nn.Module,
     base: torch.Tensor,
@@ -234,14 +297,26 @@ def _batch_log_probs(
         picked = hidden[owner, read]
     else:
         rows = base[owner]
-        copy = torch.arange(len(owner), device=base.device)
         columns = torch.arange(base.shape[1], device=base.device)
         rows[(columns >= pos[:, None]) & (columns < mask_end[:, None])] = mask_id
         pad = None if padding_mask is None else padding_mask[owner]
-        hidden = model(rows, attention="bidirectional", padding_mask=pad)
-        picked = hidden[copy, read]
+        picked = _read_hidden(model, rows, pad, read)
     log_probs = F.log_softmax(model.logits(picked).float(), dim=-1)
     return log_probs.gather(1, targets[:, None]).squeeze(1)
+
+
+def _read_hidden(
+    model: nn.Module, rows: torch.Tensor, padding_mask: torch.Tensor | None, read: torch.Tensor
+) -> torch.Tensor:
+    """Bidirectional hidden state of each row at its one read position, ``[rows, hidden]``.
+
+    A model whose ``forward`` takes ``positions`` runs its last layer on those positions only
+    (for a 4-layer model about a fifth of the FLOPs of a PLL pass); any other model runs in
+    full and the positions are picked afterwards."""
+    if "positions" in inspect.signature(model.forward).parameters:
+        return model(rows, attention="bidirectional", padding_mask=padding_mask, positions=read)
+    hidden = model(rows, attention="bidirectional", padding_mask=padding_mask)
+    return hidden[torch.arange(len(read), device=read.device), read]
 
 
 def text_log_probs(
@@ -267,24 +342,23 @@ def text_log_probs(
         )
     device = next(model.parameters()).device
     scores = torch.zeros(len(encoded), dtype=torch.float64)
-    batches = list(_batches(encoded, primitive, batch_size))
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
-    with torch.inference_mode(), autocast:
-        for batch in progress_bar(batches, desc=desc or primitive, disable=not progress, leave=False):
-            base, padding_mask = _right_padded(encoded, batch, device)
-            starts, ends = encoded.start[batch], encoded.end[batch]
-            pos = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)])
-            owner = np.repeat(np.arange(len(batch)), ends - starts)
-            mask_end = (np.concatenate([encoded.word_end[i][s:e] for i, s, e in
-                                        zip(batch, starts, ends)])
-                        if primitive == "mlm_word_l2r" else pos + 1)
-            logp = _batch_log_probs(
-                model, base, padding_mask, torch.as_tensor(owner, device=device),
-                torch.as_tensor(pos, device=device), torch.as_tensor(mask_end, device=device),
-                primitive, mask_id,
-            )
-            scores.index_add_(0, torch.as_tensor(batch[owner]), logp.double().cpu())
-    return scores.numpy()
+    representative = _distinct_texts(encoded)
+    batches = list(_batches(encoded, np.unique(representative), primitive, batch_size))
+
+    def run(batch: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        # Grad mode and autocast are per thread: set them in the worker that runs the batch.
+        autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+        with torch.inference_mode(), autocast:
+            return _batch_scores(model, encoded, batch, primitive, mask_id, device)
+
+    workers = min(torch.get_num_threads(), len(batches)) if device.type == "cpu" else 1
+    with _one_thread_each(workers) as pool:
+        results = progress_bar(pool.map(run, batches) if pool else map(run, batches),
+                               total=len(batches), desc=desc or primitive,
+                               disable=not progress, leave=False)
+        for texts, logp in results:
+            scores.index_add_(0, texts, logp)
+    return scores.numpy()[representative]
 
 
 def score_pairs(
