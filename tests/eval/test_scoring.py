@@ -215,6 +215,25 @@ def test_identical_texts_run_once_and_share_their_score(
     assert model.rows == (len(distinct) if backend == "causal" else spans[distinct].sum())
 
 
+def test_prefix_trees_score_as_one_text_per_row(
+    small_llama: BabyLlama, bpe_tokenizer: AntlmTokenizer, encoded: EncodedTexts
+) -> None:
+    """EWoK's texts share their context: BabyLlama runs them as token trees, each shared
+    prefix once, and scores them as the plain path does."""
+    tokens = []
+    hook = small_llama.register_forward_hook(
+        lambda module, args, output: tokens.append(args[0].numel()))
+    try:
+        trees = text_log_probs(small_llama, encoded, "causal", bpe_tokenizer.mask_id,
+                               batch_size=16)
+    finally:
+        hook.remove()
+    assert sum(tokens) < encoded.lengths.sum()
+    plain = text_log_probs(_PlainContract(small_llama), encoded, "causal",
+                           bpe_tokenizer.mask_id, batch_size=16)
+    np.testing.assert_allclose(trees, plain, rtol=0, atol=1e-5)
+
+
 def test_worker_threads_give_the_scores_of_one_thread(
     small_llama: BabyLlama, bpe_tokenizer: AntlmTokenizer, encoded: EncodedTexts
 ) -> None:

@@ -46,7 +46,9 @@ from torch import nn
 
 from antlm.config import SCORING_BACKENDS, ConfigError, RunConfig
 from antlm.data.tokenizer import AntlmTokenizer
+from antlm.eval.prefix_trees import PackedTrees, pack_trees
 from antlm.eval.tasks import MinimalPair
+from antlm.models.attention import TokenTree
 from antlm.progress import progress_bar
 from antlm.schedule import parse_schedule
 
@@ -66,6 +68,9 @@ PRIMITIVES: tuple[str, ...] = ("causal", "mlm", "mntp", "mlm_word_l2r")
 # What ``--backend auto`` runs for an alternated model: every backend of the paper's family;
 # mlm_word_l2r costs as much as mlm again and is asked for by name (or ``all``).
 _AUTO_ALTERNATED: tuple[str, ...] = ("causal", "mlm", "mntp", "fused")
+# Rows of a prefix-tree batch hold this many tokens (or the batch's longest text): room for a
+# few texts, while dense attention over the row stays a few percent of a layer's cost.
+TREE_WIDTH = 64
 # Where the log-prob of token j is read: j - shift.
 _READ_SHIFT = {"causal": 1, "mlm": 0, "mntp": 1, "mlm_word_l2r": 0}
 
@@ -194,12 +199,18 @@ def _distinct_texts(encoded: EncodedTexts) -> np.ndarray:
         dtype=np.int64, count=len(encoded))
 
 
+def _order(encoded: EncodedTexts, texts: np.ndarray, trees: bool) -> np.ndarray:
+    """The order texts are batched in: by length, so that a batch pads little, or for prefix
+    trees lexicographically, so that texts sharing a prefix meet in a batch."""
+    if trees:
+        return np.asarray(sorted(texts.tolist(), key=encoded.ids.__getitem__), np.int64)
+    return texts[np.argsort(encoded.lengths[texts], kind="stable")]
+
+
 def _batches(
-    encoded: EncodedTexts, texts: np.ndarray, primitive: str, batch_size: int
+    encoded: EncodedTexts, order: np.ndarray, primitive: str, batch_size: int
 ) -> Iterator[np.ndarray]:
-    """Indices (among ``texts``) of texts per forward pass, similar lengths together (sorted,
-    stable)."""
-    order = texts[np.argsort(encoded.lengths[texts], kind="stable")]
+    """Consecutive texts of ``order`` per forward pass, about ``batch_size`` rows each."""
     rows = np.ones(len(encoded), np.int64) if primitive == "causal" else encoded.end - encoded.start
     batch: list[int] = []
     filled = 0
@@ -238,8 +249,13 @@ def _batch_scores(
     device: torch.device,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The text index and float64 log-probability of every scored token of one batch."""
-    base, padding_mask = _right_padded(encoded, batch, device)
     starts, ends = encoded.start[batch], encoded.end[batch]
+    if primitive == "causal" and _accepts(model, "tree"):
+        width = max(TREE_WIDTH, int(encoded.lengths[batch].max()))
+        packed = pack_trees([encoded.ids[i] for i in batch], width)
+        if packed.sizes.sum() < encoded.lengths[batch].sum():  # else no prefix is shared
+            return _tree_scores(model, encoded, batch, packed, device)
+    base, padding_mask = _right_padded(encoded, batch, device)
     pos = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)])
     owner = np.repeat(np.arange(len(batch)), ends - starts)
     mask_end = (np.concatenate([encoded.word_end[i][s:e] for i, s, e in zip(batch, starts, ends)])
@@ -249,6 +265,34 @@ def _batch_scores(
         torch.as_tensor(pos, device=device), torch.as_tensor(mask_end, device=device),
         primitive, mask_id,
     )
+    return torch.as_tensor(batch[owner]), logp.double().cpu()
+
+
+def _tree_scores(
+    model: nn.Module,
+    encoded: EncodedTexts,
+    batch: np.ndarray,
+    packed: PackedTrees,
+    device: torch.device,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`_batch_scores` for ``causal`` with the batch packed into prefix trees: each
+    shared prefix runs once, and a position read by several texts goes through the output head
+    once."""
+    starts, ends = encoded.start[batch], encoded.end[batch]
+    owner = np.repeat(np.arange(len(batch)), ends - starts)
+    # Token j is read at j - 1, i.e. at node path[j - 1] of its text's row.
+    node = np.concatenate([packed.path[k][s - 1 : e - 1] for k, (s, e) in
+                           enumerate(zip(starts, ends))])
+    targets = np.concatenate([encoded.ids[i][s:e] for i, s, e in zip(batch, starts, ends)])
+    read, inverse = np.unique(packed.row[owner] * packed.ids.shape[1] + node,
+                              return_inverse=True)
+    tree = TokenTree(torch.as_tensor(packed.depth, device=device),
+                     torch.as_tensor(packed.visible, device=device))
+    hidden = model(torch.as_tensor(packed.ids, device=device), attention="causal", tree=tree)
+    picked = hidden.flatten(0, 1)[torch.as_tensor(read, device=device)]
+    log_probs = F.log_softmax(model.logits(picked).float(), dim=-1)
+    logp = log_probs[torch.as_tensor(inverse, device=device),
+                     torch.as_tensor(targets, device=device)]
     return torch.as_tensor(batch[owner]), logp.double().cpu()
 
 
@@ -313,10 +357,16 @@ def _read_hidden(
     A model whose ``forward`` takes ``positions`` runs its last layer on those positions only
     (for a 4-layer model about a fifth of the FLOPs of a PLL pass); any other model runs in
     full and the positions are picked afterwards."""
-    if "positions" in inspect.signature(model.forward).parameters:
+    if _accepts(model, "positions"):
         return model(rows, attention="bidirectional", padding_mask=padding_mask, positions=read)
     hidden = model(rows, attention="bidirectional", padding_mask=padding_mask)
     return hidden[torch.arange(len(read), device=read.device), read]
+
+
+def _accepts(model: nn.Module, argument: str) -> bool:
+    """Whether the model's forward takes an optional fast-path argument (``positions``,
+    ``tree``); a model with only the plain contract is run the plain way."""
+    return argument in inspect.signature(model.forward).parameters
 
 
 def text_log_probs(
@@ -343,7 +393,9 @@ def text_log_probs(
     device = next(model.parameters()).device
     scores = torch.zeros(len(encoded), dtype=torch.float64)
     representative = _distinct_texts(encoded)
-    batches = list(_batches(encoded, np.unique(representative), primitive, batch_size))
+    order = _order(encoded, np.unique(representative),
+                   trees=primitive == "causal" and _accepts(model, "tree"))
+    batches = list(_batches(encoded, order, primitive, batch_size))
 
     def run(batch: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         # Grad mode and autocast are per thread: set them in the worker that runs the batch.

@@ -9,12 +9,25 @@ with ``is_causal`` for the causal case without padding (SDPA's fastest path).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import torch
 
 AttentionKind = Literal["causal", "bidirectional"]
 ATTENTION_KINDS: tuple[str, ...] = ("causal", "bidirectional")
+
+
+@dataclass(frozen=True)
+class TokenTree:
+    """Texts that share prefixes, packed as one tree per row for causal attention: token ``i``
+    of row ``b`` stands at position ``depth[b, i]`` of every text that runs through it and
+    attends to ``visible[b, i]``, its prefix (its ancestors and itself). A padding token sees
+    itself only. Every text's causal states are then those of the text alone, and a prefix
+    shared by several texts is computed once."""
+
+    depth: torch.Tensor  # int64 [batch, seq]
+    visible: torch.Tensor  # bool [batch, seq, seq]
 
 
 def check_attention(attention: str) -> None:

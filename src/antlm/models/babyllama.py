@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from antlm.config import ModelConfig
-from antlm.models.attention import build_attention_mask, query_rows
+from antlm.models.attention import TokenTree, build_attention_mask, query_rows
 
 
 def rotate_half(x: torch.Tensor) -> torch.Tensor:
@@ -31,13 +31,13 @@ class RotaryEmbedding(nn.Module):
         self.register_buffer("cos", angles.cos(), persistent=False)
         self.register_buffer("sin", angles.sin(), persistent=False)
 
-    def forward(self, x: torch.Tensor, positions: torch.Tensor | None = None) -> torch.Tensor:
-        """Rotate ``x`` [batch, heads, seq, head_dim] for positions ``0..seq-1``, or a single
-        query per row [batch, heads, 1, head_dim] for its position ``positions[b]``."""
-        if positions is None:
+    def forward(self, x: torch.Tensor, depth: torch.Tensor | None = None) -> torch.Tensor:
+        """Rotate ``x`` [batch, heads, seq, head_dim] for positions ``0..seq-1``, or for the
+        positions ``depth`` [batch, seq] (a token tree, or one read query per row)."""
+        if depth is None:
             cos, sin = self.cos[: x.shape[-2]], self.sin[: x.shape[-2]]
         else:
-            cos, sin = self.cos[positions, None, None, :], self.sin[positions, None, None, :]
+            cos, sin = self.cos[depth][:, None], self.sin[depth][:, None]
         return x * cos.to(x.dtype) + rotate_half(x) * sin.to(x.dtype)
 
 
@@ -60,15 +60,21 @@ class SelfAttention(nn.Module):
         mask: torch.Tensor | None,
         is_causal: bool,
         positions: torch.Tensor | None = None,
+        depth: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """``[batch, seq, hidden]`` outputs, or with ``positions`` only the query at
         ``positions[b]`` of each row (``[batch, hidden]``; keys and values still cover every
-        position, and ``mask`` is then that query's row, see ``query_rows``)."""
+        position, and ``mask`` is then that query's row, see ``query_rows``). ``depth``: each
+        token's position in its text when that is not its index (a token tree)."""
         batch, _, hidden = x.shape
         shape = (batch, -1, self.num_heads, self.head_dim)
-        queries = x if positions is None else x[torch.arange(batch), positions, None]
-        q = self.rotary(self.q_proj(queries).view(shape).transpose(1, 2), positions)
-        k = self.rotary(self.k_proj(x).view(shape).transpose(1, 2))
+        queries, query_depth = x, depth
+        if positions is not None:
+            rows = torch.arange(batch, device=x.device)
+            queries = x[rows, positions, None]
+            query_depth = (positions if depth is None else depth[rows, positions])[:, None]
+        q = self.rotary(self.q_proj(queries).view(shape).transpose(1, 2), query_depth)
+        k = self.rotary(self.k_proj(x).view(shape).transpose(1, 2), depth)
         v = self.v_proj(x).view(shape).transpose(1, 2)
         out = F.scaled_dot_product_attention(
             q, k, v, attn_mask=mask, is_causal=is_causal,
@@ -104,8 +110,9 @@ class DecoderLayer(nn.Module):
         mask: torch.Tensor | None,
         is_causal: bool,
         positions: torch.Tensor | None = None,
+        depth: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        attended = self.self_attn(self.input_layernorm(x), mask, is_causal, positions)
+        attended = self.self_attn(self.input_layernorm(x), mask, is_causal, positions, depth)
         if positions is not None:
             x = x[torch.arange(len(positions)), positions]
         x = x + self.dropout(attended)
@@ -138,21 +145,36 @@ class BabyLlama(nn.Module):
         attention: str = "causal",
         padding_mask: torch.Tensor | None = None,
         positions: torch.Tensor | None = None,
+        tree: TokenTree | None = None,
     ) -> torch.Tensor:
-        """Final hidden states ``[batch, seq, hidden]``; with ``positions`` ([batch] ints),
-        only row ``b``'s state at ``positions[b]`` (``[batch, hidden]``), the same values up to
-        rounding: the last layer then runs its query, output projection and MLP on those
-        positions alone, which is most of a layer when each row is read once (PLL)."""
+        """Final hidden states ``[batch, seq, hidden]``. Two scoring fast paths, the same values
+        up to rounding:
+
+        * ``positions`` ([batch] ints): only row ``b``'s state at ``positions[b]``
+          (``[batch, hidden]``); the last layer runs its query, output projection and MLP on
+          those positions alone, most of a layer when each row is read once (PLL);
+        * ``tree``: each row holds several texts that share prefixes (causal attention only),
+          every shared prefix computed once; the state of a token is that of the same token at
+          its depth in each text through it.
+        """
         seq_len = input_ids.shape[1]
-        mask, is_causal = build_attention_mask(attention, seq_len, padding_mask, input_ids.device)
+        depth = None
+        if tree is None:
+            mask, is_causal = build_attention_mask(attention, seq_len, padding_mask,
+                                                   input_ids.device)
+        elif attention != "causal" or padding_mask is not None:
+            raise ValueError("a token tree is causal and pads itself: attention='causal', "
+                             "padding_mask=None")
+        else:
+            mask, is_causal, depth = tree.visible[:, None], False, tree.depth
         x = self.embed_tokens(input_ids)
         *body, last = self.layers
         for layer in body:
-            x = layer(x, mask, is_causal)
+            x = layer(x, mask, is_causal, depth=depth)
         if positions is None:
-            return self.norm(last(x, mask, is_causal))
+            return self.norm(last(x, mask, is_causal, depth=depth))
         return self.norm(last(x, query_rows(mask, is_causal, positions, seq_len), False,
-                              positions))
+                              positions, depth))
 
     def logits(self, hidden: torch.Tensor) -> torch.Tensor:
         return self.lm_head(hidden)

@@ -1,5 +1,6 @@
-"""``positions``: a model's last layer run for one read position per row (the PLL fast path)
-gives the states of the full forward at those positions, for every model and attention kind."""
+"""The models' scoring fast paths give the states of the plain forward: ``positions`` (the last
+layer run for one read position per row, PLL) for every model and attention kind, and ``tree``
+(texts sharing prefixes packed as token trees, causal) for BabyLlama."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import pytest
 import torch
 
 from antlm.config import ModelConfig
+from antlm.eval.prefix_trees import pack_trees
+from antlm.models.attention import TokenTree
 from antlm.models.registry import build_model
 
 
@@ -37,3 +40,19 @@ def test_read_positions_equal_the_full_forward(model, attention: str, padded: bo
     torch.testing.assert_close(read, expected, atol=1e-5, rtol=1e-5)
     # Different positions give different states: a wrong row would not pass unnoticed.
     assert (expected[2] - full[2, 4]).abs().max() > 1e-3
+
+
+def test_token_trees_give_each_text_its_own_causal_states(model) -> None:
+    if model.config.arch != "babyllama":
+        pytest.skip("only BabyLlama packs token trees; other models score texts one per row")
+    texts = [[1, 7, 8, 9, 10], [1, 7, 8, 11], [1, 7, 12, 13, 14, 15], [1, 20], [1, 20, 21, 22]]
+    packed = pack_trees(texts, width=12)
+    assert len(packed.sizes) == 2 and packed.sizes.sum() < sum(map(len, texts))
+    tree = TokenTree(torch.as_tensor(packed.depth), torch.as_tensor(packed.visible))
+    with torch.inference_mode():
+        hidden = model(torch.as_tensor(packed.ids), attention="causal", tree=tree)
+        for text, row, path in zip(texts, packed.row, packed.path):
+            alone = model(torch.tensor([text]), attention="causal")[0]
+            torch.testing.assert_close(hidden[row, path], alone, atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="causal"):
+        model(torch.as_tensor(packed.ids), attention="bidirectional", tree=tree)
