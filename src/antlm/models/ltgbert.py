@@ -80,6 +80,13 @@ def _skew(scores: torch.Tensor) -> torch.Tensor:
     return flat.unflatten(-1, (seq_len, width))[..., :seq_len]
 
 
+def _per_head(x: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+    """``x @ table^T`` per head: ``[B, heads, L, d]`` against ``[heads, W, d]`` ->
+    ``[B, heads, L, W]``. As an einsum, one matmul per head over every (row, position);
+    ``@`` would broadcast ``table`` over the batch and copy it B times first."""
+    return torch.einsum("bhld,hwd->bhlw", x, table)
+
+
 def _trunc_normal_(tensor: torch.Tensor, std: float) -> None:
     nn.init.trunc_normal_(tensor, mean=0.0, std=std, a=-2 * std, b=2 * std)
 
@@ -151,10 +158,10 @@ class Attention(nn.Module):
         if positions is None:
             q, k = map(self._heads, self.in_proj_qk(h).chunk(2, dim=-1))  # [B, heads, T, d]
             # Laid out per distance, [heads, 2T - 1, d]; content -> position: q_q . kpos[q - k]
-            c2p = _skew(q @ k_pos[:, distance_index].transpose(-1, -2))
+            c2p = _skew(_per_head(q, k_pos[:, distance_index]))
             # position -> content: k_k . qpos[q - k], built per key row (distances negated by
             # the flip), then transposed to [q, k].
-            p2c = _skew(k @ q_pos[:, distance_index.flip(0)].transpose(-1, -2)).transpose(-1, -2)
+            p2c = _skew(_per_head(k, q_pos[:, distance_index.flip(0)])).transpose(-1, -2)
         else:
             q, k, c2p, p2c = self._read_query(h, q_pos, k_pos, distance_index, positions)
         bias = (c2p + p2c) * self.scale
@@ -193,7 +200,7 @@ class Attention(nn.Module):
         columns = seq_len - 1 - positions[:, None] + torch.arange(seq_len, device=h.device)
         buckets = distance_index[columns]  # [B, T]
         # content -> position: q_i . kpos[bucket(i - j)], against every bucket, then picked.
-        c2p = (q @ k_pos.transpose(-1, -2)).gather(
+        c2p = _per_head(q, k_pos).gather(
             -1, buckets[:, None, None, :].expand(-1, self.num_heads, 1, -1))
         # position -> content: k_j . qpos[bucket(i - j)].
         p2c = (k * q_pos[:, buckets].transpose(0, 1)).sum(-1, keepdim=True).transpose(-1, -2)
