@@ -25,10 +25,18 @@ context. Encoding separately is what tells us where the target starts without ch
 The framing prefix (``<s>``) is never scored itself but always conditions the first target token,
 so ``j - 1 >= 0`` for every scored ``j``.
 
-Speed. Texts are sorted by length and packed into batches of about ``batch_size`` rows (one row
-per text for ``causal``; one row per masked copy, all copies of a text in the same batch, for the
-masked backends), right-padded with a padding mask. Only the scored positions go through the
-output head, which dominates the cost for small models.
+Speed (figures: docs/PERFORMANCE.md). Identical texts are run once. Texts are packed into
+batches of about ``batch_size`` rows (one row per text for ``causal``; one row per masked copy,
+all copies of a text in the same batch, for the masked backends), right-padded with a padding
+mask, and only the read positions go through the output head. Two optional fast paths of the
+model contract cut the FLOPs further, each with a plain fallback for a model without it:
+
+* ``positions`` (masked backends): each masked copy is read at one position, so the model runs
+  its last layer's query, output projection and feed-forward there alone;
+* ``tree`` (causal): texts in lexicographic order are packed into prefix trees
+  (:mod:`antlm.eval.prefix_trees`), so a prefix shared by several texts runs once.
+
+On CPU, batches are scored side by side by one single-threaded worker per torch thread.
 """
 
 from __future__ import annotations
