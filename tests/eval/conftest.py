@@ -11,6 +11,7 @@ import torch
 from antlm.config import ModelConfig
 from antlm.data.tokenizer import AntlmTokenizer
 from antlm.models.babyllama import BabyLlama
+from antlm.models.ltgbert import LtgBert
 
 
 def _corpus_lines(data_dir: Path) -> list[str]:
@@ -41,4 +42,20 @@ def small_llama(bpe_tokenizer: AntlmTokenizer) -> BabyLlama:
     with torch.no_grad():
         model.lm_head.weight.normal_(std=0.5)
         model.embed_tokens.weight.normal_(std=1.0)
+    return model.eval()
+
+
+@pytest.fixture(scope="session")
+def small_ltgbert(wordpiece_tokenizer: AntlmTokenizer) -> LtgBert:
+    """A 2-layer LTG-BERT, perturbed as ``small_llama`` is (its head's bias and the tied
+    embedding set the output distribution)."""
+    torch.manual_seed(0)
+    config = ModelConfig(
+        arch="ltgbert", vocab_size=wordpiece_tokenizer.vocab_size, hidden_size=64, num_layers=2,
+        num_heads=4, ffn_size=128, max_seq_len=128, position_buckets=16,
+    )
+    model = LtgBert(config)
+    with torch.no_grad():
+        model.embedding.word_embedding.weight.normal_(std=1.0)
+        model.head.bias.normal_(std=1.0)
     return model.eval()

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from torch import nn
 from transformers import LlamaConfig, LlamaForCausalLM
 
 from antlm.config import RunConfig
@@ -26,6 +27,7 @@ from antlm.eval.scoring import (
 )
 from antlm.eval.tasks import MinimalPair, load_task
 from antlm.models.babyllama import BabyLlama
+from antlm.models.ltgbert import LtgBert
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +103,7 @@ def _whole_text_word_ids(tokenizer: AntlmTokenizer, pairs: list[MinimalPair]) ->
 
 
 def _masked_reference(
-    model: BabyLlama, encoded: EncodedTexts, mask_id: int, shift: int,
+    model: nn.Module, encoded: EncodedTexts, mask_id: int, shift: int,
     word_ids: list[list[int]] | None = None,
 ) -> list[float]:
     """One text, one scored token at a time; with ``word_ids``, the later pieces of the scored
@@ -150,6 +152,101 @@ def test_word_l2r_matches_reference_and_differs_from_pll_on_split_words(
     whole = [i for i in range(len(encoded)) if i not in split]
     np.testing.assert_allclose(got[whole], pll[whole], rtol=0, atol=1e-4)
     assert np.abs(got[split] - pll[split]).min() > 1e-3
+
+
+def test_ltgbert_pll_matches_one_at_a_time_reference(
+    small_ltgbert: LtgBert, wordpiece_tokenizer: AntlmTokenizer,
+    sample_pairs: list[MinimalPair],
+) -> None:
+    """LTG-BERT reads its PLL positions through its own last-layer fast path."""
+    encoded = encode_texts(
+        wordpiece_tokenizer, [p.context for p in sample_pairs] * 2,
+        [p.good for p in sample_pairs] + [p.bad for p in sample_pairs],
+    )
+    mask_id = wordpiece_tokenizer.mask_id
+    expected = _masked_reference(small_ltgbert, encoded, mask_id, 0)
+    got = text_log_probs(small_ltgbert, encoded, "mlm", mask_id, batch_size=50)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4)
+
+
+class _PlainContract(nn.Module):
+    """A model offering only the plain contract (no ``positions``), counting the rows it runs."""
+
+    def __init__(self, inner: nn.Module) -> None:
+        super().__init__()
+        self.inner, self.config, self.rows = inner, inner.config, 0
+
+    def forward(self, input_ids: torch.Tensor, attention: str = "causal",
+                padding_mask: torch.Tensor | None = None) -> torch.Tensor:
+        self.rows += len(input_ids)
+        return self.inner(input_ids, attention=attention, padding_mask=padding_mask)
+
+    def logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        return self.inner.logits(hidden)
+
+
+@pytest.mark.parametrize("backend", ["mlm", "mntp", "mlm_word_l2r"])
+def test_a_model_without_read_positions_scores_the_same(
+    small_llama: BabyLlama, bpe_tokenizer: AntlmTokenizer, encoded: EncodedTexts, backend: str
+) -> None:
+    plain = text_log_probs(_PlainContract(small_llama), encoded, backend,
+                           bpe_tokenizer.mask_id, batch_size=50)
+    fast = text_log_probs(small_llama, encoded, backend, bpe_tokenizer.mask_id, batch_size=50)
+    np.testing.assert_allclose(fast, plain, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("backend", ["causal", "mlm"])
+def test_identical_texts_run_once_and_share_their_score(
+    small_llama: BabyLlama, bpe_tokenizer: AntlmTokenizer, backend: str
+) -> None:
+    contexts = ["", "", "A context.", "A context.", "", "A context."]
+    targets = ["The cat sat.", "The cat sat.", "It rained.", "It rained.", "The dog sat.",
+               "The cat sat."]
+    encoded = encode_texts(bpe_tokenizer, contexts, targets)
+    model = _PlainContract(small_llama)
+    got = text_log_probs(model, encoded, backend, bpe_tokenizer.mask_id)
+    distinct = [0, 2, 4, 5]
+    expected = [text_log_probs(small_llama, encode_texts(bpe_tokenizer, [contexts[i]],
+                                                         [targets[i]]),
+                               backend, bpe_tokenizer.mask_id)[0] for i in distinct]
+    np.testing.assert_allclose(got[distinct], expected, rtol=0, atol=1e-5)
+    assert got[1] == got[0] and got[3] == got[2]
+    spans = encoded.end - encoded.start
+    assert model.rows == (len(distinct) if backend == "causal" else spans[distinct].sum())
+
+
+def test_prefix_trees_score_as_one_text_per_row(
+    small_llama: BabyLlama, bpe_tokenizer: AntlmTokenizer, encoded: EncodedTexts
+) -> None:
+    """EWoK's texts share their context: BabyLlama runs them as token trees, each shared
+    prefix once, and scores them as the plain path does."""
+    tokens = []
+    hook = small_llama.register_forward_hook(
+        lambda module, args, output: tokens.append(args[0].numel()))
+    try:
+        trees = text_log_probs(small_llama, encoded, "causal", bpe_tokenizer.mask_id,
+                               batch_size=16)
+    finally:
+        hook.remove()
+    assert sum(tokens) < encoded.lengths.sum()
+    plain = text_log_probs(_PlainContract(small_llama), encoded, "causal",
+                           bpe_tokenizer.mask_id, batch_size=16)
+    np.testing.assert_allclose(trees, plain, rtol=0, atol=1e-5)
+
+
+def test_worker_threads_give_the_scores_of_one_thread(
+    small_llama: BabyLlama, bpe_tokenizer: AntlmTokenizer, encoded: EncodedTexts
+) -> None:
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = text_log_probs(small_llama, encoded, "mlm", bpe_tokenizer.mask_id, batch_size=16)
+        torch.set_num_threads(2)
+        two = text_log_probs(small_llama, encoded, "mlm", bpe_tokenizer.mask_id, batch_size=16)
+        assert torch.get_num_threads() == 2  # the workers' single thread is given back
+    finally:
+        torch.set_num_threads(before)
+    np.testing.assert_allclose(two, one, rtol=0, atol=1e-5)
 
 
 def test_word_ends_span_the_pieces_of_a_word(

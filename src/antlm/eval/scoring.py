@@ -25,15 +25,26 @@ context. Encoding separately is what tells us where the target starts without ch
 The framing prefix (``<s>``) is never scored itself but always conditions the first target token,
 so ``j - 1 >= 0`` for every scored ``j``.
 
-Speed. Texts are sorted by length and packed into batches of about ``batch_size`` rows (one row
-per text for ``causal``; one row per masked copy, all copies of a text in the same batch, for the
-masked backends), right-padded with a padding mask. Only the scored positions go through the
-output head, which dominates the cost for small models.
+Speed (figures: docs/PERFORMANCE.md). Identical texts are run once. Texts are packed into
+batches of about ``batch_size`` rows (one row per text for ``causal``; one row per masked copy,
+all copies of a text in the same batch, for the masked backends), right-padded with a padding
+mask, and only the read positions go through the output head. Two optional fast paths of the
+model contract cut the FLOPs further, each with a plain fallback for a model without it:
+
+* ``positions`` (masked backends): each masked copy is read at one position, so the model runs
+  its last layer's query, output projection and feed-forward there alone;
+* ``tree`` (causal): texts in lexicographic order are packed into prefix trees
+  (:mod:`antlm.eval.prefix_trees`), so a prefix shared by several texts runs once.
+
+On CPU, batches are scored side by side by one single-threaded worker per torch thread.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,7 +54,9 @@ from torch import nn
 
 from antlm.config import SCORING_BACKENDS, ConfigError, RunConfig
 from antlm.data.tokenizer import AntlmTokenizer
+from antlm.eval.prefix_trees import PackedTrees, pack_trees
 from antlm.eval.tasks import MinimalPair
+from antlm.models.attention import TokenTree
 from antlm.progress import progress_bar
 from antlm.schedule import parse_schedule
 
@@ -63,6 +76,9 @@ PRIMITIVES: tuple[str, ...] = ("causal", "mlm", "mntp", "mlm_word_l2r")
 # What ``--backend auto`` runs for an alternated model: every backend of the paper's family;
 # mlm_word_l2r costs as much as mlm again and is asked for by name (or ``all``).
 _AUTO_ALTERNATED: tuple[str, ...] = ("causal", "mlm", "mntp", "fused")
+# Rows of a prefix-tree batch hold this many tokens (or the batch's longest text): room for a
+# few texts, while dense attention over the row stays a few percent of a layer's cost.
+TREE_WIDTH = 64
 # Where the log-prob of token j is read: j - shift.
 _READ_SHIFT = {"causal": 1, "mlm": 0, "mntp": 1, "mlm_word_l2r": 0}
 
@@ -179,9 +195,30 @@ def declared_backend(config: RunConfig) -> str:
     return "mntp" if config.objective.mlm_target == "shifted" else "mlm"
 
 
-def _batches(encoded: EncodedTexts, primitive: str, batch_size: int) -> Iterator[np.ndarray]:
-    """Indices of texts per forward pass, similar lengths together (sorted, stable)."""
-    order = np.argsort(encoded.lengths, kind="stable")
+def _distinct_texts(encoded: EncodedTexts) -> np.ndarray:
+    """For each text, the index of the first text with the same tokens, span and word ends:
+    such texts get the same score, so only these representatives are run (EWoK repeats a
+    context with several targets; a minimal pair's two texts are sometimes equal)."""
+    first: dict[tuple, int] = {}
+    keys = zip(encoded.ids, encoded.start, encoded.end, encoded.word_end)
+    return np.fromiter(
+        (first.setdefault((tuple(ids), int(s), int(e), ends[s:e].tobytes()), i)
+         for i, (ids, s, e, ends) in enumerate(keys)),
+        dtype=np.int64, count=len(encoded))
+
+
+def _order(encoded: EncodedTexts, texts: np.ndarray, trees: bool) -> np.ndarray:
+    """The order texts are batched in: by length, so that a batch pads little, or for prefix
+    trees lexicographically, so that texts sharing a prefix meet in a batch."""
+    if trees:
+        return np.asarray(sorted(texts.tolist(), key=encoded.ids.__getitem__), np.int64)
+    return texts[np.argsort(encoded.lengths[texts], kind="stable")]
+
+
+def _batches(
+    encoded: EncodedTexts, order: np.ndarray, primitive: str, batch_size: int
+) -> Iterator[np.ndarray]:
+    """Consecutive texts of ``order`` per forward pass, about ``batch_size`` rows each."""
     rows = np.ones(len(encoded), np.int64) if primitive == "causal" else encoded.end - encoded.start
     batch: list[int] = []
     filled = 0
@@ -211,6 +248,84 @@ def _right_padded(
     return torch.as_tensor(base, device=device), padding_mask
 
 
+def _batch_scores(
+    model: nn.Module,
+    encoded: EncodedTexts,
+    batch: np.ndarray,
+    primitive: str,
+    mask_id: int,
+    device: torch.device,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The text index and float64 log-probability of every scored token of one batch."""
+    starts, ends = encoded.start[batch], encoded.end[batch]
+    if primitive == "causal" and _accepts(model, "tree"):
+        width = max(TREE_WIDTH, int(encoded.lengths[batch].max()))
+        packed = pack_trees([encoded.ids[i] for i in batch], width)
+        if packed.sizes.sum() < encoded.lengths[batch].sum():  # else no prefix is shared
+            return _tree_scores(model, encoded, batch, packed, device)
+    base, padding_mask = _right_padded(encoded, batch, device)
+    pos = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)])
+    owner = np.repeat(np.arange(len(batch)), ends - starts)
+    mask_end = (np.concatenate([encoded.word_end[i][s:e] for i, s, e in zip(batch, starts, ends)])
+                if primitive == "mlm_word_l2r" else pos + 1)
+    logp = _batch_log_probs(
+        model, base, padding_mask, torch.as_tensor(owner, device=device),
+        torch.as_tensor(pos, device=device), torch.as_tensor(mask_end, device=device),
+        primitive, mask_id,
+    )
+    return torch.as_tensor(batch[owner]), logp.double().cpu()
+
+
+def _tree_scores(
+    model: nn.Module,
+    encoded: EncodedTexts,
+    batch: np.ndarray,
+    packed: PackedTrees,
+    device: torch.device,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`_batch_scores` for ``causal`` with the batch packed into prefix trees: each
+    shared prefix runs once, and a position read by several texts goes through the output head
+    once."""
+    starts, ends = encoded.start[batch], encoded.end[batch]
+    owner = np.repeat(np.arange(len(batch)), ends - starts)
+    # Token j is read at j - 1, i.e. at node path[j - 1] of its text's row.
+    node = np.concatenate([packed.path[k][s - 1 : e - 1] for k, (s, e) in
+                           enumerate(zip(starts, ends))])
+    targets = np.concatenate([encoded.ids[i][s:e] for i, s, e in zip(batch, starts, ends)])
+    read, inverse = np.unique(packed.row[owner] * packed.ids.shape[1] + node,
+                              return_inverse=True)
+    tree = TokenTree(torch.as_tensor(packed.depth, device=device),
+                     torch.as_tensor(packed.visible, device=device))
+    hidden = model(torch.as_tensor(packed.ids, device=device), attention="causal", tree=tree)
+    picked = hidden.flatten(0, 1)[torch.as_tensor(read, device=device)]
+    log_probs = F.log_softmax(model.logits(picked).float(), dim=-1)
+    logp = log_probs[torch.as_tensor(inverse, device=device),
+                     torch.as_tensor(targets, device=device)]
+    return torch.as_tensor(batch[owner]), logp.double().cpu()
+
+
+@contextmanager
+def _one_thread_each(workers: int) -> Iterator[ThreadPoolExecutor | None]:
+    """A pool of ``workers`` threads that score batches side by side, torch ops running
+    single-threaded meanwhile; None (run in the caller's thread) for one worker.
+
+    On a few CPU cores, one batch per core beats splitting each op across cores: the ops of a
+    small model are too short to amortise a parallel region, and when other processes hold a
+    core, every op of an intra-op-parallel forward waits at a barrier for the descheduled
+    thread (measured: 8-18x slower on 2 cores under a load of 8)."""
+    if workers <= 1:
+        yield None
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    pool = ThreadPoolExecutor(workers)
+    try:
+        yield pool
+    finally:  # after an error (or Ctrl-C), drop the batches not yet started
+        pool.shutdown(cancel_futures=True)
+        torch.set_num_threads(before)
+
+
 def _batch_log_probs(
     model: nn.Module,
     base: torch.Tensor,
@@ -234,14 +349,32 @@ def _batch_log_probs(
         picked = hidden[owner, read]
     else:
         rows = base[owner]
-        copy = torch.arange(len(owner), device=base.device)
         columns = torch.arange(base.shape[1], device=base.device)
         rows[(columns >= pos[:, None]) & (columns < mask_end[:, None])] = mask_id
         pad = None if padding_mask is None else padding_mask[owner]
-        hidden = model(rows, attention="bidirectional", padding_mask=pad)
-        picked = hidden[copy, read]
+        picked = _read_hidden(model, rows, pad, read)
     log_probs = F.log_softmax(model.logits(picked).float(), dim=-1)
     return log_probs.gather(1, targets[:, None]).squeeze(1)
+
+
+def _read_hidden(
+    model: nn.Module, rows: torch.Tensor, padding_mask: torch.Tensor | None, read: torch.Tensor
+) -> torch.Tensor:
+    """Bidirectional hidden state of each row at its one read position, ``[rows, hidden]``.
+
+    A model whose ``forward`` takes ``positions`` runs its last layer on those positions only
+    (for a 4-layer model about a fifth of the FLOPs of a PLL pass); any other model runs in
+    full and the positions are picked afterwards."""
+    if _accepts(model, "positions"):
+        return model(rows, attention="bidirectional", padding_mask=padding_mask, positions=read)
+    hidden = model(rows, attention="bidirectional", padding_mask=padding_mask)
+    return hidden[torch.arange(len(read), device=read.device), read]
+
+
+def _accepts(model: nn.Module, argument: str) -> bool:
+    """Whether the model's forward takes an optional fast-path argument (``positions``,
+    ``tree``); a model with only the plain contract is run the plain way."""
+    return argument in inspect.signature(model.forward).parameters
 
 
 def text_log_probs(
@@ -267,24 +400,25 @@ def text_log_probs(
         )
     device = next(model.parameters()).device
     scores = torch.zeros(len(encoded), dtype=torch.float64)
-    batches = list(_batches(encoded, primitive, batch_size))
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
-    with torch.inference_mode(), autocast:
-        for batch in progress_bar(batches, desc=desc or primitive, disable=not progress, leave=False):
-            base, padding_mask = _right_padded(encoded, batch, device)
-            starts, ends = encoded.start[batch], encoded.end[batch]
-            pos = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)])
-            owner = np.repeat(np.arange(len(batch)), ends - starts)
-            mask_end = (np.concatenate([encoded.word_end[i][s:e] for i, s, e in
-                                        zip(batch, starts, ends)])
-                        if primitive == "mlm_word_l2r" else pos + 1)
-            logp = _batch_log_probs(
-                model, base, padding_mask, torch.as_tensor(owner, device=device),
-                torch.as_tensor(pos, device=device), torch.as_tensor(mask_end, device=device),
-                primitive, mask_id,
-            )
-            scores.index_add_(0, torch.as_tensor(batch[owner]), logp.double().cpu())
-    return scores.numpy()
+    representative = _distinct_texts(encoded)
+    order = _order(encoded, np.unique(representative),
+                   trees=primitive == "causal" and _accepts(model, "tree"))
+    batches = list(_batches(encoded, order, primitive, batch_size))
+
+    def run(batch: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        # Grad mode and autocast are per thread: set them in the worker that runs the batch.
+        autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+        with torch.inference_mode(), autocast:
+            return _batch_scores(model, encoded, batch, primitive, mask_id, device)
+
+    workers = min(torch.get_num_threads(), len(batches)) if device.type == "cpu" else 1
+    with _one_thread_each(workers) as pool:
+        results = progress_bar(pool.map(run, batches) if pool else map(run, batches),
+                               total=len(batches), desc=desc or primitive,
+                               disable=not progress, leave=False)
+        for texts, logp in results:
+            scores.index_add_(0, texts, logp)
+    return scores.numpy()[representative]
 
 
 def score_pairs(

@@ -9,12 +9,25 @@ with ``is_causal`` for the causal case without padding (SDPA's fastest path).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import torch
 
 AttentionKind = Literal["causal", "bidirectional"]
 ATTENTION_KINDS: tuple[str, ...] = ("causal", "bidirectional")
+
+
+@dataclass(frozen=True)
+class TokenTree:
+    """Texts that share prefixes, packed as one tree per row for causal attention: token ``i``
+    of row ``b`` stands at position ``depth[b, i]`` of every text that runs through it and
+    attends to ``visible[b, i]``, its prefix (its ancestors and itself). A padding token sees
+    itself only. Every text's causal states are then those of the text alone, and a prefix
+    shared by several texts is computed once."""
+
+    depth: torch.Tensor  # int64 [batch, seq]
+    visible: torch.Tensor  # bool [batch, seq, seq]
 
 
 def check_attention(attention: str) -> None:
@@ -48,6 +61,22 @@ def build_attention_mask(
     # A query with no visible key would give NaN; let such (padding) rows see themselves.
     eye = torch.eye(seq_len, dtype=torch.bool, device=device)
     return mask | eye, False
+
+
+def query_rows(
+    mask: torch.Tensor | None, is_causal: bool, positions: torch.Tensor, seq_len: int
+) -> torch.Tensor | None:
+    """The rows of a ``(mask, is_causal)`` pair that one query per batch row reads: query
+    ``positions[b]`` of row ``b``, as a ``[batch, 1, 1, seq]`` mask (boolean or additive, as
+    given), or None when every key is visible. For models that run their last layer on the
+    read positions only (see ``BabyLlama.forward``)."""
+    if mask is not None:
+        rows = torch.arange(len(positions), device=positions.device)
+        return mask.expand(len(positions), -1, -1, -1)[rows, :, positions].unsqueeze(2)
+    if is_causal:
+        keys = torch.arange(seq_len, device=positions.device)
+        return (keys[None, :] <= positions[:, None])[:, None, None, :]
+    return None
 
 
 def additive_mask(

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from antlm.config import ModelConfig
-from antlm.models.attention import build_attention_mask
+from antlm.models.attention import TokenTree, build_attention_mask, query_rows
 
 
 def rotate_half(x: torch.Tensor) -> torch.Tensor:
@@ -31,11 +31,14 @@ class RotaryEmbedding(nn.Module):
         self.register_buffer("cos", angles.cos(), persistent=False)
         self.register_buffer("sin", angles.sin(), persistent=False)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        seq_len = x.shape[-2]
-        cos = self.cos[:seq_len].to(x.dtype)
-        sin = self.sin[:seq_len].to(x.dtype)
-        return x * cos + rotate_half(x) * sin
+    def forward(self, x: torch.Tensor, depth: torch.Tensor | None = None) -> torch.Tensor:
+        """Rotate ``x`` [batch, heads, seq, head_dim] for positions ``0..seq-1``, or for the
+        positions ``depth`` [batch, seq] (a token tree, or one read query per row)."""
+        if depth is None:
+            cos, sin = self.cos[: x.shape[-2]], self.sin[: x.shape[-2]]
+        else:
+            cos, sin = self.cos[depth][:, None], self.sin[depth][:, None]
+        return x * cos.to(x.dtype) + rotate_half(x) * sin.to(x.dtype)
 
 
 class SelfAttention(nn.Module):
@@ -51,17 +54,34 @@ class SelfAttention(nn.Module):
         self.dropout = config.attention_dropout
         self.rotary = rotary
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None, is_causal: bool) -> torch.Tensor:
-        batch, seq_len, hidden = x.shape
-        shape = (batch, seq_len, self.num_heads, self.head_dim)
-        q = self.rotary(self.q_proj(x).view(shape).transpose(1, 2))
-        k = self.rotary(self.k_proj(x).view(shape).transpose(1, 2))
+    def forward(
+        self,
+        x: torch.Tensor,
+        mask: torch.Tensor | None,
+        is_causal: bool,
+        positions: torch.Tensor | None = None,
+        depth: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """``[batch, seq, hidden]`` outputs, or with ``positions`` only the query at
+        ``positions[b]`` of each row (``[batch, hidden]``; keys and values still cover every
+        position, and ``mask`` is then that query's row, see ``query_rows``). ``depth``: each
+        token's position in its text when that is not its index (a token tree)."""
+        batch, _, hidden = x.shape
+        shape = (batch, -1, self.num_heads, self.head_dim)
+        queries, query_depth = x, depth
+        if positions is not None:
+            rows = torch.arange(batch, device=x.device)
+            queries = x[rows, positions, None]
+            query_depth = (positions if depth is None else depth[rows, positions])[:, None]
+        q = self.rotary(self.q_proj(queries).view(shape).transpose(1, 2), query_depth)
+        k = self.rotary(self.k_proj(x).view(shape).transpose(1, 2), depth)
         v = self.v_proj(x).view(shape).transpose(1, 2)
         out = F.scaled_dot_product_attention(
             q, k, v, attn_mask=mask, is_causal=is_causal,
             dropout_p=self.dropout if self.training else 0.0,
         )
-        return self.o_proj(out.transpose(1, 2).reshape(batch, seq_len, hidden))
+        out = self.o_proj(out.transpose(1, 2).reshape(batch, -1, hidden))
+        return out if positions is None else out[:, 0]
 
 
 class SwiGLU(nn.Module):
@@ -84,8 +104,18 @@ class DecoderLayer(nn.Module):
         self.mlp = SwiGLU(config)
         self.dropout = nn.Dropout(config.dropout)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None, is_causal: bool) -> torch.Tensor:
-        x = x + self.dropout(self.self_attn(self.input_layernorm(x), mask, is_causal))
+    def forward(
+        self,
+        x: torch.Tensor,
+        mask: torch.Tensor | None,
+        is_causal: bool,
+        positions: torch.Tensor | None = None,
+        depth: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        attended = self.self_attn(self.input_layernorm(x), mask, is_causal, positions, depth)
+        if positions is not None:
+            x = x[torch.arange(len(positions)), positions]
+        x = x + self.dropout(attended)
         return x + self.dropout(self.mlp(self.post_attention_layernorm(x)))
 
 
@@ -114,14 +144,37 @@ class BabyLlama(nn.Module):
         input_ids: torch.Tensor,
         attention: str = "causal",
         padding_mask: torch.Tensor | None = None,
+        positions: torch.Tensor | None = None,
+        tree: TokenTree | None = None,
     ) -> torch.Tensor:
-        mask, is_causal = build_attention_mask(
-            attention, input_ids.shape[1], padding_mask, input_ids.device
-        )
+        """Final hidden states ``[batch, seq, hidden]``. Two scoring fast paths, the same values
+        up to rounding:
+
+        * ``positions`` ([batch] ints): only row ``b``'s state at ``positions[b]``
+          (``[batch, hidden]``); the last layer runs its query, output projection and MLP on
+          those positions alone, most of a layer when each row is read once (PLL);
+        * ``tree``: each row holds several texts that share prefixes (causal attention only),
+          every shared prefix computed once; the state of a token is that of the same token at
+          its depth in each text through it.
+        """
+        seq_len = input_ids.shape[1]
+        depth = None
+        if tree is None:
+            mask, is_causal = build_attention_mask(attention, seq_len, padding_mask,
+                                                   input_ids.device)
+        elif attention != "causal" or padding_mask is not None:
+            raise ValueError("a token tree is causal and pads itself: attention='causal', "
+                             "padding_mask=None")
+        else:
+            mask, is_causal, depth = tree.visible[:, None], False, tree.depth
         x = self.embed_tokens(input_ids)
-        for layer in self.layers:
-            x = layer(x, mask, is_causal)
-        return self.norm(x)
+        *body, last = self.layers
+        for layer in body:
+            x = layer(x, mask, is_causal, depth=depth)
+        if positions is None:
+            return self.norm(last(x, mask, is_causal, depth=depth))
+        return self.norm(last(x, query_rows(mask, is_causal, positions, seq_len), False,
+                              positions, depth))
 
     def logits(self, hidden: torch.Tensor) -> torch.Tensor:
         return self.lm_head(hidden)

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from antlm.config import ModelConfig
-from antlm.models.attention import additive_mask, check_attention
+from antlm.models.attention import additive_mask, check_attention, query_rows
 
 # The reference buckets distances on a log scale up to 512 even when it trains on 128-token
 # blocks; keeping its horizon keeps the bucket boundaries (and so trained weights) comparable.
@@ -78,6 +78,13 @@ def _skew(scores: torch.Tensor) -> torch.Tensor:
     width = 2 * seq_len - 2
     flat = scores.flatten(-2)[..., seq_len - 1 : seq_len - 1 + seq_len * width]
     return flat.unflatten(-1, (seq_len, width))[..., :seq_len]
+
+
+def _per_head(x: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+    """``x @ table^T`` per head: ``[B, heads, L, d]`` against ``[heads, W, d]`` ->
+    ``[B, heads, L, W]``. As an einsum, one matmul per head over every (row, position);
+    ``@`` would broadcast ``table`` over the batch and copy it B times first."""
+    return torch.einsum("bhld,hwd->bhlw", x, table)
 
 
 def _trunc_normal_(tensor: torch.Tensor, std: float) -> None:
@@ -140,17 +147,23 @@ class Attention(nn.Module):
         relative: torch.Tensor,
         distance_index: torch.Tensor,
         mask: torch.Tensor | None,
+        positions: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        """``[B, T, hidden]``, or with ``positions`` ([B] ints) only the query at
+        ``positions[b]`` of each row (``[B, hidden]``; ``mask`` is then that query's row)."""
         h = self.pre_norm(x)
-        q, k = map(self._heads, self.in_proj_qk(h).chunk(2, dim=-1))  # [B, heads, T, d]
-        v = self._heads(self.in_proj_v(h))
-        # The relative table, projected, then laid out per distance: [heads, 2T - 1, d].
+        # The relative table, projected: [heads, 2 * buckets - 1, d].
         q_pos, k_pos = map(self._heads, self.in_proj_qk(self.dropout(relative)).chunk(2, dim=-1))
-        # content -> position: q_q . kpos[q - k]
-        c2p = _skew(q @ k_pos[:, distance_index].transpose(-1, -2))
-        # position -> content: k_k . qpos[q - k], built per key row (distances negated by the
-        # flip), then transposed to [q, k].
-        p2c = _skew(k @ q_pos[:, distance_index.flip(0)].transpose(-1, -2)).transpose(-1, -2)
+        v = self._heads(self.in_proj_v(h))
+        if positions is None:
+            q, k = map(self._heads, self.in_proj_qk(h).chunk(2, dim=-1))  # [B, heads, T, d]
+            # Laid out per distance, [heads, 2T - 1, d]; content -> position: q_q . kpos[q - k]
+            c2p = _skew(_per_head(q, k_pos[:, distance_index]))
+            # position -> content: k_k . qpos[q - k], built per key row (distances negated by
+            # the flip), then transposed to [q, k].
+            p2c = _skew(_per_head(k, q_pos[:, distance_index.flip(0)])).transpose(-1, -2)
+        else:
+            q, k, c2p, p2c = self._read_query(h, q_pos, k_pos, distance_index, positions)
         bias = (c2p + p2c) * self.scale
         if mask is not None:
             bias = bias + mask
@@ -162,7 +175,36 @@ class Attention(nn.Module):
             scale=self.scale,
         )
         context = self.out_proj(context.transpose(1, 2).flatten(2))
+        if positions is not None:
+            context = context[:, 0]
         return self.dropout(self.post_norm(context))
+
+    def _read_query(
+        self,
+        h: torch.Tensor,
+        q_pos: torch.Tensor,
+        k_pos: torch.Tensor,
+        distance_index: torch.Tensor,
+        positions: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """q ``[B, heads, 1, d]`` of one query per row, k of every position, and the two
+        position terms of that query's row (``[B, heads, 1, T]``): the same values as the
+        full layer's row ``positions[b]``, with the query projection run on that row alone."""
+        batch, seq_len, _ = h.shape
+        w_q, w_k = self.in_proj_qk.weight.chunk(2)
+        b_q, b_k = self.in_proj_qk.bias.chunk(2)
+        rows = torch.arange(batch, device=h.device)
+        q = self._heads(F.linear(h[rows, positions, None], w_q, b_q))
+        k = self._heads(F.linear(h, w_k, b_k))
+        # Row i of the full layer reads distance column T - 1 - i + j for key j (see _skew).
+        columns = seq_len - 1 - positions[:, None] + torch.arange(seq_len, device=h.device)
+        buckets = distance_index[columns]  # [B, T]
+        # content -> position: q_i . kpos[bucket(i - j)], against every bucket, then picked.
+        c2p = _per_head(q, k_pos).gather(
+            -1, buckets[:, None, None, :].expand(-1, self.num_heads, 1, -1))
+        # position -> content: k_j . qpos[bucket(i - j)].
+        p2c = (k * q_pos[:, buckets].transpose(0, 1)).sum(-1, keepdim=True).transpose(-1, -2)
+        return q, k, c2p, p2c
 
 
 class FeedForward(nn.Module):
@@ -200,8 +242,12 @@ class Layer(nn.Module):
         relative: torch.Tensor,
         distance_index: torch.Tensor,
         mask: torch.Tensor | None,
+        positions: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        x = x + self.attention(x, relative, distance_index, mask)
+        attended = self.attention(x, relative, distance_index, mask, positions)
+        if positions is not None:
+            x = x[torch.arange(len(positions), device=x.device), positions]
+        x = x + attended
         return x + self.feed_forward(x)
 
 
@@ -250,15 +296,23 @@ class LtgBert(nn.Module):
         input_ids: torch.Tensor,
         attention: str = "bidirectional",
         padding_mask: torch.Tensor | None = None,
+        positions: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        """Final hidden states ``[B, T, hidden]``; with ``positions`` ([B] ints) only row
+        ``b``'s state at ``positions[b]`` (``[B, hidden]``), the last layer then running its
+        query, output projection and feed-forward on those positions alone (as BabyLlama)."""
         check_attention(attention)
         seq_len = input_ids.size(1)
         x, relative = self.embedding(input_ids)
         distance_index = _distance_buckets(seq_len, self.config.position_buckets, x.device)
         mask = additive_mask(attention, seq_len, padding_mask, input_ids.device, x.dtype)
-        for layer in self.layers:
+        *body, last = self.layers
+        for layer in body:
             x = layer(x, relative, distance_index, mask)
-        return x
+        if positions is None:
+            return last(x, relative, distance_index, mask)
+        return last(x, relative, distance_index, query_rows(mask, False, positions, seq_len),
+                    positions)
 
     def logits(self, hidden: torch.Tensor) -> torch.Tensor:
         """Vocabulary logits for hidden states of any leading shape (only scored positions)."""
