@@ -9,6 +9,8 @@
     RUN/results.json         evaluation results, merged by every evaluator
 
 Evaluation and export read runs through :func:`load_run` only; they never import the trainer.
+An exported Hugging Face folder keeps the run's resolved config as ``antlm_config.yaml``
+(:data:`EXPORTED_CONFIG`), so what the run declared (its headline backend) travels with it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from antlm.config import RunConfig, validate_config
 from antlm.data.cache import atomic_write_bytes
 from antlm.data.tokenizer import AntlmTokenizer
 from antlm.models.registry import build_model
+
+EXPORTED_CONFIG = "antlm_config.yaml"
 
 
 class RunDirError(FileNotFoundError):
@@ -73,6 +77,14 @@ def read_config(paths: RunPaths) -> RunConfig:
     return validate_config(raw, source=str(paths.config))
 
 
+def read_exported_config(folder: Path) -> RunConfig | None:
+    """The run config an antlm export carries, or None for any other model folder."""
+    path = folder / EXPORTED_CONFIG
+    if not path.is_file():
+        return None
+    return validate_config(yaml.safe_load(path.read_text(encoding="utf-8")), source=str(path))
+
+
 def read_state(paths: RunPaths) -> dict[str, Any]:
     return json.loads(paths.state.read_text()) if paths.state.is_file() else {}
 
@@ -81,11 +93,14 @@ def read_json(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def merge_results(paths: RunPaths, update: dict[str, Any]) -> dict[str, Any]:
-    """Merge ``update`` into results.json (one level deep) and write it atomically."""
+def merge_results(
+    paths: RunPaths, update: dict[str, Any], replace: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Merge ``update`` into results.json (one level deep; the keys in ``replace`` are
+    replaced whole) and write it atomically."""
     results = read_json(paths.results)
     for key, value in update.items():
-        if isinstance(value, dict) and isinstance(results.get(key), dict):
+        if isinstance(value, dict) and isinstance(results.get(key), dict) and key not in replace:
             results[key] = {**results[key], **value}
         else:
             results[key] = value

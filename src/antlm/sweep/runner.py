@@ -33,7 +33,8 @@ class RunOutcome:
 
 
 def run_one(sweep: Sweep, arm: str, seed: int, root: Path, data_dir: Path) -> RunOutcome:
-    from antlm.eval.runner import evaluate_run
+    from antlm.eval.runner import evaluate_path
+    from antlm.eval.suites import get_suite
     from antlm.train.trainer import train_run
 
     started = time.perf_counter()
@@ -46,9 +47,9 @@ def run_one(sweep: Sweep, arm: str, seed: int, root: Path, data_dir: Path) -> Ru
         trained = True
     evaluation = sweep.spec.evaluation
     if not sweep.is_evaluated(read_json(paths.results)):
-        evaluate_run(run_dir, evaluation.tasks, data_dir, backend=evaluation.backend,
-                     batch_size=evaluation.batch_size,
-                     max_pairs_per_subtask=evaluation.max_pairs, progress=False)
+        evaluate_path(run_dir, evaluation.tasks, data_dir, get_suite(evaluation.suite),
+                      backend=evaluation.backend, batch_size=evaluation.batch_size,
+                      max_pairs_per_subtask=evaluation.max_pairs, progress=False)
         if evaluation.glue_tasks:
             from antlm.eval.finetune import FinetuneConfig, finetune_run
 

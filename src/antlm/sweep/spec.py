@@ -8,7 +8,8 @@
     arms:
       clm_only: {train.schedule: 24_CLM}
       antlm: {train.schedule: 4_CLM+16_MLM+4_CLM}
-    evaluation: {tasks: [blimp_filtered, blimp_supplement, ewok], backend: all, max_pairs: 100}
+    evaluation: {tasks: [blimp_filtered, blimp_supplement, ewok], suite: babylm2025,
+                 backend: all, max_pairs: 100}
 
 Every run's config is resolved and validated when the sweep is read, so a typo in arm 9 fails
 before arm 1 spends an hour training.
@@ -17,7 +18,7 @@ before arm 1 spends an hour training.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -29,6 +30,7 @@ class SweepEvaluation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     tasks: list[str] = Field(default_factory=lambda: ["blimp_filtered", "blimp_supplement", "ewok"])
+    suite: Literal["babylm2025", "babylm2024"] = "babylm2025"
     backend: str = "all"
     max_pairs: int | None = Field(default=None, gt=0, description="per subtask; None = all")
     batch_size: int = Field(default=128, gt=0)
