@@ -18,25 +18,33 @@ before arm 1 spends an hour training.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from antlm.config import ConfigError, RunConfig, load_config
+from antlm.eval.suites import DEFAULT_SUITE, get_suite
 
 
 class SweepEvaluation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     tasks: list[str] = Field(default_factory=lambda: ["blimp_filtered", "blimp_supplement", "ewok"])
-    suite: Literal["babylm2025", "babylm2024"] = "babylm2025"
+    suite: str = DEFAULT_SUITE
     backend: str = "all"
     max_pairs: int | None = Field(default=None, gt=0, description="per subtask; None = all")
     batch_size: int = Field(default=128, gt=0)
     glue_tasks: list[str] = Field(default_factory=list, description="empty: GLUE not run")
     glue_max_train_examples: int | None = Field(default=500, gt=0)
     glue_epochs: int = Field(default=3, gt=0)
+
+
+    @field_validator("suite")
+    @classmethod
+    def _known_suite(cls, value: str) -> str:
+        get_suite(value)  # raises naming the allowed suites
+        return value
 
 
 class SweepSpec(BaseModel):
