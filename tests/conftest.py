@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from antlm.data.tokenizer import AntlmTokenizer
+from tests.runs import corpus_lines, make_exported_run
+
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
 
@@ -40,6 +43,24 @@ def data_dir() -> Path:
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Token and tokenizer caches of the test session live in a temporary folder."""
     os.environ["ANTLM_CACHE_DIR"] = str(tmp_path_factory.mktemp("antlm-cache"))
+
+
+@pytest.fixture(scope="session")
+def tokenizers(data_dir: Path) -> dict[str, AntlmTokenizer]:
+    """A BPE and a WordPiece tokenizer (1,000 entries) trained on real BabyLM text."""
+    lines = corpus_lines(data_dir)
+    return {kind: AntlmTokenizer.train(lines, kind, vocab_size=1000) for kind in ("bpe", "wordpiece")}
+
+
+@pytest.fixture(scope="session")
+def exported_runs(
+    tokenizers: dict[str, AntlmTokenizer], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, tuple[Path, Path]]:
+    """Per architecture, a small perturbed run directory and its Hugging Face export (shared:
+    a test that writes results copies the run first)."""
+    kinds = {"babyllama": "bpe", "ltgbert": "wordpiece"}
+    return {arch: make_exported_run(tmp_path_factory.mktemp(arch), arch, tokenizers[kind])
+            for arch, kind in kinds.items()}
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """Small run directories for tests: a real tokenizer (trained on real BabyLM text) and a small
 randomly initialised model, written the way the trainer writes them, so evaluation and export
-read them through :func:`antlm.rundir.load_run` like any trained run, in seconds."""
+read them through :func:`antlm.rundir.load_run` like any trained run, in seconds; and their
+Hugging Face exports."""
 
 from __future__ import annotations
 
@@ -64,3 +65,12 @@ def make_run_dir(
     tokenizer.save(run / "tokenizer.json")
     save_model(model, str(run / "model.safetensors"))
     return model.eval()
+
+
+def make_exported_run(root: Path, arch: str, tokenizer: AntlmTokenizer) -> tuple[Path, Path]:
+    """``root/run`` (every parameter perturbed, so a misplaced weight, norm or position term
+    moves the logits far beyond any tolerance) and its export ``root/hf``."""
+    from antlm.export.hf import export_run
+
+    make_run_dir(root / "run", arch, tokenizer, schedule="1_CLM+1_MLM+1_CLM", perturb=0.3)
+    return root / "run", export_run(root / "run", root / "hf")

@@ -128,16 +128,21 @@ def _cmd_eval(args: argparse.Namespace) -> None:
     if args.checkpoints:
         _eval_checkpoints(args)
         return
-    from antlm.eval.report import render_markdown
-    from antlm.eval.runner import evaluate_run
+    from antlm.eval.report import render_evaluation
+    from antlm.eval.runner import evaluate_path
+    from antlm.eval.suites import get_suite
     from antlm.eval.tasks import parse_task_list
 
-    zero_shot = evaluate_run(
-        args.run_dir, parse_task_list(args.tasks), resolve_data_dir(args.data_dir),
+    suite = get_suite(args.suite)
+    subject, results = evaluate_path(
+        args.path, parse_task_list(args.tasks), resolve_data_dir(args.data_dir), suite,
         backend=args.backend, batch_size=args.batch_size, max_pairs_per_subtask=args.max_pairs,
         precision=args.precision, device=args.device, progress=not args.no_progress,
+        trust_remote_code=args.trust_remote_code, out=args.out,
+        save_predictions=args.save_predictions,
     )
-    print(render_markdown(zero_shot, detail=args.detail))
+    print(f"antlm: results in {subject.results_path}", file=sys.stderr)
+    print(render_evaluation(results, suite, subject.name, detail=args.detail))
 
 
 def _eval_checkpoints(args: argparse.Namespace) -> None:
@@ -145,25 +150,27 @@ def _eval_checkpoints(args: argparse.Namespace) -> None:
     from antlm.eval.tasks import parse_task_list
 
     curve = evaluate_checkpoints(
-        args.run_dir, resolve_data_dir(args.data_dir),
+        args.path, resolve_data_dir(args.data_dir),
         backend=None if args.backend == "auto" else args.backend,
         tasks=parse_task_list(args.tasks),
         max_pairs_per_subtask=args.max_pairs or FAST_PAIRS, batch_size=args.batch_size,
         precision=args.precision, device=args.device, progress=not args.no_progress,
+        suite=args.suite,
     )
-    print(render_curve(curve, Path(args.run_dir).name))
-    print(f"antlm: wrote {Path(args.run_dir) / 'learning_curve'}.{{json,md,png}}")
+    print(render_curve(curve, Path(args.path).name))
+    print(f"antlm: wrote {Path(args.path) / 'learning_curve'}.{{json,md,png}}")
 
 
 def _cmd_report(args: argparse.Namespace) -> None:
     from antlm.eval.report import report_runs
+    from antlm.eval.suites import get_suite
 
     if args.sweep:
         _report_sweep(Path(args.sweep), Path(args.out) if args.out else None)
         return
     if not args.run_dirs:
         raise ConfigError("give one or more RUN_DIRs, or --sweep ROOT/NAME")
-    print(report_runs(args.run_dirs, detail=args.detail))
+    print(report_runs(args.run_dirs, get_suite(args.suite), detail=args.detail))
 
 
 def _report_sweep(sweep_dir: Path, out: Path | None) -> None:
@@ -177,14 +184,36 @@ def _report_sweep(sweep_dir: Path, out: Path | None) -> None:
     print(render_markdown(summary))
 
 
+def _add_suite(parser: argparse.ArgumentParser) -> None:
+    from antlm.eval.suites import DEFAULT_SUITE, SUITES
+
+    parser.add_argument("--suite", choices=list(SUITES), default=None,
+                        help=f"the official pipeline whose conventions apply (default: "
+                             f"{DEFAULT_SUITE}; see docs/EVALUATION.md)")
+
+
 def _add_eval(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("eval", help="zero-shot BabyLM evaluation (BLiMP, supplement, EWoK)")
-    p.add_argument("run_dir")
+    p = sub.add_parser("eval", help="zero-shot BabyLM evaluation (BLiMP, supplement, EWoK) of a "
+                                    "run or a Hugging Face model folder")
+    p.add_argument("path", metavar="PATH",
+                   help="a run directory, or a Hugging Face model folder (causal LMs through "
+                        "AutoModelForCausalLM, masked LMs through AutoModelForMaskedLM)")
     p.add_argument("--tasks", default="blimp_filtered,blimp_supplement,ewok",
                    help="comma-separated: blimp_filtered, blimp, blimp_supplement, ewok, and the "
                         "word_order diagnostic (BLiMP sentences vs. their words shuffled)")
     p.add_argument("--backend", default="auto",
-                   help="auto (from the schedule), all, or a list of causal,mlm,mntp,fused,mlm_word_l2r")
+                   help="auto (the model's own list), all, or a list of causal, mlm, mntp, fused, "
+                        "mlm_word_l2r; one backend named alone is also the headline, otherwise "
+                        "the headline is the declared one")
+    _add_suite(p)
+    p.add_argument("--out", help="Hugging Face folder only: where its results.json goes "
+                                 "(default: results/NAME)")
+    p.add_argument("--trust-remote-code", action="store_true",
+                   help="run a model folder's own modelling code (needed for LTG-BERT "
+                        "checkpoints; antlm's own exports are recognised without it)")
+    p.add_argument("--save-predictions", action="store_true",
+                   help="write every pair's scores to predictions/SUITE/TASK.jsonl beside "
+                        "results.json")
     p.add_argument("--data-dir", help="data directory (default: $ANTLM_DATA_DIR)")
     p.add_argument("--batch-size", type=int, default=64, help="model rows per forward pass")
     p.add_argument("--max-pairs", type=int, default=None,
@@ -198,12 +227,14 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
                         "backend (--backend overrides) on the fast sets (--max-pairs overrides)")
     p.set_defaults(handler=_cmd_eval)
 
-    r = sub.add_parser("report", help="results table of a run, or several runs side by side")
-    r.add_argument("run_dirs", nargs="*", metavar="RUN_DIR")
+    r = sub.add_parser("report", help="results table of a run (or an evaluated model folder's "
+                                      "results directory), or several side by side")
+    r.add_argument("run_dirs", nargs="*", metavar="DIR")
     r.add_argument("--sweep", metavar="ROOT/NAME",
                    help="summarise a sweep directory: mean ± sd per arm, deltas, plots")
     r.add_argument("--out", help="with --sweep: where to write the summary (default NAME/summary)")
     r.add_argument("--detail", action="store_true", help="list every subtask (one run)")
+    _add_suite(r)
     r.set_defaults(handler=_cmd_report)
 
 
@@ -236,6 +267,7 @@ def _cmd_finetune(args: argparse.Namespace) -> None:
     from antlm.eval.finetune import FinetuneConfig, finetune_run
     from antlm.eval.glue import parse_task_names
     from antlm.eval.macro import report_macro
+    from antlm.eval.suites import get_suite
 
     config = FinetuneConfig(
         epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, patience=args.patience,
@@ -246,13 +278,15 @@ def _cmd_finetune(args: argparse.Namespace) -> None:
         args.run_dir, parse_task_names(args.task + [args.tasks]), resolve_data_dir(args.data_dir),
         config, device=args.device, progress=not args.no_progress,
     )
-    print(report_macro(args.run_dir))  # every result recorded so far, not just this call's
+    # every result recorded so far, not just this call's
+    print(report_macro(args.run_dir, get_suite(args.suite)))
 
 
 def _cmd_macro(args: argparse.Namespace) -> None:
     from antlm.eval.macro import report_macro
+    from antlm.eval.suites import get_suite
 
-    print(report_macro(args.run_dir, backend=args.backend))
+    print(report_macro(args.run_dir, get_suite(args.suite), backend=args.backend))
 
 
 def _add_finetune(sub: argparse._SubParsersAction) -> None:
@@ -276,12 +310,14 @@ def _add_finetune(sub: argparse._SubParsersAction) -> None:
                    help="default: that of the schedule's final phase (MLM -> bidirectional)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _add_suite(p)
     p.set_defaults(handler=_cmd_finetune)
 
     m = sub.add_parser("macro", help="BabyLM macro-average (BLiMP, supplement, EWoK, GLUE)")
-    m.add_argument("run_dir")
+    m.add_argument("run_dir", metavar="DIR")
     m.add_argument("--backend", default=None,
-                   help="zero-shot backend to use (default: the best one)")
+                   help="zero-shot backend to read (default: the declared one)")
+    _add_suite(m)
     m.set_defaults(handler=_cmd_macro)
 
 
@@ -304,11 +340,14 @@ def _cmd_export(args: argparse.Namespace) -> None:
 
 
 def _add_export(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help="write a run's model as a Hugging Face folder")
+    p = sub.add_parser("export", help="write a run's model as a Hugging Face folder (causal and "
+                                      "masked-LM views, tokenizer, config, model card)")
     p.add_argument("run_dir")
     p.add_argument("out_dir")
     p.add_argument("--attention", choices=["causal", "bidirectional"], default="bidirectional",
-                   help="LTG-BERT only: the exported config's default attention")
+                   help="LTG-BERT only: the attention of AutoModel and the sequence classifier "
+                        "(the masked- and causal-LM classes always attend bidirectionally and "
+                        "causally)")
     p.add_argument("--checkpoints", action="store_true",
                    help="write OUT as a git repository: the final model on main, one branch per "
                         "milestone checkpoint (chck_1M, ...), ready to push to the Hugging Face Hub")
@@ -333,6 +372,7 @@ def main(argv: list[str] | None = None) -> None:
     from antlm.eval.glue import GlueDataError
     from antlm.eval.tasks import TaskDataError
     from antlm.export.revisions import ExportError
+    from antlm.models.hf_model import HFModelError
     from antlm.rundir import RunDirError
     from antlm.schedule import ScheduleError
     from antlm.train.trainer import TrainingError
@@ -341,7 +381,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         args.handler(args)
     except (ConfigError, ScheduleError, CorpusError, CacheCorruptError, TrainingError,
-            RunDirError, TaskDataError, GlueDataError, ExportError) as exc:
+            RunDirError, TaskDataError, GlueDataError, ExportError, HFModelError) as exc:
         print(f"antlm: error: {exc}", file=sys.stderr)
         sys.exit(2)
 

@@ -14,6 +14,8 @@
     RUN/learning_curve.*     every checkpoint's zero-shot scores against words seen (json, md, png)
 
 Evaluation and export read runs through :func:`load_run` only; they never import the trainer.
+An exported Hugging Face folder keeps the run's resolved config as ``antlm_config.yaml``
+(:data:`EXPORTED_CONFIG`), so what the run declared (its headline backend) travels with it.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from antlm.models.registry import build_model
 from antlm.units import format_count
 
 CHECKPOINT_PREFIX = "chck_"
+
+EXPORTED_CONFIG = "antlm_config.yaml"
 
 
 class RunDirError(FileNotFoundError):
@@ -128,6 +132,14 @@ def read_config(paths: RunPaths) -> RunConfig:
     return validate_config(raw, source=str(paths.config))
 
 
+def read_exported_config(folder: Path) -> RunConfig | None:
+    """The run config an antlm export carries, or None for any other model folder."""
+    path = folder / EXPORTED_CONFIG
+    if not path.is_file():
+        return None
+    return validate_config(yaml.safe_load(path.read_text(encoding="utf-8")), source=str(path))
+
+
 def read_state(paths: RunPaths) -> dict[str, Any]:
     return json.loads(paths.state.read_text()) if paths.state.is_file() else {}
 
@@ -136,11 +148,14 @@ def read_json(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def merge_results(paths: RunPaths, update: dict[str, Any]) -> dict[str, Any]:
-    """Merge ``update`` into results.json (one level deep) and write it atomically."""
+def merge_results(
+    paths: RunPaths, update: dict[str, Any], replace: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Merge ``update`` into results.json (one level deep; the keys in ``replace`` are
+    replaced whole) and write it atomically."""
     results = read_json(paths.results)
     for key, value in update.items():
-        if isinstance(value, dict) and isinstance(results.get(key), dict):
+        if isinstance(value, dict) and isinstance(results.get(key), dict) and key not in replace:
             results[key] = {**results[key], **value}
         else:
             results[key] = value

@@ -12,8 +12,9 @@ TASKS = ["blimp_supplement", "word_order"]
 
 def test_the_curve_scores_every_revision_once_and_draws_it(milestone_run, data_dir, monkeypatch):
     calls = []
-    real = curves.evaluate_loaded
-    monkeypatch.setattr(curves, "evaluate_loaded", lambda run, *a: calls.append(1) or real(run, *a))
+    real = curves.evaluate_subject
+    monkeypatch.setattr(curves, "evaluate_subject",
+                        lambda subject, *a: calls.append(1) or real(subject, *a))
     paths = RunPaths(milestone_run)
     curve = evaluate_checkpoints(milestone_run, data_dir, tasks=TASKS, max_pairs_per_subtask=3,
                                  device="cpu", progress=False)
@@ -29,7 +30,7 @@ def test_the_curve_scores_every_revision_once_and_draws_it(milestone_run, data_d
     assert curve["points"]["main"]["words_seen"] == read_state(paths)["words_seen"]
     assert json.loads(paths.learning_curve.read_text()) == curve
     table = paths.learning_curve.with_suffix(".md").read_text()
-    assert "backend `mlm`, the first 3 pairs of every subtask" in table
+    assert "suite babylm2025, backend `mlm`, the first 3 pairs of every subtask" in table
     first = curve["points"]["chck_2K"]
     assert (f"| chck_2K | {first['words_seen']:,} | {first['step']:,} | "
             f"{100 * first['scores']['blimp_supplement']:.1f} |") in table

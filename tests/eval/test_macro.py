@@ -1,24 +1,33 @@
-"""The macro-average: unweighted means, missing parts named, the train limit stated."""
+"""The macro-average: the suite's parts and GLUE subtasks, unweighted means, the declared
+backend as the headline, missing parts named, the train limit stated."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
-from antlm.eval.glue import BABYLM_2024_GLUE
+from antlm.eval.finetune import FinetuneConfig, finetune_run
+from antlm.eval.glue import GLUE_SUBTASKS
 from antlm.eval.macro import compute_macro, render_macro_markdown, report_macro
+from antlm.eval.suites import SUITES
+from antlm.rundir import RunDirError
+
+BABYLM_2025, BABYLM_2024 = SUITES["babylm2025"], SUITES["babylm2024"]
 
 
-def _zero_shot(**backends: dict[str, float]) -> dict:
-    return {
-        "scores": {
-            backend: {task: {"score": score, "subtasks": {}, "n_pairs": 10}
-                      for task, score in tasks.items()}
-            for backend, tasks in backends.items()
-        }
+def _zero_shot(declared: str = "causal", suite: str = "babylm2025",
+               **backends: dict[str, float]) -> dict:
+    scores = {
+        backend: {task: {"score": score, "subtasks": {}, "n_pairs": 10,
+                         "max_pairs_per_subtask": None}
+                  for task, score in tasks.items()}
+        for backend, tasks in backends.items()
     }
+    return {suite: {"declared_backend": declared, "declared_by": "the run config: test",
+                    "scores": scores}}
 
 
 def _glue(scores: dict[str, float], limit: int | None = 500) -> dict:
@@ -33,61 +42,86 @@ def _glue(scores: dict[str, float], limit: int | None = 500) -> dict:
 FIVE = {"mnli": 0.4, "mrpc": 0.8, "qqp": 0.6, "rte": 0.5, "wsc": 0.7}
 
 
-def test_parts_are_unweighted_means_and_missing_tasks_are_named() -> None:
+def test_headline_is_the_declared_backend_even_when_another_scores_higher() -> None:
     results = {
         "zero_shot": _zero_shot(
+            "causal",
             causal={"blimp_filtered": 0.7, "blimp_supplement": 0.6, "ewok": 0.5},
-            mlm={"blimp_filtered": 0.9, "blimp_supplement": 0.2, "ewok": 0.1},
+            mlm={"blimp_filtered": 0.9, "blimp_supplement": 0.8, "ewok": 0.7},
         ),
         "glue": _glue({**FIVE, "cola": 0.99}),
     }
-    macro = compute_macro(results)
-    assert macro.backend == "causal"  # mean 0.6 beats mlm's 0.4
-    assert macro.parts["glue"] == pytest.approx(0.6)  # five tasks; CoLA is not in the subset
+    macro = compute_macro(results, BABYLM_2025)
+    assert macro.backend == "causal"  # mlm is higher on every part
+    assert macro.parts["glue"] == pytest.approx(0.6)  # five tasks; CoLA is not in babylm2025
     assert macro.average == pytest.approx((0.7 + 0.6 + 0.5 + 0.6) / 4)
     assert macro.missing == ["glue/boolq (missing: no train file)",
                              "glue/multirc (missing: no train file)"]
     assert not macro.complete
-    assert compute_macro(results, backend="mlm").parts["blimp_filtered"] == 0.9
+    named = compute_macro(results, BABYLM_2025, backend="mlm")
+    assert named.parts["blimp_filtered"] == 0.9
+    assert "asked for by name; the declared one is causal" in render_macro_markdown(named)
 
-    table = render_macro_markdown(macro, results["glue"])
+    table = render_macro_markdown(macro, results["glue"], BABYLM_2025)
+    assert table.startswith("**Headline: suite babylm2025, zero-shot backend causal** "
+                            "(declared by the run config: test;")
     assert "--max-train-examples 500" in table
-    assert "partial: 5 of 7 tasks" in table
+    assert "partial: 5 of 7 subtasks" in table
     assert table.count("missing: no train file") >= 2  # named in both tables
     assert "| **Macro-average** | 60.0 |" in table
+    assert "| cola (not in babylm2025) | accuracy | 99.0 |" in table
 
 
 def test_missing_parts_are_not_filled_in() -> None:
     results = {"zero_shot": _zero_shot(causal={"blimp_filtered": 0.8}), "glue": {}}
-    macro = compute_macro(results)
+    macro = compute_macro(results, BABYLM_2025)
     assert macro.parts == {"blimp_filtered": 0.8, "blimp_supplement": None, "ewok": None,
                            "glue": None}
     assert macro.average == pytest.approx(0.8)
-    assert {"blimp_supplement", "ewok", "glue"} <= set(macro.missing)
-    assert sum(m.startswith("glue/") for m in macro.missing) == len(BABYLM_2024_GLUE)
-    assert "not run" in render_macro_markdown(macro, {})
+    assert macro.missing == ["blimp_supplement", "ewok", "glue (not run)"]
     assert "no GLUE task fine-tuned" in render_macro_markdown(macro)
-
-
-def test_best_backend_recorded_by_the_evaluator_wins_and_full_train_sets_are_stated() -> None:
-    zero_shot = _zero_shot(causal={"blimp_filtered": 0.5}, mlm={"blimp_filtered": 0.6})
-    zero_shot["best_backend"] = "causal"
-    macro = compute_macro({"zero_shot": zero_shot, "glue": _glue(FIVE, limit=None)})
-    assert macro.backend == "causal"
-    assert "full train set" in render_macro_markdown(macro)
     with pytest.raises(ValueError, match="fused"):
-        compute_macro({"zero_shot": zero_shot}, backend="fused")
+        compute_macro(results, BABYLM_2025, backend="fused")
+    # Another suite's scores are not this suite's.
+    assert compute_macro(results, BABYLM_2024).parts["blimp_filtered"] is None
 
 
-def test_report_reads_a_run_directory(small_results_run: Path) -> None:
-    table = report_macro(small_results_run)
-    assert "| GLUE | 60.0 | partial: 5 of 7 tasks |" in table
+def test_suites_name_their_glue_subtasks() -> None:
+    assert BABYLM_2025.glue == ("boolq", "mnli", "mrpc", "multirc", "qqp", "rte", "wsc")
+    assert len(BABYLM_2024.glue) == 11 and "mnli-mm" in BABYLM_2024.glue
+    for suite in SUITES.values():
+        assert set(suite.glue) <= set(GLUE_SUBTASKS)
 
 
-@pytest.fixture
-def small_results_run(tmp_path: Path) -> Path:
-    from antlm.config import RunConfig
+def test_babylm2024_lists_11_glue_subtasks_and_reports_the_missing_as_missing(
+    tmp_path: Path, exported_runs, data_dir: Path
+) -> None:
+    """Real fine-tuning records: MNLI's model also scores mnli-mm; BoolQ, MultiRC, QNLI and
+    SST-2 have no train file here and stay missing, never filled in."""
+    run = tmp_path / "run"
+    shutil.copytree(exported_runs["babyllama"][0], run)
+    quick = FinetuneConfig(epochs=1, batch_size=16, max_train_examples=32, max_eval_examples=32)
+    finetune_run(run, ["mnli", "rte", "boolq", "multirc", "qnli", "sst2"], data_dir, quick,
+                 device="cpu", progress=False)
+    results = json.loads((run / "results.json").read_text())
+    macro = compute_macro(results, BABYLM_2024)
+    assert list(macro.glue_tasks) == list(BABYLM_2024.glue)
+    assert macro.glue_tasks["mnli-mm"] == results["glue"]["mnli"]["extra_eval"]["mnli-mm"][
+        "accuracy"]
+    scored = {"mnli", "mnli-mm", "rte"}
+    assert {n for n, v in macro.glue_tasks.items() if v is not None} == scored
+    assert [m for m in macro.missing if "no train file" in m] == [
+        f"glue/{n} (missing: no train file)" for n in ("boolq", "multirc", "qnli", "sst2")]
+    assert [m for m in macro.missing if "not run" in m] == [
+        f"glue/{n} (not run)" for n in ("cola", "mrpc", "qqp", "wsc")]
+    assert macro.parts["glue"] == pytest.approx(
+        sum(macro.glue_tasks[n] for n in scored) / len(scored))
+    table = report_macro(run, BABYLM_2024)
+    assert "partial: 3 of 11 subtasks" in table
+    assert "| mnli-mm | accuracy |" in table and "(mnli model)" in table
+    assert "| qnli | – | missing: no train file |" in table
 
-    (tmp_path / "config.yaml").write_text(RunConfig().to_yaml())
-    (tmp_path / "results.json").write_text(json.dumps({"glue": _glue(FIVE)}))
-    return tmp_path
+
+def test_report_needs_results(tmp_path: Path) -> None:
+    with pytest.raises(RunDirError, match="antlm eval"):
+        report_macro(tmp_path, BABYLM_2025)

@@ -13,17 +13,20 @@ from antlm.cli import main
 from antlm.config import RunConfig
 from antlm.data.tokenizer import AntlmTokenizer
 from antlm.eval.report import (
-    best_backend,
     compare_runs,
     merge_zero_shot,
-    render_markdown,
+    render_backend_table,
     task_summary,
 )
-from antlm.eval.runner import evaluate_loaded
+from antlm.eval.runner import evaluate_subject
 from antlm.eval.scoring import score_pairs
+from antlm.eval.subject import subject_of_run
+from antlm.eval.suites import SUITES
 from antlm.eval.tasks import MinimalPair
 from antlm.models.babyllama import BabyLlama
 from antlm.rundir import LoadedRun, RunPaths, load_run
+
+BABYLM_2025, BABYLM_2024 = SUITES["babylm2025"], SUITES["babylm2024"]
 from tests.conftest import word_order_pairs
 
 
@@ -46,56 +49,65 @@ def _entry(score: float, subtasks: dict[str, float] | None = None) -> dict:
             "subtasks": subtasks or {"a": score}}
 
 
-def test_best_backend_compares_common_tasks_only() -> None:
-    scores = {
-        "causal": {"blimp": _entry(0.7), "ewok": _entry(0.6)},
-        "mlm": {"blimp": _entry(0.65), "ewok": _entry(0.62), "blimp_supplement": _entry(0.99)},
-    }
-    assert best_backend(scores) == "causal"  # 0.65 vs 0.635 on blimp + ewok
-    assert best_backend({"mlm": {"x": _entry(0.5)}, "causal": {"x": _entry(0.5)}}) == "causal"
-    assert best_backend({}) is None
+def _section(declared: str = "causal", **scores: dict) -> dict:
+    return {"declared_backend": declared, "declared_by": "the run config: test",
+            "scores": scores}
 
 
-def test_merge_keeps_earlier_tasks_and_backends() -> None:
-    first = merge_zero_shot(None, {"scores": {"causal": {"blimp": _entry(0.7)}}, "meta": {"n": 1}})
-    second = merge_zero_shot(
-        first, {"scores": {"causal": {"ewok": _entry(0.6)}, "mlm": {"ewok": _entry(0.9)}},
-                "meta": {"n": 2}},
+def test_merge_keeps_earlier_tasks_backends_and_suites() -> None:
+    first = merge_zero_shot(None, BABYLM_2025,
+                            {**_section(causal={"blimp": _entry(0.7)}), "meta": {"n": 1}})
+    second = merge_zero_shot(first, BABYLM_2025, {
+        **_section("mlm", causal={"ewok": _entry(0.6)}, mlm={"ewok": _entry(0.9)}),
+        "meta": {"n": 2}})
+    section = second["babylm2025"]
+    assert set(section["scores"]["causal"]) == {"blimp", "ewok"}
+    assert section["scores"]["mlm"] == {"ewok": _entry(0.9)}
+    assert section["declared_backend"] == "mlm" and section["meta"] == {"n": 2}
+    assert set(first["babylm2025"]["scores"]["causal"]) == {"blimp"}  # inputs not mutated
+    both = merge_zero_shot(second, BABYLM_2024, _section(causal={"blimp": _entry(0.5)}))
+    assert both["babylm2025"] == section  # another suite's scores never mix in
+    assert both["babylm2024"]["scores"]["causal"]["blimp"]["score"] == 0.5
+    # A section from before suites were recorded is dropped, not read as either suite.
+    legacy = {"scores": {"causal": {"blimp": _entry(0.1)}}, "best_backend": "causal"}
+    assert set(merge_zero_shot(legacy, BABYLM_2025, _section())) == {"babylm2025"}
+
+
+def test_backend_table_is_exploratory_and_marks_the_declared_backend() -> None:
+    section = _section(
+        "causal",
+        causal={"ewok": _entry(0.6, {"agent-properties": 0.5, "spatial-relations": 0.7}),
+                "blimp_filtered": _entry(0.75, {f"p{i}": 0.75 for i in range(67)})},
+        mntp={"ewok": _entry(0.65, {"agent-properties": 0.6, "spatial-relations": 0.7})},
     )
-    assert set(second["scores"]["causal"]) == {"blimp", "ewok"}
-    assert second["scores"]["mlm"] == {"ewok": _entry(0.9)}
-    assert second["best_backend"] == "mlm"
-    assert second["meta"] == {"n": 2}
-    assert set(first["scores"]["causal"]) == {"blimp"}  # inputs are not mutated
-
-
-def test_markdown_table() -> None:
-    zero_shot = merge_zero_shot(None, {"scores": {
-        "causal": {"ewok": _entry(0.6, {"agent-properties": 0.5, "spatial-relations": 0.7}),
-                   "blimp_filtered": _entry(0.75, {f"p{i}": 0.75 for i in range(67)})},
-        "mntp": {"ewok": _entry(0.55, {"agent-properties": 0.6, "spatial-relations": 0.5})},
-    }})
-    table = render_markdown(zero_shot)
+    table = render_backend_table(section, BABYLM_2025)
     lines = table.splitlines()
-    assert lines[0] == "| task | pairs | causal * | mntp |"
+    assert lines[0].startswith("Zero-shot, suite babylm2025, every backend scored (exploratory")
+    assert lines[2] == "| task | pairs | causal (declared) | mntp |"
     assert "| blimp_filtered | 10 | 75.0 | – |" in lines
     assert "| &nbsp;&nbsp;agent-properties |  | 50.0 | 60.0 |" in lines
     assert not any("p12" in line for line in lines)  # 67 paradigms only with detail=True
-    assert any("p12" in line for line in render_markdown(zero_shot, detail=True).splitlines())
-    assert "| mean of 1 tasks |  | 60.0 | 55.0 |" in lines
+    assert any("p12" in line for line in render_backend_table(section, BABYLM_2025, True)
+               .splitlines())
+    assert "| mean of 1 tasks |  | 60.0 | 65.0 |" in lines
+    assert "best" not in table
 
 
-def test_compare_runs(tmp_path: Path) -> None:
-    for name, backend, score in [("clm", "causal", 0.7), ("antlm", "mntp", 0.8)]:
+def test_compare_runs_reads_each_under_its_declared_backend(tmp_path: Path) -> None:
+    for name, declared, scores in [("clm", "causal", {"causal": 0.7, "mlm": 0.9}),
+                                   ("antlm", "mntp", {"mntp": 0.8, "causal": 0.95})]:
         run = tmp_path / name
         run.mkdir()
-        section = merge_zero_shot(None, {"scores": {backend: {"blimp_filtered": _entry(score)}}})
-        (run / "results.json").write_text(json.dumps({"zero_shot": section, "glue": {}}))
-    table = compare_runs([tmp_path / "clm", tmp_path / "antlm"])
-    assert table.splitlines()[0] == "| task | clm (causal) | antlm (mntp) |"
-    assert "| blimp_filtered | 70.0 | 80.0 |" in table
+        section = _section(declared, **{b: {"blimp_filtered": _entry(v)}
+                                        for b, v in scores.items()})
+        (run / "results.json").write_text(
+            json.dumps({"zero_shot": {"babylm2025": section}, "glue": {}}))
+    table = compare_runs([tmp_path / "clm", tmp_path / "antlm"], BABYLM_2025)
+    assert table.startswith("Suite babylm2025; each model under its declared backend")
+    assert "| task | clm (causal) | antlm (mntp) |" in table
+    assert "| blimp_filtered | 70.0 | 80.0 |" in table  # never the higher mlm / causal
     with pytest.raises(FileNotFoundError, match="antlm eval"):
-        compare_runs([tmp_path])
+        compare_runs([tmp_path], BABYLM_2025)
 
 
 def _run_config(model: BabyLlama) -> RunConfig:
@@ -106,20 +118,30 @@ def _run_config(model: BabyLlama) -> RunConfig:
     })
 
 
-def test_evaluate_loaded_end_to_end(
+def test_evaluate_subject_end_to_end(
     tmp_path: Path, data_dir: Path, small_llama: BabyLlama, bpe_tokenizer: AntlmTokenizer
 ) -> None:
     run = LoadedRun(RunPaths(tmp_path), _run_config(small_llama), bpe_tokenizer, small_llama)
-    update = evaluate_loaded(
-        run, ["blimp_supplement", "ewok"], data_dir, backend="auto", max_pairs_per_subtask=4,
-        progress=False,
-    )
+    subject = subject_of_run(run)
+    update = evaluate_subject(subject, ["blimp_supplement", "ewok"], data_dir,
+                              max_pairs_per_subtask=4, progress=False)
     assert list(update["scores"]) == ["causal", "mlm", "mntp", "fused"]
+    assert update["declared_backend"] == "mlm"  # 1_CLM+1_MLM ends on MLM
+    assert update["declared_by"] == "the run config: train.schedule '1_CLM+1_MLM' ends on MLM"
     ewok = update["scores"]["causal"]["ewok"]
     assert ewok["n_pairs"] == 44 and len(ewok["subtasks"]) == 11
     assert ewok["max_pairs_per_subtask"] == 4
     assert update["meta"]["backends"] == ["causal", "mlm", "mntp", "fused"]
-    assert "ewok (first 4/subtask)" in render_markdown(merge_zero_shot(None, update))
+    assert update["meta"]["suite_pipeline"].startswith("babylm/evaluation-pipeline-2025@")
+    # One backend named alone is the headline; the declared one is scored with any list.
+    named = evaluate_subject(subject, ["blimp_supplement"], data_dir, backend="mntp",
+                             max_pairs_per_subtask=1, progress=False)
+    assert (named["declared_backend"], named["declared_by"]) == (
+        "mntp", "--backend on the command line")
+    listed = evaluate_subject(subject, ["blimp_supplement"], data_dir, backend="causal,fused",
+                              max_pairs_per_subtask=1, progress=False)
+    assert list(listed["scores"]) == ["causal", "fused", "mlm"]
+    assert listed["declared_backend"] == "mlm"
 
 
 def test_cli_eval_merges_results_and_report_reads_them(
@@ -133,28 +155,37 @@ def test_cli_eval_merges_results_and_report_reads_them(
     save_file(small_llama.state_dict(), str(run / "model.safetensors"))
     cola = {"metric": "mcc", "score": 0.1, "best_epoch": 2, "epochs_run": 5, "n_train": 500,
             "n_eval": 522, "max_train_examples": 500}  # as antlm finetune writes it
-    (run / "results.json").write_text(json.dumps({"glue": {"cola": cola}}))
+    legacy = {"scores": {"causal": {}}, "best_backend": "causal"}  # before suites
+    (run / "results.json").write_text(json.dumps({"glue": {"cola": cola}, "zero_shot": legacy}))
     common = ["--data-dir", str(data_dir), "--max-pairs", "3", "--no-progress"]
 
     main(["eval", str(run), "--tasks", "blimp_supplement", "--backend", "causal", *common])
     main(["eval", str(run), "--tasks", "ewok", "--backend", "causal,mlm", *common])
     printed = capsys.readouterr().out
     assert "| ewok (first 3/subtask) | 33 |" in printed
+    # The output ends with the headline: the macro-average table, then GLUE's.
+    assert printed.rstrip().splitlines()[-1].startswith("| cola (not in babylm2025) | mcc |")
+    assert "**Headline: suite babylm2025, zero-shot backend mlm** (declared by the run " in printed
 
     results = json.loads((run / "results.json").read_text())
     assert results["glue"] == {"cola": cola}  # other evaluators' keys survive
-    scores = results["zero_shot"]["scores"]
+    assert set(results["zero_shot"]) == {"babylm2025"}  # the legacy section is gone
+    scores = results["zero_shot"]["babylm2025"]["scores"]
     assert set(scores["causal"]) == {"blimp_supplement", "ewok"}  # merged, not overwritten
     assert set(scores["mlm"]) == {"ewok"}
-    assert results["zero_shot"]["best_backend"] in {"causal", "mlm"}
 
     main(["report", str(run)])
     assert "blimp_supplement (first 3/subtask)" in capsys.readouterr().out
+    main(["report", str(run), "--suite", "babylm2024"])
+    assert "(no babylm2024 zero-shot results)" in capsys.readouterr().out
 
     with pytest.raises(SystemExit) as exit_info:
         main(["eval", str(run), "--tasks", "blimp_filtred", *common])
     assert exit_info.value.code == 2
     assert "blimp_filtred" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["eval", str(run), "--out", str(tmp_path / "elsewhere"), *common])
+    assert "--out is for Hugging Face folders" in capsys.readouterr().err
 
 
 @pytest.mark.slow

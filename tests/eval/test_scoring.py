@@ -14,17 +14,21 @@ import torch.nn.functional as F
 from torch import nn
 from transformers import LlamaConfig, LlamaForCausalLM
 
-from antlm.config import RunConfig
+from antlm.config import ConfigError, RunConfig
 from antlm.data.tokenizer import AntlmTokenizer
 from antlm.eval.scoring import (
     BACKENDS,
     EncodedTexts,
+    applicable_backends,
+    auto_backends,
+    declare_backend,
     declared_backend,
     encode_texts,
     resolve_backends,
     score_pairs,
     text_log_probs,
 )
+from antlm.eval.suites import SUITES
 from antlm.eval.tasks import MinimalPair, load_task
 from antlm.models.babyllama import BabyLlama
 from antlm.models.ltgbert import LtgBert
@@ -309,16 +313,23 @@ def _config(schedule: str, target: str = "same") -> RunConfig:
     ],
 )
 def test_auto_backends_follow_the_schedule(schedule: str, target: str, expected: list[str]) -> None:
-    assert resolve_backends(_config(schedule, target), "auto") == expected
+    assert auto_backends(_config(schedule, target)) == expected
 
 
-def test_explicit_backends() -> None:
-    config = _config("4_CLM")
-    assert resolve_backends(config, "all") == list(BACKENDS)
+def test_explicit_backends_and_views() -> None:
+    auto = ["causal"]
+    assert resolve_backends("auto", auto) == ["causal"]
+    assert resolve_backends("all", auto) == list(BACKENDS)
     assert "mlm_word_l2r" in BACKENDS
-    assert resolve_backends(config, "mntp,causal") == ["mntp", "causal"]
+    assert resolve_backends("mntp,causal", auto) == ["mntp", "causal"]
     with pytest.raises(ValueError, match="allowed"):
-        resolve_backends(config, "pll")
+        resolve_backends("pll", auto)
+    # A causal LM offers the causal view only: all = causal; a masked backend is refused,
+    # naming the view it lacks.
+    assert resolve_backends("all", auto, ["causal"]) == ["causal"]
+    assert applicable_backends(["bidirectional"]) == ["mlm", "mntp", "mlm_word_l2r"]
+    with pytest.raises(ConfigError, match="need the bidirectional view.*offers only causal"):
+        resolve_backends("causal,fused", auto, ["causal"])
 
 
 @pytest.mark.parametrize(
@@ -337,3 +348,72 @@ def test_declared_backend_follows_the_final_objective_unless_set(
         "train": {"schedule": schedule}, "objective": {"mlm_target": target},
         "eval": {"backend": declared}})
     assert declared_backend(config) == expected
+    reason = declare_backend(config)[1]
+    assert ("eval.backend" in reason) == (declared is not None)
+    assert declared is not None or schedule in reason
+
+
+def _frames(tokenizer: AntlmTokenizer, pairs: list[MinimalPair], framing) -> EncodedTexts:
+    return encode_texts(tokenizer, [p.context for p in pairs], [p.good for p in pairs], framing)
+
+
+def test_babylm2024_frames_as_lm_eval_and_minicons_do(
+    bpe_tokenizer: AntlmTokenizer, wordpiece_tokenizer: AntlmTokenizer
+) -> None:
+    """Causal: the prefix token before a context-less sentence, a context bare; masked: the EOS
+    token stands in for a missing context and two spaces precede the target."""
+    pairs = [MinimalPair("t", "s", "The cats sleep.", "x"),
+             MinimalPair("t", "s", "They left.", "x", context="A dog barked.")]
+    suite = SUITES["babylm2024"]
+    for tok in (bpe_tokenizer, wordpiece_tokenizer):
+        causal = _frames(tok, pairs, suite.causal)
+        assert causal.ids[0] == [tok.bos_id, *tok.encode(" The cats sleep.")]
+        assert causal.ids[1] == [*tok.encode("A dog barked."), *tok.encode(" They left.")]
+        assert list(causal.start) == [1, len(tok.encode("A dog barked."))]
+        masked = _frames(tok, pairs, suite.masked)
+        assert masked.ids[0] == tok.frame([tok.eos_id, *tok.encode("  The cats sleep.")])
+        assert masked.ids[0][masked.start[0]:masked.end[0]] == tok.encode("  The cats sleep.")
+    # Byte-level BPE turns the extra space into a token of its own (scored, as in minicons).
+    assert len(bpe_tokenizer.encode("  The")) == len(bpe_tokenizer.encode(" The")) + 1
+
+
+def test_suites_reduce_and_break_ties_as_their_pipelines(
+    small_llama: BabyLlama, bpe_tokenizer: AntlmTokenizer, sample_pairs: list[MinimalPair]
+) -> None:
+    suite = SUITES["babylm2024"]
+    mean = score_pairs(small_llama, bpe_tokenizer, sample_pairs, ["mlm"], suite=suite)["mlm"]
+    masked = _frames(bpe_tokenizer, sample_pairs, suite.masked)
+    summed = text_log_probs(small_llama, masked, "mlm", bpe_tokenizer.mask_id)
+    np.testing.assert_allclose(mean[:, 0], summed / (masked.end - masked.start), atol=1e-9)
+    tie = np.array([[-3.0, -3.0], [-2.0, -1.0], [-1.0, -2.0]])
+    for suite in SUITES.values():  # both rank with an argmax that keeps the first maximum
+        assert suite.correct(tie).tolist() == [True, False, True]
+
+
+def test_a_target_with_nothing_before_it_loses_its_first_token_causally(
+    small_llama: BabyLlama, bpe_tokenizer: AntlmTokenizer
+) -> None:
+    """A tokenizer that frames with no prefix (GPT-2's): token 0 cannot be read causally, so
+    causal and mntp score from token 1, as the 2025 pipeline does; mlm scores every token."""
+
+    class Unframed:
+        def __init__(self, inner: AntlmTokenizer) -> None:
+            self.inner, self.mask_id = inner, inner.mask_id
+            self.bos_id = self.eos_id = self.pad_id = None
+            self.encode_batch = inner.encode_batch
+            self.encode_batch_with_words = inner.encode_batch_with_words
+
+        def frame(self, ids):
+            return list(ids)
+
+    pair = [MinimalPair("t", "s", "The cats sleep soundly.", "Cats the sleep soundly.")]
+    scores = score_pairs(small_llama, Unframed(bpe_tokenizer), pair, ["causal", "mlm"])
+    ids = bpe_tokenizer.encode("The cats sleep soundly.")
+    with torch.no_grad():
+        logp = F.log_softmax(small_llama.logits(small_llama(torch.tensor([ids]))[0]), -1)
+    expected = sum(float(logp[j - 1, ids[j]]) for j in range(1, len(ids)))
+    assert scores["causal"][0, 0] == pytest.approx(expected, abs=1e-4)
+    unframed = encode_texts(Unframed(bpe_tokenizer), [""], ["The cats sleep soundly."])
+    assert unframed.start[0] == 0
+    full = text_log_probs(small_llama, unframed, "mlm", bpe_tokenizer.mask_id)
+    assert scores["mlm"][0, 0] == pytest.approx(full[0], abs=1e-9)

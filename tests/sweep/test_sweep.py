@@ -44,12 +44,14 @@ def test_smoke_sweep_end_to_end(tmp_path, data_dir):
 
     sweep = load_sweep(SMOKE)
     results = read_json(RunPaths(sweep.run_dir(tmp_path, "antlm", 1)).results)
-    assert set(results["zero_shot"]["scores"]) == set(BACKENDS)  # the smoke sweep asks for all
+    # the smoke sweep asks for all, under the default suite
+    assert set(results["zero_shot"]["babylm2025"]["scores"]) == set(BACKENDS)
 
     summary = collect(sweep, tmp_path)
     table = render_markdown(summary)
     assert "| antlm | `0.5_CLM+1_MLM+0.5_CLM` | 2 | 1 |" in table
     assert "(n/a)" in table  # one seed: no interval is claimed
+    assert "Suite babylm2025; zero-shot: 5 pairs per subtask." in table
     headline = table.split("### Backend")[0]
     assert "| arm | schedule | seeds | macro, causal | Δ causal | macro, mlm | Δ mlm |" in headline
     assert "| clm_only | `2_CLM` | 1 |" in headline and "baseline" in headline

@@ -24,8 +24,10 @@ from typing import Any
 
 from antlm.data.cache import atomic_write_bytes
 from antlm.device import resolve_device
-from antlm.eval.runner import evaluate_loaded
+from antlm.eval.runner import evaluate_subject
 from antlm.eval.scoring import declared_backend
+from antlm.eval.subject import subject_of_run
+from antlm.eval.suites import get_suite
 from antlm.plotting import phase_handles, pyplot, tint_phases
 from antlm.rundir import (
     RunDirError,
@@ -68,12 +70,14 @@ def evaluate_checkpoints(
     precision: str = "fp32",
     device: str = "auto",
     progress: bool = True,
+    suite: str | None = None,
 ) -> dict[str, Any]:
     """Score every revision (see the module docstring) and write the curve's files; returns the
     curve as written to ``learning_curve.json``."""
     paths = RunPaths(Path(run_dir))
     backend = backend or declared_backend(read_config(paths))
-    settings = {"backend": backend, "tasks": list(tasks),
+    suite = get_suite(suite).name
+    settings = {"suite": suite, "backend": backend, "tasks": list(tasks),
                 "max_pairs_per_subtask": max_pairs_per_subtask, "precision": precision}
     curve = read_json(paths.learning_curve)
     if curve.get("settings") != settings:
@@ -83,8 +87,9 @@ def evaluate_checkpoints(
         if points.get(name, {}).get("step") == step:
             continue
         run = load_run(paths.root, resolve_device(device), None if name == "main" else name)
-        scores = evaluate_loaded(run, tasks, data_dir, backend, batch_size,
-                                 max_pairs_per_subtask, precision, progress)["scores"][backend]
+        scores = evaluate_subject(subject_of_run(run), tasks, data_dir, get_suite(suite),
+                                  backend, batch_size, max_pairs_per_subtask, precision,
+                                  progress)["scores"][backend]
         points[name] = {"words_seen": words, "step": step,
                         "scores": {task: scores[task]["score"] for task in tasks},
                         "pairs": {task: scores[task]["n_pairs"] for task in tasks}}
@@ -105,7 +110,7 @@ def _average(point: dict[str, Any]) -> float:
 
 def _scope(settings: dict[str, Any]) -> str:
     pairs = settings["max_pairs_per_subtask"]
-    return (f"backend `{settings['backend']}`, "
+    return (f"suite {settings['suite']}, backend `{settings['backend']}`, "
             + (f"the first {pairs} pairs of every subtask" if pairs else "all pairs"))
 
 

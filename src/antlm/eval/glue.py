@@ -13,7 +13,10 @@ is given the files (not a GLUE task name) and so picks its text fields by column
   ``text``.
 
 The pipeline reports accuracy, with F1 for MRPC and QQP and MCC for CoLA, and selects the best
-epoch by F1 on binary tasks and by accuracy otherwise.
+epoch by F1 on binary tasks and by accuracy otherwise. MNLI's model is also scored on the
+mismatched validation set (``mnli-mm``, a *subtask* with no training of its own, as
+``finetune_model.sh`` does). Which subtasks a macro-average counts is the suite's
+(:mod:`antlm.eval.suites`).
 """
 
 from __future__ import annotations
@@ -26,10 +29,6 @@ from typing import Any, Literal
 
 Metric = Literal["accuracy", "f1", "mcc"]
 Segments = tuple[str, str | None]
-
-# The BabyLM 2024 (Super)GLUE subset; the macro-average is over these.
-BABYLM_2024_GLUE: tuple[str, ...] = ("boolq", "mnli", "mrpc", "multirc", "qqp", "rte", "wsc")
-
 
 class GlueDataError(ValueError):
     """A GLUE file that exists but cannot be used (bad rows, labels out of range)."""
@@ -80,6 +79,32 @@ TASKS: dict[str, GlueTask] = {
         GlueTask("wsc", 2, "accuracy", _wsc),
     )
 }
+
+
+# A subtask scored with another task's model (MNLI mismatched) -> that task.
+TRAINED_BY: dict[str, str] = {
+    extra: task.name for task in TASKS.values() for extra in task.extra_eval
+}
+GLUE_SUBTASKS: tuple[str, ...] = (*TASKS, *TRAINED_BY)
+
+
+def subtask_record(glue: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """The ``results.json`` record of a GLUE subtask: a task's own record, or for a subtask
+    scored with another task's model, a record built from that model's extra evaluation (its
+    training facts, the subtask's metric and size). A missing training task's record is
+    returned as it is, so its reason ("no train file") names the subtask too; None: not run."""
+    trained_by = TRAINED_BY.get(name)
+    if trained_by is None:
+        return glue.get(name)
+    record = glue.get(trained_by)
+    if record is None or "score" not in record:
+        return record
+    extra = (record.get("extra_eval") or {}).get(name)
+    if extra is None:
+        return None
+    metric = TASKS[trained_by].metric
+    return {**record, "metric": metric, "score": extra[metric], "n_eval": extra["n_eval"],
+            "trained_as": trained_by}
 
 
 @dataclass(frozen=True)

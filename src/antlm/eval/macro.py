@@ -1,14 +1,18 @@
-"""The BabyLM macro-average of a run: BLiMP (filtered), BLiMP supplement, EWoK and GLUE.
+"""The BabyLM macro-average of a model under one suite: its zero-shot parts (BLiMP filtered,
+BLiMP supplement, EWoK) and GLUE, read under the backend declared before scoring.
 
-Each part's score is the unweighted mean of its subtasks (the zero-shot evaluator already
-stores that mean per task; GLUE's is the mean over the BabyLM 2024 task subset), and the
-macro-average is the unweighted mean of the parts. A part or GLUE task that has no result is
-named, and the average over what is there is marked partial rather than passed off as the
-full figure. GLUE scores depend heavily on how much fine-tuning data was used, so the tables
-always say which ``--max-train-examples`` produced them.
+Each part's score is the unweighted mean of its subtasks (the zero-shot evaluator already stores
+that mean per task; GLUE's is the mean over the suite's GLUE subtasks), and the macro-average is
+the unweighted mean of the parts, as both BabyLM pipelines' READMEs define it. A part or GLUE
+subtask that has no result is named, and the average over what is there is marked partial
+rather than passed off as the full figure. A part scored on the first N pairs of each subtask
+(a quick run) says so. GLUE scores depend heavily on how much fine-tuning data was used, so the
+tables always say which ``--max-train-examples`` produced them.
 
-Inputs are ``results.json`` dicts: ``"zero_shot"`` as written by :mod:`antlm.eval.report` and
-``"glue"`` as written by :mod:`antlm.eval.finetune`.
+The backend is the one recorded as declared when the zero-shot scores were computed (see
+:mod:`antlm.eval.report`); another one is used only when asked for by name, never chosen by
+comparing scores. Inputs are ``results.json`` dicts: ``"zero_shot"`` as written by
+:mod:`antlm.eval.report` and ``"glue"`` as written by :mod:`antlm.eval.finetune`.
 """
 
 from __future__ import annotations
@@ -19,24 +23,29 @@ from typing import Any
 
 import numpy as np
 
-from antlm.eval.glue import BABYLM_2024_GLUE
-from antlm.rundir import RunPaths, read_config, read_json
+from antlm.eval.glue import subtask_record
+from antlm.eval.suites import Suite
+from antlm.eval.tables import MISSING, markdown_table, pct
+from antlm.rundir import RunDirError, read_json
 
-ZERO_SHOT_PARTS: dict[str, str] = {
+PART_LABELS: dict[str, str] = {
     "blimp_filtered": "BLiMP (filtered)",
     "blimp_supplement": "BLiMP supplement",
     "ewok": "EWoK",
+    "glue": "GLUE",
 }
-PART_LABELS: dict[str, str] = {**ZERO_SHOT_PARTS, "glue": "GLUE"}
 
 
 @dataclass
 class MacroAverage:
+    suite: str
     backend: str | None  # zero-shot backend the parts were read from
+    backend_note: str  # why that backend: the declaration, or "asked for by name"
     parts: dict[str, float | None]  # part -> score (fraction), None when it has no result
-    glue_tasks: dict[str, float | None]  # BabyLM 2024 GLUE task -> score, None when missing
-    missing: list[str] = field(default_factory=list)  # "ewok", "glue/boolq (no train file)"
+    glue_tasks: dict[str, float | None]  # the suite's GLUE subtasks -> score, None when missing
+    missing: list[str] = field(default_factory=list)  # "ewok", "glue/boolq (missing: ...)"
     max_train_examples: list[int | None] = field(default_factory=list)  # as used by GLUE tasks
+    quick: dict[str, int] = field(default_factory=dict)  # part -> N of "first N/subtask"
 
     @property
     def average(self) -> float | None:
@@ -48,23 +57,9 @@ class MacroAverage:
         return not self.missing
 
 
-def _zero_shot_scores(zero_shot: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """``backend -> task -> {"score": ...}``. :mod:`antlm.eval.report` nests it under
-    ``"scores"``; a bare backend mapping is accepted too, as the issue first specified it."""
-    return zero_shot.get("scores", zero_shot) if zero_shot else {}
-
-
-def _pick_backend(scores: dict[str, dict[str, Any]], preferred: str | None) -> str | None:
-    """The highest mean over the zero-shot parts, counting parts a backend lacks as 0, so a
-    backend that ran only the easiest task cannot win."""
-    if not scores:
-        return None
-
-    def mean(backend: str) -> float:
-        tasks = scores[backend]
-        return float(np.mean([tasks.get(t, {}).get("score", 0.0) for t in ZERO_SHOT_PARTS]))
-
-    return preferred if preferred in scores else max(sorted(scores), key=mean)
+def zero_shot_section(results: dict[str, Any], suite: Suite) -> dict[str, Any]:
+    """The zero-shot results of one suite (empty when that suite was never evaluated)."""
+    return (results.get("zero_shot") or {}).get(suite.name) or {}
 
 
 def glue_status(record: dict[str, Any] | None) -> str:
@@ -74,46 +69,48 @@ def glue_status(record: dict[str, Any] | None) -> str:
     return f"{record.get('status', 'missing')}: {record.get('reason', 'no score')}"
 
 
-def compute_macro(results: dict[str, Any], backend: str | None = None) -> MacroAverage:
-    """The macro-average of one run's ``results.json``. ``backend`` picks the zero-shot
-    backend; by default the one the evaluator marked best, else the best mean score."""
-    zero_shot = results.get("zero_shot") or {}
-    scores = _zero_shot_scores(zero_shot)
+def compute_macro(
+    results: dict[str, Any], suite: Suite, backend: str | None = None
+) -> MacroAverage:
+    """The macro-average of one ``results.json`` under ``suite``: the zero-shot parts under
+    the declared backend, or under ``backend`` when it is named."""
+    section = zero_shot_section(results, suite)
+    scores = section.get("scores") or {}
     if backend is not None and backend not in scores:
-        raise ValueError(f"no zero-shot results for backend {backend!r}; have {sorted(scores)}")
-    chosen = _pick_backend(scores, backend or zero_shot.get("best_backend"))
+        raise ValueError(
+            f"no {suite.name} zero-shot results for backend {backend!r}; have {sorted(scores)}"
+        )
+    declared = section.get("declared_backend")
+    if backend is not None:
+        chosen, note = backend, f"asked for by name; the declared one is {declared}"
+    elif declared is not None:
+        chosen, note = declared, f"declared by {section['declared_by']}"
+    else:
+        chosen, note = None, f"no {suite.name} zero-shot results"
     tasks = scores.get(chosen, {}) if chosen else {}
     parts: dict[str, float | None] = {
         part: tasks[part]["score"] if "score" in tasks.get(part, {}) else None
-        for part in ZERO_SHOT_PARTS
+        for part in suite.zero_shot_parts
     }
     missing = [part for part, value in parts.items() if value is None]
+    quick = {part: tasks[part]["max_pairs_per_subtask"] for part in suite.zero_shot_parts
+             if (tasks.get(part) or {}).get("max_pairs_per_subtask") is not None}
 
     glue = results.get("glue") or {}
-    glue_tasks: dict[str, float | None] = {}
-    for name in BABYLM_2024_GLUE:
-        record = glue.get(name)
-        glue_tasks[name] = record.get("score") if record else None
-        if glue_tasks[name] is None:
-            missing.append(f"glue/{name} ({glue_status(record)})")
+    records = {name: subtask_record(glue, name) for name in suite.glue}
+    glue_tasks = {name: r.get("score") if r else None for name, r in records.items()}
     present = [v for v in glue_tasks.values() if v is not None]
     parts["glue"] = float(np.mean(present)) if present else None
-    if not present:
-        missing.append("glue")
+    if all(r is None for r in records.values()):
+        missing.append("glue (not run)")
+    else:
+        missing += [f"glue/{name} ({glue_status(records[name])})"
+                    for name, v in glue_tasks.items() if v is None]
     used = sorted(
         {r.get("max_train_examples") for r in glue.values() if "score" in r},
         key=lambda v: (v is None, v or 0),
     )
-    return MacroAverage(chosen, parts, glue_tasks, missing, used)
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.1f}"
-
-
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+    return MacroAverage(suite.name, chosen, note, parts, glue_tasks, missing, used, quick)
 
 
 def describe_train_limit(limits: list[int | None]) -> str:
@@ -123,49 +120,68 @@ def describe_train_limit(limits: list[int | None]) -> str:
     return f"GLUE fine-tuned with {text}"
 
 
-def render_glue_table(glue: dict[str, Any]) -> str:
-    """One row per GLUE task: the BabyLM 2024 subset always (missing ones say why), then any
-    other task that was run."""
-    names = [*BABYLM_2024_GLUE, *sorted(n for n in glue if n not in BABYLM_2024_GLUE)]
+def render_glue_table(glue: dict[str, Any], suite: Suite) -> str:
+    """One row per GLUE subtask of the suite (missing ones say why), then any other task that
+    was run, marked as outside the suite."""
+    names = [*suite.glue, *sorted(n for n in glue if n not in suite.glue)]
     rows = []
     for name in names:
-        record = glue.get(name)
+        record = subtask_record(glue, name)
+        label = name if name in suite.glue else f"{name} (not in {suite.name})"
         if record is None or "score" not in record:
-            rows.append([name, "-", glue_status(record), "-", "-", "-"])
+            rows.append([label, MISSING, glue_status(record), MISSING, MISSING, MISSING])
             continue
         limit = record.get("max_train_examples")
+        model = f" ({record['trained_as']} model)" if "trained_as" in record else ""
         rows.append([
-            name, record["metric"], _pct(record["score"]),
+            label, record["metric"], pct(record["score"]),
             f"{record['best_epoch']}/{record['epochs_run']}",
-            f"{record['n_train']}" + (f" (max {limit})" if limit is not None else ""),
+            f"{record['n_train']}" + (f" (max {limit})" if limit is not None else "") + model,
             str(record["n_eval"]),
         ])
     header = ["task", "metric", "score", "best/run epochs", "train examples", "eval examples"]
-    return _table(header, rows)
+    return markdown_table(header, rows)
 
 
-def render_macro_markdown(macro: MacroAverage, glue: dict[str, Any] | None = None) -> str:
-    """The macro-average table (and, given the ``"glue"`` section, its per-task table)."""
+def _part_note(macro: MacroAverage, part: str, value: float | None) -> str:
+    if value is None:
+        return "missing"
     n_glue = sum(v is not None for v in macro.glue_tasks.values())
-    notes = {part: "" if value is not None else "missing" for part, value in macro.parts.items()}
-    if macro.parts["glue"] is not None and n_glue < len(macro.glue_tasks):
-        notes["glue"] = f"partial: {n_glue} of {len(macro.glue_tasks)} tasks"
-    rows = [[PART_LABELS[p], _pct(v), notes[p]] for p, v in macro.parts.items()]
+    if part == "glue" and n_glue < len(macro.glue_tasks):
+        return f"partial: {n_glue} of {len(macro.glue_tasks)} subtasks"
+    if part in macro.quick:
+        return f"first {macro.quick[part]} pairs/subtask"
+    return ""
+
+
+def render_macro_markdown(
+    macro: MacroAverage, glue: dict[str, Any] | None = None, suite: Suite | None = None
+) -> str:
+    """The headline table: the macro-average under one suite and backend (and, given a
+    ``"glue"`` section with any record and the suite, its per-subtask GLUE table)."""
+    rows = [[PART_LABELS[p], pct(v), _part_note(macro, p, v)] for p, v in macro.parts.items()]
     overall = "" if macro.complete else "partial: missing " + ", ".join(macro.missing)
-    rows.append(["**Macro-average**", _pct(macro.average), overall])
+    rows.append(["**Macro-average**", pct(macro.average), overall])
     title = (
-        f"Macro-average (zero-shot backend: {macro.backend or 'none'}; "
-        f"{describe_train_limit(macro.max_train_examples)})"
+        f"**Headline: suite {macro.suite}, zero-shot backend {macro.backend or 'none'}** "
+        f"({macro.backend_note}; {describe_train_limit(macro.max_train_examples)})"
     )
-    out = [title, "", _table(["part", "score", "note"], rows)]
-    if glue is not None:
-        out += ["", render_glue_table(glue)]
+    out = [title, "", markdown_table(["part", "score", "note"], rows)]
+    if glue and suite is not None:
+        out += ["", render_glue_table(glue, suite)]
     return "\n".join(out)
 
 
-def report_macro(run_dir: str | Path, backend: str | None = None) -> str:
-    """``antlm macro RUN``: the macro-average table of one run, from its results.json."""
-    paths = RunPaths(Path(run_dir))
-    read_config(paths)  # raises if this is not a run directory
-    results = read_json(paths.results)
-    return render_macro_markdown(compute_macro(results, backend), results.get("glue") or {})
+def read_results(directory: str | Path) -> dict[str, Any]:
+    """A run's (or an evaluated model folder's) ``results.json``."""
+    path = Path(directory) / "results.json"
+    if not path.is_file():
+        raise RunDirError(f"{directory}: no results.json; run `antlm eval {directory}` first")
+    return read_json(path)
+
+
+def report_macro(directory: str | Path, suite: Suite, backend: str | None = None) -> str:
+    """``antlm macro DIR``: the macro-average table of one results directory."""
+    results = read_results(directory)
+    glue = results.get("glue") or {}
+    return render_macro_markdown(compute_macro(results, suite, backend), glue, suite)

@@ -1,40 +1,47 @@
-"""Zero-shot results: aggregation, the ``results.json`` section, and Markdown tables.
+"""Zero-shot results: aggregation, the ``results.json`` section, and the report tables.
 
-Aggregation follows the BabyLM 2024 pipeline: accuracy per subtask (a BLiMP paradigm, a
+Aggregation follows both BabyLM pipelines: accuracy per subtask (a BLiMP paradigm, a
 supplement task, an EWoK domain), and a task's score is the *unweighted* mean of its subtasks,
 so a 1,000-pair paradigm counts as much as a 100-pair one.
 
-The run's ``results.json`` holds one ``zero_shot`` key (other evaluators add their own keys)::
+``results.json`` holds one ``zero_shot`` key with a section per suite (other evaluators add
+their own keys)::
 
-    {"zero_shot": {
+    {"zero_shot": {"babylm2025": {
+        "declared_backend": "causal",   # the headline backend, fixed before scoring
+        "declared_by": "the run config: train.schedule '...' ends on CLM",
         "scores": {BACKEND: {TASK: {"score": 0.71,            # mean of subtask accuracies
                                     "n_pairs": 59875,
                                     "max_pairs_per_subtask": null,   # N for quick runs
                                     "subtasks": {SUBTASK: 0.83, ...}}}},
-        "best_backend": "causal",     # highest mean task score over tasks every backend has
-        "meta": {...}}}               # how the latest evaluation ran (device, precision, time)
+        "meta": {...}}}}               # how the latest evaluation ran (device, precision, time)
 
-New results are merged per (backend, task), so evaluating EWoK after BLiMP keeps both.
+New results are merged per (suite, backend, task), so evaluating EWoK after BLiMP keeps both,
+and a suite's scores are never mixed with another's. The headline of a report is the declared
+backend's; the table of every backend that was scored is printed too, labelled exploratory,
+and no code path ranks backends by their scores.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from antlm.eval.macro import compute_macro, read_results, render_macro_markdown, zero_shot_section
 from antlm.eval.scoring import BACKENDS
+from antlm.eval.suites import SUITES, Suite
+from antlm.eval.tables import markdown_table, pct
 from antlm.eval.tasks import MinimalPair
-from antlm.rundir import RunDirError
 
 __all__ = [
-    "best_backend",
     "compare_runs",
     "merge_zero_shot",
-    "render_markdown",
+    "render_backend_table",
+    "render_evaluation",
+    "render_suite",
     "report_runs",
     "task_summary",
 ]
@@ -64,55 +71,34 @@ def task_summary(
     }
 
 
-def best_backend(scores: dict[str, dict[str, dict[str, Any]]]) -> str | None:
-    """The backend with the highest mean task score, over the tasks all backends have.
-
-    Comparing on common tasks only keeps a backend run on an easy task alone from winning.
-    Ties go to the earlier backend in ``BACKENDS`` (causal first: the cheapest).
-    """
-    if not scores:
-        return None
-    common = set.intersection(*(set(tasks) for tasks in scores.values()))
-    if not common:
-        return None
-    ranked = sorted(scores, key=lambda b: BACKENDS.index(b) if b in BACKENDS else len(BACKENDS))
-    return max(ranked, key=lambda b: np.mean([scores[b][t]["score"] for t in sorted(common)]))
-
-
-def merge_zero_shot(existing: dict[str, Any] | None, update: dict[str, Any]) -> dict[str, Any]:
-    """Merge a new ``zero_shot`` section into an old one, per (backend, task)."""
-    scores = {b: dict(tasks) for b, tasks in ((existing or {}).get("scores") or {}).items()}
+def merge_zero_shot(
+    existing: dict[str, Any] | None, suite: Suite, update: dict[str, Any]
+) -> dict[str, Any]:
+    """The whole ``zero_shot`` key with ``update`` (one suite's new section) merged in per
+    (backend, task); the declaration and meta are the update's. Sections of other suites are
+    kept; anything else there (a layout from before suites were recorded) is dropped."""
+    merged = {name: section for name, section in (existing or {}).items() if name in SUITES}
+    old = merged.get(suite.name) or {}
+    scores = {b: dict(tasks) for b, tasks in (old.get("scores") or {}).items()}
     for backend, tasks in update.get("scores", {}).items():
         scores.setdefault(backend, {}).update(tasks)
-    return {
-        "scores": scores,
-        "best_backend": best_backend(scores),
-        "meta": update.get("meta", (existing or {}).get("meta", {})),
-    }
-
-
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.1f}"
+    merged[suite.name] = {**old, **update, "scores": scores}
+    return merged
 
 
 def _ordered_backends(scores: dict[str, Any]) -> list[str]:
     return sorted(scores, key=lambda b: BACKENDS.index(b) if b in BACKENDS else len(BACKENDS))
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|:--|" + "--:|" * (len(header) - 1)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def render_markdown(zero_shot: dict[str, Any], detail: bool = False) -> str:
-    """Accuracy (%) per task (and subtask) and backend; the best backend is starred."""
-    scores = zero_shot.get("scores") or {}
+def render_backend_table(section: dict[str, Any], suite: Suite, detail: bool = False) -> str:
+    """Accuracy (%) per task (and subtask) under every backend that was scored: exploratory,
+    the declared backend's column marked."""
+    scores = section.get("scores") or {}
     if not scores:
-        return "(no zero-shot results)"
+        return f"(no {suite.name} zero-shot results)"
     backends = _ordered_backends(scores)
-    best = zero_shot.get("best_backend")
-    header = ["task", "pairs"] + [f"{b} *" if b == best else b for b in backends]
+    declared = section.get("declared_backend")
+    header = ["task", "pairs"] + [f"{b} (declared)" if b == declared else b for b in backends]
     tasks = sorted({t for b in backends for t in scores[b]})
     rows: list[list[str]] = []
     for task in tasks:
@@ -120,54 +106,59 @@ def render_markdown(zero_shot: dict[str, Any], detail: bool = False) -> str:
         first = next(e for e in entries if e)
         quick = first.get("max_pairs_per_subtask")
         label = task if quick is None else f"{task} (first {quick}/subtask)"
-        rows.append([label, str(first["n_pairs"])] + [_pct(e and e["score"]) for e in entries])
+        rows.append([label, str(first["n_pairs"])] + [pct(e and e["score"]) for e in entries])
         if detail or len(first["subtasks"]) <= _MAX_INLINE_SUBTASKS:
             for sub in first["subtasks"]:
                 values = [e and e["subtasks"].get(sub) for e in entries]
-                rows.append([f"&nbsp;&nbsp;{sub}", ""] + [_pct(v) for v in values])
+                rows.append([f"&nbsp;&nbsp;{sub}", ""] + [pct(v) for v in values])
     if len(tasks) > 1:
         common = [t for t in tasks if all(t in scores[b] for b in backends)]
         rows.append(
             [f"mean of {len(common)} tasks", ""]
-            + [_pct(float(np.mean([scores[b][t]["score"] for t in common]))) for b in backends]
+            + [pct(float(np.mean([scores[b][t]["score"] for t in common]))) for b in backends]
         )
-    note = f"\n\n\\* best backend: {best}" if best else ""
-    return _table(header, rows) + note
+    title = (f"Zero-shot, suite {suite.name}, every backend scored (exploratory: the headline "
+             f"is the declared backend's, below)")
+    return title + "\n\n" + markdown_table(header, rows)
 
 
-def _read_zero_shot(run_dir: Path) -> dict[str, Any]:
-    path = run_dir / "results.json"
-    if not path.is_file():
-        raise RunDirError(f"{run_dir}: no results.json; run `antlm eval {run_dir}` first")
-    return json.loads(path.read_text()).get("zero_shot") or {}
+def render_suite(results: dict[str, Any], suite: Suite, detail: bool = False) -> str:
+    """One suite's results: the exploratory table of every backend, then the headline (the
+    macro-average under the declared backend, and the GLUE table)."""
+    table = render_backend_table(zero_shot_section(results, suite), suite, detail)
+    headline = render_macro_markdown(compute_macro(results, suite), results.get("glue") or {},
+                                     suite)
+    return f"{table}\n\n{headline}"
 
 
-def compare_runs(run_dirs: Sequence[str | Path]) -> str:
-    """Side-by-side task scores (%) of several runs, each under its own best backend."""
-    columns: list[tuple[str, dict[str, Any]]] = []
-    for run_dir in map(Path, run_dirs):
-        zero_shot = _read_zero_shot(run_dir)
-        backend = zero_shot.get("best_backend")
-        tasks = (zero_shot.get("scores") or {}).get(backend, {}) if backend else {}
-        columns.append((f"{run_dir.name} ({backend or 'no results'})", tasks))
-    from antlm.eval.macro import compute_macro  # macro imports nothing from here
+def render_evaluation(
+    results: dict[str, Any], suite: Suite, name: str, detail: bool = False
+) -> str:
+    """One model's report under ``suite``, titled with its name."""
+    return f"## {name}\n\n{render_suite(results, suite, detail)}"
 
-    names = sorted({t for _, tasks in columns for t in tasks})
-    rows = [[t] + [_pct(tasks[t]["score"] if t in tasks else None) for _, tasks in columns]
+
+def compare_runs(directories: Sequence[str | Path], suite: Suite) -> str:
+    """Side-by-side task scores (%) of several models, each under its own declared backend."""
+    results = [read_results(d) for d in directories]
+    macros = [compute_macro(r, suite) for r in results]
+    labels = [f"{Path(d).name} ({m.backend or 'no results'})" for d, m in zip(directories, macros)]
+    columns = [zero_shot_section(r, suite).get("scores", {}).get(m.backend, {})
+               for r, m in zip(results, macros)]
+    names = sorted({t for tasks in columns for t in tasks})
+    rows = [[t] + [pct(tasks[t]["score"] if t in tasks else None) for tasks in columns]
             for t in names]
-    macros = [compute_macro(json.loads((Path(r) / "results.json").read_text())) for r in run_dirs]
-    rows.append(["glue"] + [_pct(m.parts["glue"]) for m in macros])
+    rows.append(["glue"] + [pct(m.parts["glue"]) for m in macros])
     rows.append(["**macro-average**"] + [
-        _pct(m.average) + ("" if m.complete else " (partial)") for m in macros])
-    return _table(["task"] + [label for label, _ in columns], rows)
+        pct(m.average) + ("" if m.complete else " (partial)") for m in macros])
+    title = (f"Suite {suite.name}; each model under its declared backend (in brackets), fixed "
+             "before scoring")
+    return title + "\n\n" + markdown_table(["task", *labels], rows)
 
 
-def report_runs(run_dirs: Sequence[str | Path], detail: bool = False) -> str:
-    """``antlm report``: one run's full table, or several runs side by side."""
-    from antlm.eval.macro import report_macro  # macro imports nothing from here
-
-    if len(run_dirs) == 1:
-        run_dir = Path(run_dirs[0])
-        return (f"## {run_dir.name}\n\n" + render_markdown(_read_zero_shot(run_dir), detail)
-                + "\n\n" + report_macro(run_dir))
-    return compare_runs(run_dirs)
+def report_runs(directories: Sequence[str | Path], suite: Suite, detail: bool = False) -> str:
+    """``antlm report``: one model's full report, or several side by side."""
+    if len(directories) == 1:
+        directory = Path(directories[0])
+        return render_evaluation(read_results(directory), suite, directory.name, detail)
+    return compare_runs(directories, suite)

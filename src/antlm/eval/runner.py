@@ -1,8 +1,14 @@
-"""``antlm eval``: score a trained run on the zero-shot tasks and record the results.
+"""``antlm eval``: score a run or a Hugging Face model folder on the zero-shot tasks under one
+suite, and record the results.
 
-The run is read through :func:`antlm.rundir.load_run` only (never the trainer), all task data is
-read before any scoring so a missing folder fails in seconds rather than after an hour, and the
-results are merged into ``RUN/results.json`` (see :mod:`antlm.eval.report` for the layout).
+The subject is opened through :mod:`antlm.eval.subject` (a run through
+:func:`antlm.rundir.load_run`, never the trainer), all task data is read before any scoring so
+a missing folder fails in seconds rather than after an hour, and the results are merged into
+the subject's ``results.json`` (see :mod:`antlm.eval.report` for the layout).
+
+The headline backend is fixed before anything is scored: ``--backend`` when it names exactly
+one backend, else the subject's declaration. It is always among the backends scored; the others
+(``auto``: the subject's own list, ``all``: every backend its views allow) are exploratory.
 """
 
 from __future__ import annotations
@@ -14,68 +20,96 @@ from pathlib import Path
 from typing import Any
 
 from antlm.device import resolve_device
+from antlm.eval.predictions import write_predictions
 from antlm.eval.report import merge_zero_shot, task_summary
 from antlm.eval.scoring import resolve_backends, score_pairs
+from antlm.eval.subject import EvalSubject, open_subject
+from antlm.eval.suites import SUITES, Suite
 from antlm.eval.tasks import load_tasks
-from antlm.rundir import LoadedRun, load_run, merge_results, read_json
+from antlm.rundir import RunPaths, merge_results, read_json
 
-__all__ = ["evaluate_loaded", "evaluate_run"]
+__all__ = ["evaluate_path", "evaluate_subject", "headline_and_backends"]
 
 
-def evaluate_loaded(
-    run: LoadedRun,
+def headline_and_backends(subject: EvalSubject, backend: str) -> tuple[str, str, list[str]]:
+    """``(declared backend, declared by, backends to score)`` for a ``--backend`` value."""
+    views = subject.model.views
+    requested = resolve_backends(backend, subject.auto_backends, views,
+                                 subject.missing_view_hint)
+    if backend not in ("auto", "all") and len(requested) == 1:
+        declared, declared_by = requested[0], "--backend on the command line"
+    else:
+        declared, declared_by = subject.declared_backend, subject.declared_by
+    backends = requested if declared in requested else [*requested, declared]
+    resolve_backends(",".join(backends), [], views, subject.missing_view_hint)
+    return declared, declared_by, backends
+
+
+def evaluate_subject(
+    subject: EvalSubject,
     tasks: Sequence[str],
     data_dir: str | Path,
+    suite: Suite = SUITES["babylm2025"],
     backend: str = "auto",
     batch_size: int = 64,
     max_pairs_per_subtask: int | None = None,
     precision: str = "fp32",
     progress: bool = True,
+    save_predictions: bool = False,
 ) -> dict[str, Any]:
-    """Score ``run`` on ``tasks``; returns a ``zero_shot`` update (not yet merged or written)."""
-    backends = resolve_backends(run.config, backend)
+    """Score ``subject`` on ``tasks``; returns its ``suite`` section (not yet merged or
+    written; predictions, when asked for, are written at once)."""
+    declared, declared_by, backends = headline_and_backends(subject, backend)
     data = load_tasks(tasks, data_dir, max_pairs_per_subtask)
     started = time.perf_counter()
     scores: dict[str, dict[str, Any]] = {b: {} for b in backends}
     for task, pairs in data.items():
-        per_backend = score_pairs(
-            run.model, run.tokenizer, pairs, backends, batch_size, precision, progress, desc=task
-        )
+        per_backend = score_pairs(subject.model, subject.tokenizer, pairs, backends, batch_size,
+                                  precision, progress, desc=task, suite=suite)
         for b, good_bad in per_backend.items():
-            correct = good_bad[:, 0] > good_bad[:, 1]
-            scores[b][task] = task_summary(pairs, correct, max_pairs_per_subtask)
+            scores[b][task] = task_summary(pairs, suite.correct(good_bad), max_pairs_per_subtask)
+        if save_predictions:
+            write_predictions(subject.results_dir, suite, task, pairs, per_backend)
     seconds = time.perf_counter() - started
     n_pairs = sum(len(pairs) for pairs in data.values())
     meta = {
+        "suite_pipeline": suite.pipeline,
         "tasks": list(tasks),
         "backend_requested": backend,
         "backends": backends,
         "precision": precision,
         "batch_size": batch_size,
-        "device": str(next(run.model.parameters()).device),
+        "device": str(next(subject.model.parameters()).device),
         "seconds": round(seconds, 2),
         "pairs_per_second": round(n_pairs / seconds, 1) if seconds else None,
         "evaluated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    return {"scores": scores, "meta": meta}
+    return {"declared_backend": declared, "declared_by": declared_by, "scores": scores,
+            "meta": meta}
 
 
-def evaluate_run(
-    run_dir: str | Path,
+def evaluate_path(
+    path: str | Path,
     tasks: Sequence[str],
     data_dir: str | Path,
+    suite: Suite = SUITES["babylm2025"],
     backend: str = "auto",
     batch_size: int = 64,
     max_pairs_per_subtask: int | None = None,
     precision: str = "fp32",
     device: str = "auto",
     progress: bool = True,
-) -> dict[str, Any]:
-    """Load, score, merge into ``RUN/results.json``; returns the merged ``zero_shot`` section."""
-    run = load_run(run_dir, device=resolve_device(device))
-    update = evaluate_loaded(
-        run, tasks, data_dir, backend, batch_size, max_pairs_per_subtask, precision, progress
-    )
-    merged = merge_zero_shot(read_json(run.results_path).get("zero_shot"), update)
-    merge_results(run.paths, {"zero_shot": merged})
-    return merged
+    trust_remote_code: bool = False,
+    out: str | Path | None = None,
+    save_predictions: bool = False,
+) -> tuple[EvalSubject, dict[str, Any]]:
+    """Open, score, merge into the subject's ``results.json``; returns the subject and its
+    whole results."""
+    subject = open_subject(path, resolve_device(device), trust_remote_code, out)
+    update = evaluate_subject(subject, tasks, data_dir, suite, backend, batch_size,
+                              max_pairs_per_subtask, precision, progress, save_predictions)
+    zero_shot = merge_zero_shot(read_json(subject.results_path).get("zero_shot"), suite, update)
+    # merge_zero_shot already merged per suite/backend/task: the key is replaced whole.
+    results = merge_results(RunPaths(subject.results_dir), {"zero_shot": zero_shot},
+                            replace=("zero_shot",))
+    return subject, results

@@ -15,15 +15,18 @@ Backends (Salazar et al. 2020 for PLL; Charpentier & Samuel 2024 for MNTP / fuse
 ``fused`` is derived from the other two, so the model only ever runs the three *primitive*
 backends, each at most once per text.
 
-Tokenisation. A text is ``(context, target)``; only the target's tokens are summed. Context and
-target are encoded separately (the target as ``" " + target``) and concatenated, then framed with
-``tokenizer.frame`` (``<s> ...`` for BPE, ``[CLS] ... [SEP]`` for WordPiece) so the model sees
-inputs shaped like its training data. For both antlm tokenizers this gives exactly the tokens of
-``frame(encode(context + " " + target))``: byte-level BPE and BERT pre-tokenisation both split at
-that space, and BPE's prefix space makes ``encode(" " + t) == encode(t)`` when there is no
-context. Encoding separately is what tells us where the target starts without character offsets.
-The framing prefix (``<s>``) is never scored itself but always conditions the first target token,
-so ``j - 1 >= 0`` for every scored ``j``.
+Tokenisation. A text is ``(context, target)``; only the target's tokens are scored. Context and
+target are encoded separately (the target with the separator the suite's :class:`Framing` puts
+in front of it, ``" "`` after a context) and concatenated, then framed as the suite says: with
+the tokenizer's own special tokens (``tokenizer.frame``: ``<s> ...`` for BPE, ``[CLS] ... [SEP]``
+for WordPiece; babylm2025, and babylm2024's masked backends), or bare with one prefix token
+before a context-less target (babylm2024's causal backend, as lm-evaluation-harness does).
+For both antlm tokenizers this gives exactly the tokens of the whole text encoded at once:
+byte-level BPE and BERT pre-tokenisation both split at that space, and BPE's prefix space makes
+``encode(" " + t) == encode(t)`` when there is no context. Encoding separately is what tells us
+where the target starts without character offsets. A scored token read at ``j - 1`` (causal,
+mntp) needs a token before it: when nothing precedes the target (a tokenizer that frames with
+no prefix), its first token is not scored, as the 2025 pipeline's ``dataset.py`` does.
 
 Speed (figures: docs/PERFORMANCE.md). Identical texts are run once. Texts are packed into
 batches of about ``batch_size`` rows (one row per text for ``causal``; one row per masked copy,
@@ -42,10 +45,10 @@ On CPU, batches are scored side by side by one single-threaded worker per torch 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -53,16 +56,21 @@ import torch.nn.functional as F
 from torch import nn
 
 from antlm.config import SCORING_BACKENDS, ConfigError, RunConfig
-from antlm.data.tokenizer import AntlmTokenizer
 from antlm.eval.prefix_trees import PackedTrees, pack_trees
+from antlm.eval.suites import SUITES, Framing, Suite
 from antlm.eval.tasks import MinimalPair
-from antlm.models.attention import TokenTree
+from antlm.models.attention import ATTENTION_KINDS, TokenTree
+from antlm.models.contract import ScoringTokenizer
 from antlm.progress import progress_bar
 from antlm.schedule import parse_schedule
 
 __all__ = [
     "BACKENDS",
+    "BACKEND_VIEWS",
     "EncodedTexts",
+    "applicable_backends",
+    "auto_backends",
+    "declare_backend",
     "declared_backend",
     "encode_texts",
     "primitives_for",
@@ -81,6 +89,16 @@ _AUTO_ALTERNATED: tuple[str, ...] = ("causal", "mlm", "mntp", "fused")
 TREE_WIDTH = 64
 # Where the log-prob of token j is read: j - shift.
 _READ_SHIFT = {"causal": 1, "mlm": 0, "mntp": 1, "mlm_word_l2r": 0}
+# The attention views (antlm.models.contract) each backend runs the model under.
+BACKEND_VIEWS: dict[str, frozenset[str]] = {
+    "causal": frozenset({"causal"}),
+    "mlm": frozenset({"bidirectional"}),
+    "mntp": frozenset({"bidirectional"}),
+    "mlm_word_l2r": frozenset({"bidirectional"}),
+    "fused": frozenset({"causal", "bidirectional"}),
+}
+# The 2025 pipeline's framing: the default wherever no suite is named.
+_DEFAULT_FRAMING = SUITES["babylm2025"].causal
 
 
 @dataclass(frozen=True)
@@ -100,29 +118,49 @@ class EncodedTexts:
         return len(self.ids)
 
 
-def _frame_prefix_len(tokenizer: AntlmTokenizer) -> int:
+def _frame_prefix_len(tokenizer: ScoringTokenizer) -> int:
     # frame() only wraps its input; a sentinel id shows how many tokens it puts in front.
     return tokenizer.frame([-1]).index(-1)
 
 
+def _special_id(tokenizer: ScoringTokenizer, roles: Sequence[str], purpose: str) -> int:
+    """The first of the tokenizer's ``roles`` ids (e.g. bos, eos, pad) that exists."""
+    for role in roles:
+        value = getattr(tokenizer, f"{role}_id")
+        if value is not None:
+            return value
+    raise ConfigError(f"{purpose} needs a {' or '.join(roles)} token; the tokenizer has none")
+
+
 def encode_texts(
-    tokenizer: AntlmTokenizer, contexts: Sequence[str], targets: Sequence[str]
+    tokenizer: ScoringTokenizer, contexts: Sequence[str], targets: Sequence[str],
+    framing: Framing = _DEFAULT_FRAMING,
 ) -> EncodedTexts:
-    """Tokenise ``(context, target)`` texts once (see the module docstring for the scheme)."""
+    """Tokenise ``(context, target)`` texts once under ``framing`` (see the module docstring)."""
     if len(contexts) != len(targets):
         raise ValueError(f"{len(contexts)} contexts for {len(targets)} targets")
+    stand_in = ([_special_id(tokenizer, ["eos"], "an empty context under this suite")]
+                if framing.empty_context == "eos" else [])
     unique_contexts = sorted({c for c in contexts if c})
     context_ids = dict(zip(unique_contexts, tokenizer.encode_batch(unique_contexts)))
-    encoded_targets = tokenizer.encode_batch_with_words(
-        [" " + t if c else t for c, t in zip(contexts, targets)])
-    prefix = _frame_prefix_len(tokenizer)
+    encoded_targets = tokenizer.encode_batch_with_words([
+        (framing.separator if c or stand_in else framing.lead_without_context) + t
+        for c, t in zip(contexts, targets)])
+    bare = framing.special_tokens == "prefix_token"
+    prefix = [] if not bare else [_special_id(tokenizer, ["bos", "eos", "pad"], "a prefix token")]
+    frame_prefix = 0 if bare else _frame_prefix_len(tokenizer)
     ids, start, end, word_end = [], [], [], []
     for context, (target, words) in zip(contexts, encoded_targets):
-        before = context_ids[context] if context else []
+        before = context_ids[context] if context else stand_in
         if not target:
             raise ValueError(f"target text of context {context!r} encodes to no tokens")
-        ids.append(tokenizer.frame([*before, *target]))
-        offset = prefix + len(before)
+        if bare:
+            before = before or prefix
+            ids.append([*before, *target])
+            offset = len(before)
+        else:
+            ids.append(tokenizer.frame([*before, *target]))
+            offset = frame_prefix + len(before)
         start.append(offset)
         end.append(offset + len(target))
         ends = np.arange(1, len(ids[-1]) + 1, dtype=np.int64)
@@ -153,25 +191,16 @@ def primitives_for(backends: Sequence[str]) -> list[str]:
     return [p for p in PRIMITIVES if p in needed]
 
 
-def resolve_backends(config: RunConfig, requested: str) -> list[str]:
-    """The backends to run: ``auto`` matches the training objectives, ``all`` runs every one,
-    otherwise a comma-separated list such as ``causal,mntp``.
+def applicable_backends(views: Collection[str]) -> list[str]:
+    """The backends a model with these attention views can run, in ``BACKENDS`` order."""
+    return [b for b in BACKENDS if BACKEND_VIEWS[b] <= set(views)]
 
-    ``auto``: a CLM-only schedule is scored causally; an MLM-only one with PLL (``mlm``), or
-    ``mntp`` if it was trained with shifted targets; an alternating or MIX schedule with all
-    four of the paper's family, since which one reads such a model best is an empirical question
-    the report answers.
-    """
-    if requested == "all":
-        return list(BACKENDS)
-    if requested != "auto":
-        backends = [b.strip() for b in requested.split(",") if b.strip()]
-        if not backends or not set(backends) <= set(BACKENDS):
-            raise ConfigError(
-                f"--backend {requested!r}; allowed: auto, all, or a comma-separated list of "
-                f"{', '.join(BACKENDS)}"
-            )
-        return backends
+
+def auto_backends(config: RunConfig) -> list[str]:
+    """The backends that match a run's training objectives (what ``--backend auto`` runs):
+    a CLM-only schedule is scored causally; an MLM-only one with PLL (``mlm``), or ``mntp`` if
+    it was trained with shifted targets; an alternating or MIX schedule with all four of the
+    paper's family, an exploratory table (the headline is the declared backend alone)."""
     # mlm_fraction, not the phase names: MIX(clm=1,mlm=0) trains nothing but CLM.
     fractions = {phase.mlm_fraction for phase in parse_schedule(config.train.schedule).phases}
     if fractions == {0.0}:
@@ -181,18 +210,53 @@ def resolve_backends(config: RunConfig, requested: str) -> list[str]:
     return list(_AUTO_ALTERNATED)
 
 
-def declared_backend(config: RunConfig) -> str:
-    """The backend of a run's headline score, fixed by its config before anything is scored:
-    ``eval.backend`` when set, else the one that reads the objective the schedule ends on
-    (CLM -> causal; MLM -> mlm, or mntp when trained with shifted targets). A MIX phase counts
-    as the objective of most of its sequences. Never chosen by looking at scores: a backend
-    picked as the best on the test set would flatter every run it is applied to."""
+def resolve_backends(
+    requested: str, auto: Sequence[str], views: Collection[str] = ATTENTION_KINDS,
+    missing_view_hint: str = "",
+) -> list[str]:
+    """The backends to run: ``auto`` (the model's own list), ``all`` (every backend its views
+    allow), or a comma-separated list such as ``causal,mntp``, each needing its views."""
+    if requested == "auto":
+        backends = list(auto)
+    elif requested == "all":
+        return applicable_backends(views)
+    else:
+        backends = [b.strip() for b in requested.split(",") if b.strip()]
+        if not backends or not set(backends) <= set(BACKENDS):
+            raise ConfigError(
+                f"--backend {requested!r}; allowed: auto, all, or a comma-separated list of "
+                f"{', '.join(BACKENDS)}"
+            )
+    lacking = [b for b in backends if not BACKEND_VIEWS[b] <= set(views)]
+    if lacking:
+        needed = sorted(set().union(*(BACKEND_VIEWS[b] for b in lacking)) - set(views))
+        raise ConfigError(
+            f"backend(s) {', '.join(lacking)} need the {' and '.join(needed)} view, and the "
+            f"model offers only {', '.join(views) or 'none'}{missing_view_hint}"
+        )
+    return backends
+
+
+def declare_backend(config: RunConfig) -> tuple[str, str]:
+    """The backend of a run's headline score and why, fixed by its config before anything is
+    scored: ``eval.backend`` when set, else the one that reads the objective the schedule ends
+    on (CLM -> causal; MLM -> mlm, or mntp when trained with shifted targets). A MIX phase
+    counts as the objective of most of its sequences. Never chosen by looking at scores: a
+    backend picked as the best on the test set would flatter every run it is applied to."""
     if config.eval.backend is not None:
-        return config.eval.backend
+        return config.eval.backend, "eval.backend in the run config"
     final = parse_schedule(config.train.schedule).phases[-1]
+    reason = f"train.schedule {config.train.schedule!r} ends on {final.objective}"
     if final.mlm_fraction <= 0.5:
-        return "causal"
-    return "mntp" if config.objective.mlm_target == "shifted" else "mlm"
+        return "causal", reason
+    if config.objective.mlm_target == "shifted":
+        return "mntp", reason + " with objective.mlm_target: shifted"
+    return "mlm", reason
+
+
+def declared_backend(config: RunConfig) -> str:
+    """The backend of :func:`declare_backend`, without the reason."""
+    return declare_backend(config)[0]
 
 
 def _distinct_texts(encoded: EncodedTexts) -> np.ndarray:
@@ -421,31 +485,50 @@ def text_log_probs(
     return scores.numpy()[representative]
 
 
+def _readable(encoded: EncodedTexts, primitive: str) -> EncodedTexts:
+    """``encoded`` without the tokens ``primitive`` cannot score: a token read at ``j - 1`` at
+    position 0 has nothing to be read from (see the module docstring)."""
+    if _READ_SHIFT[primitive] == 0 or int(encoded.start.min(initial=1)) >= 1:
+        return encoded
+    start = np.maximum(encoded.start, 1)
+    if (start >= encoded.end).any():
+        raise ValueError("a one-token text with nothing before it cannot be scored "
+                         f"by {primitive}: frame it with a prefix token")
+    return replace(encoded, start=start)
+
+
 def score_pairs(
     model: nn.Module,
-    tokenizer: AntlmTokenizer,
+    tokenizer: ScoringTokenizer,
     pairs: Sequence[MinimalPair],
     backends: Sequence[str],
     batch_size: int = 64,
     precision: str = "fp32",
     progress: bool = False,
     desc: str = "",
+    suite: Suite = SUITES["babylm2025"],
 ) -> dict[str, np.ndarray]:
-    """Per backend, a float64 ``[N, 2]`` array of (good, bad) scores; correct = good > bad.
+    """Per backend, a float64 ``[N, 2]`` array of (good, bad) scores under ``suite``'s framing
+    and reduction (``suite.correct`` turns them into hits).
 
     Good and bad texts are scored in one pool, so equal lengths batch together across pairs.
     """
     n = len(pairs)
     contexts = [p.context for p in pairs]
     targets = [p.good for p in pairs] + [p.bad for p in pairs]
-    encoded = encode_texts(tokenizer, contexts + contexts, targets)
-    primitive_scores = {
-        p: text_log_probs(
+    encodings: dict[Framing, EncodedTexts] = {}
+    primitive_scores = {}
+    for p in primitives_for(backends):
+        framing = suite.framing_for(p)
+        if framing not in encodings:
+            encodings[framing] = encode_texts(tokenizer, contexts + contexts, targets, framing)
+        encoded = _readable(encodings[framing], p)
+        summed = text_log_probs(
             model, encoded, p, tokenizer.mask_id, batch_size, precision, progress,
             desc=f"{desc} {p}".strip(),
         )
-        for p in primitives_for(backends)
-    }
+        mean = framing.reduction == "mean"
+        primitive_scores[p] = summed / (encoded.end - encoded.start) if mean else summed
     if "fused" in backends:
         primitive_scores["fused"] = primitive_scores["causal"] + primitive_scores["mntp"]
     return {b: np.stack([primitive_scores[b][:n], primitive_scores[b][n:]], 1) for b in backends}

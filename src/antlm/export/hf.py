@@ -1,18 +1,23 @@
-"""``antlm export``: a run's model as a Hugging Face folder that needs no antlm to load.
+"""``antlm export``: a run's model as a Hugging Face folder that needs no antlm to load, with
+every attention view the model was trained under, so any scorer can read it either way.
 
 * BabyLlama -> ``LlamaForCausalLM``: its parameter names already mirror Hugging Face's, so the
-  export is a rename (``model.`` prefix) checked by a strict ``load_state_dict``; transformers
-  loads it with no custom code.
+  export is a rename (``model.`` prefix) checked by a strict ``load_state_dict``;
+  ``AutoModelForCausalLM`` loads it with no custom code. Its masked-LM view (bidirectional
+  attention over the same weights) is ``modeling_antlm_llama.py``, which ``config.json``'s
+  ``auto_map`` names for ``AutoModelForMaskedLM`` (``trust_remote_code=True``).
 * LTG-BERT -> the architecture has no transformers class, so the folder carries its own
-  ``modeling_ltgbert.py`` / ``configuration_ltgbert.py`` (from ``remote_code/``), and
-  ``config.json``'s ``auto_map`` points ``AutoModelForMaskedLM`` and
+  ``modeling_ltgbert.py`` / ``configuration_ltgbert.py``, and ``auto_map`` points
+  ``AutoModelForMaskedLM`` (bidirectional), ``AutoModelForCausalLM`` (causal) and
   ``AutoModelForSequenceClassification`` at them, as ltgoslo publishes LTG-BERT; it loads with
   ``trust_remote_code=True``.
 
-Both carry the run's tokenizer as a ``PreTrainedTokenizerFast`` whose post-processor frames text
-the way antlm does (BPE ``<s> a`` / ``<s> a </s> b``, WordPiece ``[CLS] a [SEP]`` /
-``[CLS] a [SEP] b [SEP]``), so ``AutoTokenizer`` gives the ids the model was trained and
-fine-tuned on.
+The modelling files are copied from ``antlm/models/remote_code/``. Both exports carry the run's
+tokenizer as a ``PreTrainedTokenizerFast`` whose post-processor frames text the way antlm does
+(BPE ``<s> a`` / ``<s> a </s> b``, WordPiece ``[CLS] a [SEP]`` / ``[CLS] a [SEP] b [SEP]``), so
+``AutoTokenizer`` gives the ids the model was trained and fine-tuned on; the run's resolved
+config (``antlm_config.yaml``: what ``antlm eval`` reads the declared backend from); and a model
+card (``README.md``, see :mod:`antlm.export.model_card`).
 """
 
 from __future__ import annotations
@@ -28,12 +33,14 @@ from torch import nn
 
 from antlm.config import ModelConfig
 from antlm.data.tokenizer import SPECIAL_TOKENS, AntlmTokenizer
-from antlm.rundir import load_run
+from antlm.export.model_card import model_card
+from antlm.models.hf_model import REMOTE_CODE
+from antlm.rundir import EXPORTED_CONFIG, LoadedRun, load_run
 
 __all__ = ["export_run", "hf_tokenizer", "llama_config", "ltgbert_config"]
 
-REMOTE_CODE = Path(__file__).parent / "remote_code"
 LTGBERT_FILES = ("configuration_ltgbert.py", "modeling_ltgbert.py")
+LLAMA_MASKED_FILE = "modeling_antlm_llama.py"
 
 
 def hf_tokenizer(tokenizer: AntlmTokenizer, max_length: int):
@@ -49,9 +56,10 @@ def hf_tokenizer(tokenizer: AntlmTokenizer, max_length: int):
         pair=f"{bos} $A {eos} $B:1" + (f" {eos}:1" if closes else ""),
         special_tokens=[(bos, tokenizer.bos_id), (eos, tokenizer.eos_id)],
     )
+    # CLS/SEP as BERT and RoBERTa name them, so that scorers which skip those (minicons, the
+    # 2024 pipeline's masked-LM path) never score the frame.
     roles = {f"{role}_token": token for role, token in names.items()}
-    if tokenizer.kind == "wordpiece":
-        roles |= {"cls_token": bos, "sep_token": eos}
+    roles |= {"cls_token": bos, "sep_token": eos}
     return PreTrainedTokenizerFast(tokenizer_object=backend, model_max_length=max_length, **roles)
 
 
@@ -77,6 +85,7 @@ def llama_config(config: ModelConfig, tokenizer: AntlmTokenizer):
         eos_token_id=tokenizer.eos_id,
         pad_token_id=tokenizer.pad_id,
         architectures=["LlamaForCausalLM"],
+        auto_map={"AutoModelForMaskedLM": f"{LLAMA_MASKED_FILE[:-3]}.LlamaForMaskedLM"},
     )
 
 
@@ -89,6 +98,7 @@ def ltgbert_config(config: ModelConfig, tokenizer: AntlmTokenizer, attention: st
             "AutoConfig": "configuration_ltgbert.LtgBertConfig",
             "AutoModel": "modeling_ltgbert.LtgBertModel",
             "AutoModelForMaskedLM": "modeling_ltgbert.LtgBertForMaskedLM",
+            "AutoModelForCausalLM": "modeling_ltgbert.LtgBertForCausalLM",
             "AutoModelForSequenceClassification": "modeling_ltgbert.LtgBertForSequenceClassification",
         },
         "vocab_size": config.vocab_size,
@@ -120,6 +130,7 @@ def _export_babyllama(model: nn.Module, config: ModelConfig, tokenizer: AntlmTok
     }
     hf_model.load_state_dict(state, strict=True)  # any unmatched name is an error
     hf_model.save_pretrained(out)
+    shutil.copyfile(REMOTE_CODE / LLAMA_MASKED_FILE, out / LLAMA_MASKED_FILE)
 
 
 def _export_ltgbert(model: nn.Module, config: ModelConfig, tokenizer: AntlmTokenizer,
@@ -136,9 +147,10 @@ def _export_ltgbert(model: nn.Module, config: ModelConfig, tokenizer: AntlmToken
 
 def export_run(run_dir: str | Path, out_dir: str | Path, attention: str = "bidirectional",
                checkpoint: str | None = None) -> Path:
-    """Write a run's model and tokenizer to ``out_dir`` in Hugging Face format. ``attention``
-    is the default attention of an LTG-BERT export (``config.attention``, changeable after
-    loading); a Llama export is causal by construction. ``checkpoint`` exports the weights of a
+    """Write a run's model, tokenizer, config and model card to ``out_dir`` in Hugging Face
+    format. ``attention`` is the view of an LTG-BERT export's ``AutoModel`` and sequence
+    classifier (``config.attention``, changeable after loading); its masked- and causal-LM
+    classes always attend bidirectionally and causally. ``checkpoint`` exports the weights of a
     milestone checkpoint (e.g. ``chck_1M``) instead of the latest."""
     run = load_run(run_dir, checkpoint=checkpoint)
     out = Path(out_dir)
@@ -148,7 +160,14 @@ def export_run(run_dir: str | Path, out_dir: str | Path, attention: str = "bidir
     else:
         _export_ltgbert(run.model, model_config, run.tokenizer, out, attention)
     _save_tokenizer(run.tokenizer, model_config.max_seq_len, out)
+    _save_run_files(run, out)
     return out
+
+
+def _save_run_files(run: LoadedRun, out: Path) -> None:
+    """The run's resolved config (which fixes the declared backend) and the model card."""
+    (out / EXPORTED_CONFIG).write_text(run.config.to_yaml(), encoding="utf-8")
+    (out / "README.md").write_text(model_card(run), encoding="utf-8")
 
 
 def _save_tokenizer(tokenizer: AntlmTokenizer, max_length: int, out: Path) -> None:

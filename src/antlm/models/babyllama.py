@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from antlm.config import ModelConfig
-from antlm.models.attention import TokenTree, build_attention_mask, query_rows
+from antlm.models.attention import ATTENTION_KINDS, TokenTree, build_attention_mask, query_rows
 
 
 def rotate_half(x: torch.Tensor) -> torch.Tensor:
@@ -121,6 +121,8 @@ class DecoderLayer(nn.Module):
 
 class BabyLlama(nn.Module):
     """Decoder whose attention kind ("causal" or "bidirectional") is chosen per call."""
+
+    views: tuple[str, ...] = ATTENTION_KINDS  # see antlm.models.contract
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from antlm.config import ModelConfig
-from antlm.models.attention import additive_mask, check_attention, query_rows
+from antlm.models.attention import ATTENTION_KINDS, additive_mask, check_attention, query_rows
 
 # The reference buckets distances on a log scale up to 512 even when it trains on 128-token
 # blocks; keeping its horizon keeps the bucket boundaries (and so trained weights) comparable.
@@ -280,6 +280,8 @@ class LtgBert(nn.Module):
     Weight-decay grouping by name works out as in the reference: embeddings (word, relative),
     norms and biases all carry "embed", "norm" or "bias" in their names.
     """
+
+    views: tuple[str, ...] = ATTENTION_KINDS  # see antlm.models.contract
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()

@@ -37,7 +37,8 @@ def run_one(
 ) -> RunOutcome:
     """Train (or resume) one run, then evaluate it unless ``train_only``: a study can train
     everything first and be evaluated later, by the same command without the flag."""
-    from antlm.eval.runner import evaluate_run
+    from antlm.eval.runner import evaluate_path
+    from antlm.eval.suites import get_suite
     from antlm.train.trainer import train_run
 
     started = time.perf_counter()
@@ -50,9 +51,9 @@ def run_one(
         trained = True
     evaluation = sweep.spec.evaluation
     if not train_only and not sweep.is_evaluated(read_json(paths.results)):
-        evaluate_run(run_dir, evaluation.tasks, data_dir, backend=evaluation.backend,
-                     batch_size=evaluation.batch_size,
-                     max_pairs_per_subtask=evaluation.max_pairs, progress=False)
+        evaluate_path(run_dir, evaluation.tasks, data_dir, get_suite(evaluation.suite),
+                      backend=evaluation.backend, batch_size=evaluation.batch_size,
+                      max_pairs_per_subtask=evaluation.max_pairs, progress=False)
         if evaluation.glue_tasks:
             from antlm.eval.finetune import FinetuneConfig, finetune_run
 

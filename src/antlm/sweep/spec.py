@@ -8,7 +8,8 @@
     arms:
       clm_only: {train.schedule: 24_CLM}
       antlm: {train.schedule: 4_CLM+16_MLM+4_CLM}
-    evaluation: {tasks: [blimp_filtered, blimp_supplement, ewok], backend: all, max_pairs: 100}
+    evaluation: {tasks: [blimp_filtered, blimp_supplement, ewok], suite: babylm2025,
+                 backend: all, max_pairs: 100}
 
 Every run's config is resolved and validated when the sweep is read, so a typo in arm 9 fails
 before arm 1 spends an hour training.
@@ -20,21 +21,30 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from antlm.config import ConfigError, RunConfig, load_config
+from antlm.eval.suites import DEFAULT_SUITE, get_suite
 
 
 class SweepEvaluation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     tasks: list[str] = Field(default_factory=lambda: ["blimp_filtered", "blimp_supplement", "ewok"])
+    suite: str = DEFAULT_SUITE
     backend: str = "all"
     max_pairs: int | None = Field(default=None, gt=0, description="per subtask; None = all")
     batch_size: int = Field(default=128, gt=0)
     glue_tasks: list[str] = Field(default_factory=list, description="empty: GLUE not run")
     glue_max_train_examples: int | None = Field(default=500, gt=0)
     glue_epochs: int = Field(default=3, gt=0)
+
+
+    @field_validator("suite")
+    @classmethod
+    def _known_suite(cls, value: str) -> str:
+        get_suite(value)  # raises naming the allowed suites
+        return value
 
 
 class SweepSpec(BaseModel):

@@ -18,6 +18,7 @@ from typing import Any
 from scipy import stats
 
 from antlm.eval.scoring import BACKENDS
+from antlm.eval.suites import Suite, get_suite
 from antlm.plotting import OBJECTIVE_COLOURS, phase_handles, pyplot, tint_phases
 from antlm.rundir import RunPaths, read_json, read_metrics
 from antlm.schedule import parse_schedule
@@ -27,15 +28,16 @@ PARTS = ("blimp_filtered", "blimp_supplement", "ewok", "glue")
 OBJECTIVES = ("CLM", "MLM")  # the objectives whose dev loss a run records
 
 
-def run_scores(results: dict[str, Any]) -> dict[str, dict[str, float | None]]:
-    """``{backend: {part: score or None, "macro": ...}}`` for one run's results.json.
+def run_scores(results: dict[str, Any], suite: Suite) -> dict[str, dict[str, float | None]]:
+    """``{backend: {part: score or None, "macro": ...}}`` for one run's results.json under
+    ``suite``: every backend scored, each named (a study compares arms backend by backend).
 
     GLUE does not depend on the zero-shot backend; it joins every backend's macro-average."""
-    from antlm.eval.macro import compute_macro
+    from antlm.eval.macro import compute_macro, zero_shot_section
 
     scores: dict[str, dict[str, float | None]] = {}
-    for backend in results.get("zero_shot", {}).get("scores", {}):
-        macro = compute_macro(results, backend)
+    for backend in zero_shot_section(results, suite).get("scores", {}):
+        macro = compute_macro(results, suite, backend)
         scores[backend] = {**{part: macro.parts.get(part) for part in PARTS},
                            "macro": macro.average}
     return scores
@@ -126,11 +128,12 @@ class SweepSummary:
 
 def collect(sweep: Sweep, root: Path) -> SweepSummary:
     summary = SweepSummary(sweep)
+    suite = get_suite(sweep.spec.evaluation.suite)
     for arm in sweep.spec.arms:
         for seed in sweep.spec.seeds:
             results = read_json(RunPaths(sweep.run_dir(root, arm, seed)).results)
             if sweep.is_evaluated(results):
-                summary.scores.setdefault(arm, {})[seed] = run_scores(results)
+                summary.scores.setdefault(arm, {})[seed] = run_scores(results, suite)
                 records = read_metrics(RunPaths(sweep.run_dir(root, arm, seed)))
                 summary.dev.setdefault(arm, {})[seed] = [
                     r for r in records if r["event"] in ("dev", "start")]
@@ -197,7 +200,8 @@ def render_markdown(summary: SweepSummary) -> str:
             if evaluation.glue_tasks else "GLUE: not run (macro-average over the zero-shot parts)")
     pairs = f"{evaluation.max_pairs} pairs per subtask" if evaluation.max_pairs else "all pairs"
     lines += [(f"Scores in %, mean ± sd over seeds {spec.seeds}; Δ = paired difference to "
-               f"`{spec.baseline}` with its 95% t-interval over seeds. Zero-shot: {pairs}. "
+               f"`{spec.baseline}` with its 95% t-interval over seeds. Suite "
+               f"{evaluation.suite}; zero-shot: {pairs}. "
                f"{glue}."), ""]
     lines += _headline(summary)
     lines += _final_dev_loss_table(summary)

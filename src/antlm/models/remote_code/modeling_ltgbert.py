@@ -9,9 +9,12 @@ antlm's weights load as they are (antlm's test suite checks the equality):
 * NormFormer-style LayerNorms; GEGLU feed-forward with a LayerNorm before its output;
 * a masked-LM head whose output matrix is the word embedding, plus a bias.
 
-``config.attention`` chooses bidirectional (default) or causal attention. Sequence
-classification pools the first token under bidirectional attention and the last real token
-under causal attention, as antlm's fine-tuning does.
+One set of weights, one view per class: ``LtgBertForMaskedLM`` (``AutoModelForMaskedLM``)
+always attends bidirectionally, ``LtgBertForCausalLM`` (``AutoModelForCausalLM``) always
+causally, so an AntLM-trained model can be scored by either kind of scorer. ``config.attention``
+(bidirectional by default, or causal) sets the view of ``LtgBertModel`` and
+``LtgBertForSequenceClassification``; classification pools the first token under bidirectional
+attention and the last real token under causal attention, as antlm's fine-tuning does.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from torch import nn
 from transformers import PreTrainedModel
 from transformers.modeling_outputs import (
     BaseModelOutput,
+    CausalLMOutput,
     MaskedLMOutput,
     SequenceClassifierOutput,
 )
@@ -219,12 +223,15 @@ class LtgBertModel(LtgBertPreTrainedModel):
         self.embedding.word_embedding = value
 
     def encode(
-        self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
+        attention: str | None = None,
     ) -> torch.Tensor:
+        """Last hidden states under ``attention`` (default: ``config.attention``)."""
         seq_len = input_ids.size(1)
         x, relative = self.embedding(input_ids)
         distance_index = _distance_index(seq_len, self.config.position_bucket_size, x.device)
-        mask = _additive_mask(self.config.attention, seq_len, attention_mask, x.device, x.dtype)
+        mask = _additive_mask(attention or self.config.attention, seq_len, attention_mask,
+                              x.device, x.dtype)
         for layer in self.layers:
             x = layer(x, relative, distance_index, mask)
         return x
@@ -236,6 +243,10 @@ class LtgBertModel(LtgBertPreTrainedModel):
 
 
 class LtgBertForMaskedLM(LtgBertModel):
+    """The masked-LM view: bidirectional attention, the prediction for token j read at j."""
+
+    view = "bidirectional"
+
     def __init__(self, config: LtgBertConfig) -> None:
         super().__init__(config)
         self.head = Head(config)
@@ -245,12 +256,30 @@ class LtgBertForMaskedLM(LtgBertModel):
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
         labels: torch.Tensor | None = None, **kwargs,
     ) -> MaskedLMOutput:
-        hidden = self.encode(input_ids, attention_mask)
+        hidden = self.encode(input_ids, attention_mask, attention=self.view)
         logits = self.head(hidden, self.embedding.word_embedding.weight)
         loss = None
         if labels is not None:
             loss = F.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100)
         return MaskedLMOutput(loss=loss, logits=logits, hidden_states=(hidden,))
+
+
+class LtgBertForCausalLM(LtgBertForMaskedLM):
+    """The causal-LM view of the same weights: causal attention, the logits at position j
+    predicting token j + 1 (``labels`` are shifted here, as Hugging Face causal LMs do)."""
+
+    view = "causal"
+
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None, **kwargs,
+    ) -> CausalLMOutput:
+        output = super().forward(input_ids, attention_mask)
+        loss = None
+        if labels is not None:
+            loss = F.cross_entropy(output.logits[:, :-1].flatten(0, 1), labels[:, 1:].flatten(),
+                                   ignore_index=-100)
+        return CausalLMOutput(loss=loss, logits=output.logits, hidden_states=output.hidden_states)
 
 
 class LtgBertForSequenceClassification(LtgBertModel):

@@ -1,0 +1,51 @@
+"""``--save-predictions``: every scored pair as one JSON line, so a number can be audited and
+re-scored without running the model again.
+
+The BabyLM pipelines keep per-item predictions too: the 2025 pipeline's
+``sentence_zero_shot/run.py`` writes, per subtask (its ``UID``), items with an ``id`` of the
+form ``{UID}_{n}`` and the chosen text; lm-evaluation-harness (2024) logs every request's
+arguments and log-likelihoods (``--log_samples``). antlm keeps what both hold and a little
+more: the texts, and both scores under every backend, with whether the suite counts the pair
+as correct. Files: ``DIR/predictions/SUITE/TASK.jsonl``, rewritten when that task is scored
+again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from antlm.data.cache import atomic_write_bytes
+from antlm.eval.suites import Suite
+from antlm.eval.tasks import MinimalPair
+
+__all__ = ["predictions_path", "write_predictions"]
+
+
+def predictions_path(directory: Path, suite: Suite, task: str) -> Path:
+    return directory / "predictions" / suite.name / f"{task}.jsonl"
+
+
+def write_predictions(
+    directory: Path, suite: Suite, task: str, pairs: Sequence[MinimalPair],
+    scores: dict[str, np.ndarray],
+) -> Path:
+    """One line per pair of ``task``: ``scores`` maps each backend to ``[N, 2]`` (good, bad)."""
+    correct = {backend: suite.correct(good_bad) for backend, good_bad in scores.items()}
+    seen: dict[str, int] = {}
+    lines = []
+    for i, pair in enumerate(pairs):
+        n = seen[pair.subtask] = seen.get(pair.subtask, -1) + 1
+        lines.append(json.dumps({
+            "task": task, "subtask": pair.subtask, "id": f"{pair.subtask}_{n}",
+            "context": pair.context, "good": pair.good, "bad": pair.bad,
+            "scores": {b: {"good": float(s[i, 0]), "bad": float(s[i, 1])}
+                       for b, s in scores.items()},
+            "correct": {b: bool(c[i]) for b, c in correct.items()},
+        }))
+    path = predictions_path(directory, suite, task)
+    atomic_write_bytes(path, ("\n".join(lines) + "\n").encode("utf-8"))
+    return path

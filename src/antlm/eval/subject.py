@@ -1,0 +1,105 @@
+"""What ``antlm eval`` scores: an antlm run directory or a Hugging Face model folder, brought to
+one shape (model, tokenizer, what it declares, where its results go).
+
+* A **run directory** (``config.yaml``) is read through :func:`antlm.rundir.load_run`; its
+  declared backend and its ``auto`` backends follow its config
+  (:func:`antlm.eval.scoring.declare_backend`, :func:`antlm.eval.scoring.auto_backends`), and
+  its results go to ``RUN/results.json``.
+* A **Hugging Face folder** (``config.json``) is adapted by
+  :func:`antlm.models.hf_model.load_hf_model` and :class:`antlm.data.hf_tokenizer.HFTokenizer`.
+  An antlm export carries its run's config (``antlm_config.yaml``) and so declares what the
+  run declared, in the same words (``antlm eval`` prints the same table for both); any other folder declares ``causal`` when it has a causal view (a causal LM)
+  and ``mlm`` otherwise (a masked LM), and runs just that under ``auto``. A model folder is
+  not a place to write results (it may be shared or read-only), so they go to
+  ``results/NAME/results.json`` under the working directory, as the official pipelines write
+  ``results/<model>/``, or to ``--out DIR``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from antlm.config import ConfigError
+from antlm.data.hf_tokenizer import HFTokenizer
+from antlm.eval.scoring import auto_backends, declare_backend
+from antlm.models.contract import LanguageModel, ScoringTokenizer
+from antlm.models.hf_model import HFLanguageModel, load_hf_model
+from antlm.rundir import LoadedRun, RunDirError, load_run, read_exported_config
+
+__all__ = ["EvalSubject", "default_results_dir", "open_subject", "subject_of_run"]
+
+
+@dataclass
+class EvalSubject:
+    """A model to score, with the backends it declares and the folder its results go to."""
+
+    name: str
+    model: LanguageModel
+    tokenizer: ScoringTokenizer
+    declared_backend: str
+    declared_by: str  # completes "declared by ...": where the declaration comes from
+    auto_backends: list[str]
+    results_dir: Path
+
+    @property
+    def results_path(self) -> Path:
+        return self.results_dir / "results.json"
+
+    @property
+    def missing_view_hint(self) -> str:
+        """How to get a view the model left out (its remote code was not trusted)."""
+        withheld = getattr(self.model, "withheld", {})
+        if not withheld:
+            return ""
+        files = ", ".join(sorted(set(withheld.values())))
+        return (f" ({self.name} provides the {' and '.join(withheld)} view through its own "
+                f"code, {files}: pass --trust-remote-code to run it)")
+
+
+def default_results_dir(folder: Path) -> Path:
+    """Where a model folder's results go without ``--out``."""
+    return Path("results") / folder.resolve().name
+
+
+def subject_of_run(run: LoadedRun) -> EvalSubject:
+    backend, reason = declare_backend(run.config)
+    return EvalSubject(run.run_dir.name, run.model, run.tokenizer, backend,
+                       f"the run config: {reason}", auto_backends(run.config), run.run_dir)
+
+
+def _hf_subject(
+    folder: Path, model: HFLanguageModel, tokenizer: ScoringTokenizer, out: Path | None
+) -> EvalSubject:
+    config = read_exported_config(folder)
+    if config is not None:
+        backend, reason = declare_backend(config)
+        declared_by, auto = f"the run config: {reason}", auto_backends(config)
+    elif "causal" in model.views:
+        backend, declared_by, auto = "causal", "the folder: a causal LM", ["causal"]
+    else:
+        backend, declared_by, auto = "mlm", "the folder: a masked LM", ["mlm"]
+    return EvalSubject(folder.resolve().name, model, tokenizer, backend, declared_by, auto,
+                       out or default_results_dir(folder))
+
+
+def open_subject(
+    path: str | Path, device: str | torch.device = "cpu", trust_remote_code: bool = False,
+    out: str | Path | None = None,
+) -> EvalSubject:
+    """A run directory or a Hugging Face model folder, ready to score (see the module
+    docstring). ``out``: where a model folder's results go; a run keeps its own."""
+    folder = Path(path)
+    if (folder / "config.yaml").is_file():
+        if out is not None:
+            raise ConfigError(f"{folder} is a run directory: its results go to "
+                              f"{folder / 'results.json'}; --out is for Hugging Face folders")
+        return subject_of_run(load_run(folder, device=device))
+    if (folder / "config.json").is_file():
+        model = load_hf_model(folder, device, trust_remote_code)
+        tokenizer = HFTokenizer.from_pretrained(folder, trust_remote_code)
+        return _hf_subject(folder, model, tokenizer, None if out is None else Path(out))
+    raise RunDirError(f"{folder} is neither a run directory (config.yaml) nor a Hugging Face "
+                      "model folder (config.json)")
