@@ -1,6 +1,7 @@
 """A real (small) sweep end to end: train, evaluate, resume/skip, summarise, plot."""
 
 import json
+import shutil
 
 import pytest
 
@@ -8,7 +9,7 @@ from antlm.config import ConfigError
 from antlm.eval.scoring import BACKENDS
 from antlm.rundir import RunPaths, read_json
 from antlm.sweep.runner import run_sweep
-from antlm.sweep.spec import load_sweep
+from antlm.sweep.spec import SPEC_FILE, load_sweep, save_spec, sweep_of_directory
 from antlm.sweep.summary import collect, paired_interval, render_markdown, write_summary
 from tests.conftest import CONFIGS
 
@@ -30,6 +31,19 @@ def test_bad_arm_fails_before_any_training(tmp_path):
         "base: ../runs/", f"base: {CONFIGS}/runs/"))
     with pytest.raises(ConfigError, match=r"(?s)sweep arm .clm_only.*an objective"):
         load_sweep(bad)
+
+
+def test_a_saved_sweep_reads_back_from_a_moved_checkout(tmp_path):
+    checkout = tmp_path / "checkout"
+    shutil.copytree(CONFIGS, checkout / "configs")
+    sweep = load_sweep(checkout / "configs" / "sweeps" / "study-babyllama.yaml")
+    save_spec(sweep, checkout / "studies" / sweep.name)
+    assert str(tmp_path) not in (checkout / "studies" / sweep.name / SPEC_FILE).read_text()
+
+    moved = checkout.rename(tmp_path / "elsewhere")
+    again = sweep_of_directory(moved / "studies" / sweep.name)
+    assert again.base_path == (moved / "configs" / "runs" / "babyllama-antlm-tiny.yaml").resolve()
+    assert again.configs == sweep.configs
 
 
 def test_smoke_sweep_end_to_end(tmp_path, data_dir):

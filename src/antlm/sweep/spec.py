@@ -17,6 +17,7 @@ before arm 1 spends an hour training.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -121,12 +122,15 @@ def sweep_of_directory(sweep_dir: Path) -> Sweep:
         raise ConfigError(f"{sweep_dir} is not a sweep directory (no {SPEC_FILE})")
     raw = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
     base = raw.pop("base_resolved")
-    return Sweep(SweepSpec.model_validate(raw), Path(base))
+    return Sweep(SweepSpec.model_validate(raw), (sweep_dir / base).resolve())
 
 
 def save_spec(sweep: Sweep, sweep_dir: Path) -> None:
+    """Copy the spec into the sweep directory, its base config as a path relative to it, so
+    that a sweep directory committed with its repository reads back on any clone."""
     sweep_dir.mkdir(parents=True, exist_ok=True)
-    raw = {**sweep.spec.model_dump(mode="json"), "base_resolved": str(sweep.base_path)}
+    base = os.path.relpath(sweep.base_path, sweep_dir.resolve())
+    raw = {**sweep.spec.model_dump(mode="json"), "base_resolved": base}
     (sweep_dir / SPEC_FILE).write_text(yaml.safe_dump(raw, sort_keys=False))
 
 
