@@ -1,0 +1,63 @@
+"""The import rules of docs/ARCHITECTURE.md, checked on the source: every ``import antlm.X``
+(at module level or inside a function) of every module against the layer table."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).parent.parent / "src" / "antlm"
+
+# Layer of each top-level module or subpackage (docs/ARCHITECTURE.md, "Layers").
+LAYERS = {
+    "units": 0, "schedule": 0, "progress": 0, "plotting": 0,
+    "config": 1, "device": 1,
+    "data": 2, "models": 2,
+    "rundir": 3,
+    "train": 4, "eval": 4, "export": 4,
+    "sweep": 5,
+    "cli": 6, "__main__": 6, "__init__": 6,
+}
+# Same-layer imports that the table allows, as (importer, imported).
+ALLOWED_SIDEWAYS = {("export", "eval")}
+
+
+def _unit(module: str) -> str:
+    """``antlm.eval.scoring`` -> ``eval``: the layer table's unit of a dotted name."""
+    return module.split(".")[1] if module.count(".") else "__init__"
+
+
+def _imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {name for name in found if name.startswith("antlm.")}
+
+
+def _modules() -> list[Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py") if "remote_code" not in p.parts)
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_imports_point_down_the_layers(path):
+    relative = path.relative_to(PACKAGE)
+    importer = relative.parts[0].removesuffix(".py")
+    for imported in map(_unit, _imports(path)):
+        if imported == importer:
+            continue
+        assert imported in LAYERS, f"{relative}: antlm.{imported} has no layer in the table"
+        upward = LAYERS[imported] > LAYERS[importer]
+        sideways = (LAYERS[imported] == LAYERS[importer]
+                    and (importer, imported) not in ALLOWED_SIDEWAYS)
+        assert not (upward or sideways), (
+            f"{relative} imports antlm.{imported} (layer {LAYERS[imported]}) from layer "
+            f"{LAYERS[importer]}: see docs/ARCHITECTURE.md")
+
+
+def test_shipped_modelling_files_stand_alone():
+    """They run inside ``transformers`` without antlm installed."""
+    for path in (PACKAGE / "models" / "remote_code").glob("*.py"):
+        assert not _imports(path), f"{path.name} imports antlm"
