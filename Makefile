@@ -13,7 +13,11 @@ DEMO_EVAL_PAIRS ?= 50
 
 .PHONY: setup demo test bench lint clean gpu-pack gpu-check gpu-check-dry
 
+# setup also links ./data to the data directory when there is none: the CLI reads --data-dir,
+# else ANTLM_DATA_DIR, else ./data, so the README's commands work as written.
 setup: $(STAMP)
+	@if [ -n "$(ANTLM_DATA_DIR)" ] && [ ! -e data ]; then ln -s "$(ANTLM_DATA_DIR)" data && \
+	  echo "linked ./data -> $(ANTLM_DATA_DIR)"; fi
 
 # torch first, pinned: on the project's machines torch==2.13.0 is a local CPU build, while any
 # other spec (or a package that pulls torch in) would download a multi-GB CUDA build.
