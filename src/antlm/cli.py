@@ -231,9 +231,9 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
                    help="comma-separated: blimp_filtered, blimp, blimp_supplement, ewok, and the "
                         "word_order diagnostic (BLiMP sentences vs. their words shuffled)")
     p.add_argument("--backend", default="auto",
-                   help="auto (the model's own list), all, or a list of causal, mlm, mntp, fused, "
-                        "mlm_word_l2r; one backend named alone is also the headline, otherwise "
-                        "the headline is the declared one")
+                   help="auto (the model's own list), all, declared (the headline's alone), or "
+                        "a list of causal, mlm, mntp, fused, mlm_word_l2r; one backend named "
+                        "alone is also the headline, otherwise the headline is the declared one")
     _add_suite(p)
     p.add_argument("--out", help="Hugging Face folder only: where its results.json goes "
                                  "(default: results/NAME)")

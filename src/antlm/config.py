@@ -41,6 +41,7 @@ __all__ = [
     "TokenizerConfig",
     "TrainConfig",
     "load_config",
+    "override_config",
     "parse_overrides",
     "resolve_data_dir",
 ]
@@ -173,6 +174,11 @@ class TrainConfig(_Section):
         description="None: the schedule's epochs as written; a number: the schedule's phases "
         "taken as proportions and scaled to this many epochs (4_CLM+16_MLM+4_CLM at 10 = "
         "1.667_CLM+6.667_MLM+1.667_CLM); budget: scaled to see train.max_words_seen words",
+    )
+    report_to: list[Literal["tensorboard", "wandb"]] = Field(
+        default_factory=list,
+        description="experiment trackers that receive the run's records (antlm.tracking): "
+        "tensorboard (RUN/tensorboard), wandb (project antlm)",
     )
     checkpoint_words: str | list[int] | None = Field(
         default=CHALLENGE_MILESTONES,
@@ -391,6 +397,12 @@ def locate_config(path: str | os.PathLike[str], kind: str) -> Path:
         raise ConfigError(f"{kind[:-1]} config not found: {path} is neither a file nor a "
                           "packaged preset (`antlm presets` lists them)")
     return preset
+
+
+def override_config(config: RunConfig, updates: dict[str, Any]) -> RunConfig:
+    """``config`` with ``updates`` (dotted keys to values) applied and validated again."""
+    return validate_config(_deep_merge(config.model_dump(), nest_dotted(updates)),
+                           source=f"{config.name} with {sorted(updates)}")
 
 
 DATA_DIR_HELP = (
