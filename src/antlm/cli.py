@@ -6,11 +6,35 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
 
 from antlm.config import ConfigError, load_config, resolve_data_dir
 
+DATA_DIR_OPTION = "data directory (default: $ANTLM_DATA_DIR, else ./data)"
+
 Handler = Callable[[argparse.Namespace], int | None]
+
+
+class _DefaultsFormatter(argparse.HelpFormatter):
+    """Every option's help ends with its default: the defaults encode the BabyLM recipe, so
+    ``--help`` must show them. An option whose help already states its default, or whose default
+    is "not given" (None, False), is left as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if (not action.option_strings or "default" in text
+                or action.default in (None, False, "", [], argparse.SUPPRESS)):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose sub-commands (at any depth) use :class:`_DefaultsFormatter`."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("formatter_class", _DefaultsFormatter)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------- train
@@ -42,16 +66,18 @@ def _cmd_train(args: argparse.Namespace) -> None:
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a model under a schedule")
-    p.add_argument("config", nargs="?", help="run config YAML (omit with --resume --out RUN)")
+    p.add_argument("config", nargs="?", help="run config YAML, or a preset name such as demo (antlm presets); omit "
+                        "with --resume --out RUN")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value, e.g. --set train.schedule=2_CLM+2_MLM")
-    p.add_argument("--data-dir", help="data directory (default: $ANTLM_DATA_DIR)")
+    p.add_argument("--data-dir", help=DATA_DIR_OPTION)
     p.add_argument("--out", help="run directory (default: runs/NAME)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
     p.add_argument("--stop-after-epochs", type=float, default=None,
-                   help="checkpoint and stop after this many more epochs (resume later)")
+                   help="checkpoint and stop after this many more epochs (resume later; "
+                        "default: train to the end)")
     p.add_argument("--devices", type=int, default=None,
-                   help="train on N local processes/GPUs via torchrun (DDP)")
+                   help="train on N local processes/GPUs via torchrun (DDP; default: one process)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=_cmd_train)
 
@@ -73,10 +99,11 @@ def _add_tokenizer(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("tokenizer", help="tokenizer tools")
     tsub = p.add_subparsers(dest="tokenizer_command", required=True)
     t = tsub.add_parser("train", help="train (or reuse from cache) the tokenizer of a config")
-    t.add_argument("config")
-    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    t.add_argument("--data-dir")
-    t.add_argument("--out", default="tokenizer.json")
+    t.add_argument("config", help="run config YAML, or a preset name (antlm presets)")
+    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value")
+    t.add_argument("--data-dir", help=DATA_DIR_OPTION)
+    t.add_argument("--out", default="tokenizer.json", help="where the tokenizer goes")
     t.set_defaults(handler=_cmd_tokenizer_train)
 
 
@@ -115,11 +142,13 @@ def _add_schedule(sub: argparse._SubParsersAction) -> None:
                    help="scale the schedule's proportions to this many epochs")
     s.add_argument("--words-per-epoch", default=None,
                    help="the corpus's words (e.g. 10M): adds the words seen per phase")
-    s.add_argument("--steps-per-epoch", type=int, default=None)
+    s.add_argument("--steps-per-epoch", type=int, default=None,
+                   help="adds each phase's steps")
     s.add_argument("--config", help="a run config: its plan as training places it, with the "
                    "exact words seen (reads and tokenizes the corpus, cached)")
-    s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    s.add_argument("--data-dir", help="with --config: data directory (default: $ANTLM_DATA_DIR)")
+    s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="with --config: override a config value")
+    s.add_argument("--data-dir", help="with --config: " + DATA_DIR_OPTION)
     s.set_defaults(handler=_cmd_schedule_show)
 
 
@@ -202,9 +231,9 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
                    help="comma-separated: blimp_filtered, blimp, blimp_supplement, ewok, and the "
                         "word_order diagnostic (BLiMP sentences vs. their words shuffled)")
     p.add_argument("--backend", default="auto",
-                   help="auto (the model's own list), all, or a list of causal, mlm, mntp, fused, "
-                        "mlm_word_l2r; one backend named alone is also the headline, otherwise "
-                        "the headline is the declared one")
+                   help="auto (the model's own list), all, declared (the headline's alone), or "
+                        "a list of causal, mlm, mntp, fused, mlm_word_l2r; one backend named "
+                        "alone is also the headline, otherwise the headline is the declared one")
     _add_suite(p)
     p.add_argument("--out", help="Hugging Face folder only: where its results.json goes "
                                  "(default: results/NAME)")
@@ -214,11 +243,12 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--save-predictions", action="store_true",
                    help="write every pair's scores to predictions/SUITE/TASK.jsonl beside "
                         "results.json")
-    p.add_argument("--data-dir", help="data directory (default: $ANTLM_DATA_DIR)")
+    p.add_argument("--data-dir", help=DATA_DIR_OPTION)
     p.add_argument("--batch-size", type=int, default=64, help="model rows per forward pass")
     p.add_argument("--max-pairs", type=int, default=None,
-                   help="score only the first N pairs of each subtask (quick runs)")
-    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
+                   help="score only the first N pairs of each subtask (quick runs; default: all)")
+    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                   help="of the scoring forward passes")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     p.add_argument("--detail", action="store_true", help="list every subtask in the table")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -229,7 +259,7 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
 
     r = sub.add_parser("report", help="results table of a run (or an evaluated model folder's "
                                       "results directory), or several side by side")
-    r.add_argument("run_dirs", nargs="*", metavar="DIR")
+    r.add_argument("run_dirs", nargs="*", metavar="DIR", help="runs or results directories")
     r.add_argument("--sweep", metavar="ROOT/NAME",
                    help="summarise a sweep directory: mean ± sd per arm, deltas, plots")
     r.add_argument("--out", help="with --sweep: where to write the summary (default NAME/summary)")
@@ -252,28 +282,26 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
 
 def _add_sweep(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sweep", help="train and evaluate a grid of runs (resumable)")
-    p.add_argument("sweep", help="sweep YAML, e.g. configs/sweeps/babyllama-tiny.yaml")
+    p.add_argument("sweep", help="sweep YAML, e.g. configs/sweeps/babyllama-tiny.yaml, or a "
+                                 "preset name (antlm presets)")
     p.add_argument("--root", default="runs", help="runs go to ROOT/NAME/ARM/seedS")
     p.add_argument("--jobs", type=int, default=1, help="runs trained at once")
     p.add_argument("--arms", help="only these arms (comma-separated)")
     p.add_argument("--train-only", action="store_true",
                    help="train (or resume) every run, evaluate none; rerun without it to evaluate")
-    p.add_argument("--data-dir", help="data directory (default: $ANTLM_DATA_DIR)")
+    p.add_argument("--data-dir", help=DATA_DIR_OPTION)
     p.set_defaults(handler=_cmd_sweep)
 
 
 # ---------------------------------------------------------------------------- finetune / macro
 def _cmd_finetune(args: argparse.Namespace) -> None:
-    from antlm.eval.finetune import FinetuneConfig, finetune_run
+    from antlm.config import FinetuneConfig
+    from antlm.eval.finetune import finetune_run
     from antlm.eval.glue import parse_task_names
     from antlm.eval.macro import report_macro
     from antlm.eval.suites import get_suite
 
-    config = FinetuneConfig(
-        epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, patience=args.patience,
-        seed=args.seed, max_length=args.max_length, max_train_examples=args.max_train_examples,
-        max_eval_examples=args.max_eval_examples, attention=args.attention,
-    )
+    config = FinetuneConfig(**{f.name: getattr(args, f.name) for f in fields(FinetuneConfig)})
     finetune_run(
         args.run_dir, parse_task_names(args.task + [args.tasks]), resolve_data_dir(args.data_dir),
         config, device=args.device, progress=not args.no_progress,
@@ -290,23 +318,31 @@ def _cmd_macro(args: argparse.Namespace) -> None:
 
 
 def _add_finetune(sub: argparse._SubParsersAction) -> None:
+    from antlm.config import FinetuneConfig
+
     p = sub.add_parser("finetune", help="GLUE fine-tuning (the BabyLM recipe) of a run")
-    p.add_argument("run_dir")
+    p.add_argument("run_dir", help="a trained run directory")
     p.add_argument("--task", action="append", default=[],
                    help="a GLUE task (repeatable): boolq, cola, mnli, mrpc, multirc, qnli, qqp, "
                         "rte, sst2, wsc")
     p.add_argument("--tasks", default="", help="comma-separated tasks, e.g. rte,mrpc,wsc")
-    p.add_argument("--data-dir", help="data directory (default: $ANTLM_DATA_DIR)")
-    p.add_argument("--max-train-examples", type=int, default=None,
-                   help="fine-tune on a seeded random N-example subset (quick runs)")
-    p.add_argument("--max-eval-examples", type=int, default=None)
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--lr", type=float, default=5e-5)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--patience", type=int, default=3, help="epochs without improvement")
-    p.add_argument("--seed", type=int, default=12)
-    p.add_argument("--max-length", type=int, default=128)
-    p.add_argument("--attention", choices=["causal", "bidirectional"], default=None,
+    p.add_argument("--data-dir", help=DATA_DIR_OPTION)
+    # The recipe's defaults are FinetuneConfig's: one place to change them.
+    recipe = FinetuneConfig()
+    p.add_argument("--max-train-examples", type=int, default=recipe.max_train_examples,
+                   help="fine-tune on a seeded random N-example subset (quick runs; "
+                        "default: the whole train set)")
+    p.add_argument("--max-eval-examples", type=int, default=recipe.max_eval_examples,
+                   help="evaluate on the first N validation examples (default: all)")
+    p.add_argument("--epochs", type=int, default=recipe.epochs, help="at most this many epochs")
+    p.add_argument("--lr", type=float, default=recipe.lr, help="learning rate")
+    p.add_argument("--batch-size", type=int, default=recipe.batch_size, help="examples per step")
+    p.add_argument("--patience", type=int, default=recipe.patience,
+                   help="stop after this many epochs without improvement")
+    p.add_argument("--seed", type=int, default=recipe.seed, help="classifier head and data order")
+    p.add_argument("--max-length", type=int, default=recipe.max_length,
+                   help="tokens per example (longer ones are truncated)")
+    p.add_argument("--attention", choices=["causal", "bidirectional"], default=recipe.attention,
                    help="default: that of the schedule's final phase (MLM -> bidirectional)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -314,7 +350,7 @@ def _add_finetune(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_cmd_finetune)
 
     m = sub.add_parser("macro", help="BabyLM macro-average (BLiMP, supplement, EWoK, GLUE)")
-    m.add_argument("run_dir", metavar="DIR")
+    m.add_argument("run_dir", metavar="DIR", help="a run or results directory")
     m.add_argument("--backend", default=None,
                    help="zero-shot backend to read (default: the declared one)")
     _add_suite(m)
@@ -342,8 +378,8 @@ def _cmd_export(args: argparse.Namespace) -> None:
 def _add_export(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="write a run's model as a Hugging Face folder (causal and "
                                       "masked-LM views, tokenizer, config, model card)")
-    p.add_argument("run_dir")
-    p.add_argument("out_dir")
+    p.add_argument("run_dir", help="a trained run directory")
+    p.add_argument("out_dir", help="the Hugging Face folder to write")
     p.add_argument("--attention", choices=["causal", "bidirectional"], default="bidirectional",
                    help="LTG-BERT only: the attention of AutoModel and the sequence classifier "
                         "(the masked- and causal-LM classes always attend bidirectionally and "
@@ -354,14 +390,55 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_cmd_export)
 
 
+# ---------------------------------------------------------------------------- plot / presets
+def _cmd_plot(args: argparse.Namespace) -> None:
+    from antlm.plots.runs import plot_runs
+
+    print(f"antlm: wrote {plot_runs(args.run_dirs, args.out)}")
+
+
+def _add_plot(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("plot", help="PNG of the dev loss of both objectives against words seen, "
+                                    "phases shaded, runs overlaid")
+    p.add_argument("run_dirs", nargs="+", metavar="RUN", help="one or more run directories")
+    p.add_argument("--out", help="the PNG to write (default: RUN/dev_loss.png for one run, "
+                                 "./dev_loss.png for several)")
+    p.set_defaults(handler=_cmd_plot)
+
+
+def _cmd_presets(args: argparse.Namespace) -> None:
+    from antlm.presets import list_presets, preset_root, write_presets
+
+    if args.write:
+        written = write_presets(Path(args.write))
+        print(f"antlm: wrote {len(written)} preset files to {args.write} (existing ones kept)")
+        return
+    print(f"presets in {preset_root()} (give a run preset's name where a config path goes, "
+          "e.g. `antlm train demo`):")
+    for kind, names in list_presets().items():
+        print(f"  {kind}: {' '.join(names)}")
+
+
+def _add_presets(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("presets", help="list the packaged model, run and sweep presets, or copy "
+                                       "them out to edit")
+    p.add_argument("--write", metavar="DIR", help="copy every preset to DIR/{runs,models,sweeps}")
+    p.set_defaults(handler=_cmd_presets)
+
+
 # ---------------------------------------------------------------------------- entry point
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="antlm", description="Alternating causal / masked LM pretraining (AntLM)."
+    from antlm import __version__
+
+    parser = _Parser(
+        prog="antlm", description="Alternating causal / masked LM pretraining (AntLM). "
+        "Every command takes --help; the data directory is --data-dir, else $ANTLM_DATA_DIR, "
+        "else ./data."
     )
+    parser.add_argument("--version", action="version", version=f"antlm {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (_add_train, _add_tokenizer, _add_schedule, _add_eval, _add_sweep,
-                _add_finetune, _add_export):
+                _add_finetune, _add_export, _add_plot, _add_presets):
         add(sub)
     return parser
 

@@ -10,6 +10,7 @@ after an hour of training is an hour lost.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
@@ -33,12 +34,14 @@ __all__ = [
     "ConfigError",
     "DataConfig",
     "EvalConfig",
+    "FinetuneConfig",
     "ModelConfig",
     "ObjectiveConfig",
     "RunConfig",
     "TokenizerConfig",
     "TrainConfig",
     "load_config",
+    "override_config",
     "parse_overrides",
     "resolve_data_dir",
 ]
@@ -172,6 +175,11 @@ class TrainConfig(_Section):
         "taken as proportions and scaled to this many epochs (4_CLM+16_MLM+4_CLM at 10 = "
         "1.667_CLM+6.667_MLM+1.667_CLM); budget: scaled to see train.max_words_seen words",
     )
+    report_to: list[Literal["tensorboard", "wandb"]] = Field(
+        default_factory=list,
+        description="experiment trackers that receive the run's records (antlm.tracking): "
+        "tensorboard (RUN/tensorboard), wandb (project antlm)",
+    )
     checkpoint_words: str | list[int] | None = Field(
         default=CHALLENGE_MILESTONES,
         description="words seen at which to save the weights to checkpoints/chck_<N>: a rule "
@@ -237,6 +245,22 @@ class EvalConfig(_Section):
         "objective the schedule ends on (CLM -> causal, MLM -> mlm, or mntp for "
         "objective.mlm_target: shifted)",
     )
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    """GLUE fine-tuning hyperparameters (:mod:`antlm.eval.finetune`); the defaults are the
+    BabyLM 2024 pipeline's, and ``antlm finetune`` takes its defaults from here."""
+
+    epochs: int = 10
+    lr: float = 5e-5
+    batch_size: int = 64
+    patience: int = 3
+    seed: int = 12
+    max_length: int = 128
+    max_train_examples: int | None = None
+    max_eval_examples: int | None = None
+    attention: str | None = None  # None: from the run's schedule (see default_attention)
 
 
 class RunConfig(_Section):
@@ -353,24 +377,50 @@ def load_config(
     updates: dict[str, Any] | None = None,
 ) -> RunConfig:
     """Read a run config (with its ``inherit`` chain), then apply ``updates`` (a mapping of
-    dotted keys to values, as sweeps give them) and ``--set`` overrides."""
-    raw: dict[str, Any] = _read_yaml_tree(Path(path)) if path else {}
+    dotted keys to values, as sweeps give them) and ``--set`` overrides. ``path`` may also name
+    a packaged preset (``demo``, see :mod:`antlm.presets`) when no such file exists."""
+    raw: dict[str, Any] = _read_yaml_tree(locate_config(path, "runs")) if path else {}
     raw = _deep_merge(raw, nest_dotted(updates or {}))
     raw = _deep_merge(raw, parse_overrides(list(overrides)))
     return validate_config(raw, source=str(path) if path else "defaults")
 
 
+def locate_config(path: str | os.PathLike[str], kind: str) -> Path:
+    """``path`` itself when it is a file, else the packaged preset of that name (``demo`` ->
+    ``antlm/configs/runs/demo.yaml``)."""
+    from antlm.presets import find_preset
+
+    if Path(path).is_file():
+        return Path(path)
+    preset = find_preset(str(path), kind)
+    if preset is None:
+        raise ConfigError(f"{kind[:-1]} config not found: {path} is neither a file nor a "
+                          "packaged preset (`antlm presets` lists them)")
+    return preset
+
+
+def override_config(config: RunConfig, updates: dict[str, Any]) -> RunConfig:
+    """``config`` with ``updates`` (dotted keys to values) applied and validated again."""
+    return validate_config(_deep_merge(config.model_dump(), nest_dotted(updates)),
+                           source=f"{config.name} with {sorted(updates)}")
+
+
 DATA_DIR_HELP = (
     "Get the BabyLM data (https://babylm.github.io, the strict-small corpus and evaluation "
-    "data) and pass --data-dir DIR or set ANTLM_DATA_DIR=DIR."
+    "data) and pass --data-dir DIR, set ANTLM_DATA_DIR=DIR, or put it (or a link to it) in "
+    "./data."
 )
+DEFAULT_DATA_DIR = Path("data")  # relative to the working directory: `make setup` links it
 
 
 def resolve_data_dir(cli_value: str | os.PathLike[str] | None) -> Path:
-    """The data directory: ``--data-dir`` first, then ``ANTLM_DATA_DIR``."""
+    """The data directory: ``--data-dir`` first, then ``ANTLM_DATA_DIR``, then ``./data`` (so
+    the README's commands work from a checkout as written, without an environment variable)."""
     value = cli_value or os.environ.get("ANTLM_DATA_DIR")
     if not value:
-        raise ConfigError(f"no data directory given. {DATA_DIR_HELP}")
+        if DEFAULT_DATA_DIR.is_dir():
+            return DEFAULT_DATA_DIR
+        raise ConfigError(f"no data directory given and no ./data folder. {DATA_DIR_HELP}")
     path = Path(value).expanduser()
     if not path.is_dir():
         raise ConfigError(f"data directory {path} does not exist. {DATA_DIR_HELP}")

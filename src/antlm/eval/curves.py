@@ -28,7 +28,7 @@ from antlm.eval.runner import evaluate_subject
 from antlm.eval.scoring import declared_backend
 from antlm.eval.subject import subject_of_run
 from antlm.eval.suites import get_suite
-from antlm.plotting import phase_handles, pyplot, tint_phases
+from antlm.plots import phase_handles, pyplot, tint_phases
 from antlm.rundir import (
     RunDirError,
     RunPaths,

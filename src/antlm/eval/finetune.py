@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from sklearn.metrics import accuracy_score, f1_score, matthews_corrcoef
 from torch import nn
 
-from antlm.config import DATA_DIR_HELP, RunConfig
+from antlm.config import DATA_DIR_HELP, FinetuneConfig, RunConfig
 from antlm.data.tokenizer import AntlmTokenizer
 from antlm.device import resolve_device
 from antlm.eval.glue import TASKS, Example, GlueDataError, GlueTask, read_split, split_path
@@ -58,21 +58,6 @@ __all__ = [
 EARLY_STOPPING_THRESHOLD = 1e-3
 MISSING_TRAIN = "no train file"
 MISSING_VALID = "no validation file"
-
-
-@dataclass(frozen=True)
-class FinetuneConfig:
-    """Hyperparameters; the defaults are the BabyLM 2024 pipeline's."""
-
-    epochs: int = 10
-    lr: float = 5e-5
-    batch_size: int = 64
-    patience: int = 3
-    seed: int = 12
-    max_length: int = 128
-    max_train_examples: int | None = None
-    max_eval_examples: int | None = None
-    attention: str | None = None  # None: from the run's schedule (see default_attention)
 
 
 @dataclass
@@ -329,10 +314,12 @@ def finetune_task(
 
 def finetune_run(
     run_dir: str | Path, tasks: Sequence[str], data_dir: str | Path,
-    config: FinetuneConfig = FinetuneConfig(), device: str = "auto", progress: bool = True,
+    config: FinetuneConfig | None = None, device: str = "auto", progress: bool = True,
 ) -> dict[str, TaskOutcome]:
-    """Fine-tune on each task in turn and merge every record into ``RUN/results.json`` under
-    ``"glue"`` as soon as it is done, so an interrupted sweep keeps its finished tasks."""
+    """Fine-tune on each task in turn (under ``config``, by default the BabyLM recipe) and merge
+    every record into ``RUN/results.json`` under ``"glue"`` as soon as it is done, so an
+    interrupted sweep keeps its finished tasks."""
+    config = config or FinetuneConfig()
     torch_device = resolve_device(device)
     run = load_run(run_dir, device=torch_device)
     glue_dir = Path(data_dir) / "glue"

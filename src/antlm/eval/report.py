@@ -34,7 +34,7 @@ from antlm.eval.macro import compute_macro, read_results, render_macro_markdown,
 from antlm.eval.scoring import BACKENDS
 from antlm.eval.suites import SUITES, Suite
 from antlm.eval.tables import markdown_table, pct
-from antlm.eval.tasks import MinimalPair
+from antlm.eval.tasks import WORD_ORDER, MinimalPair
 
 __all__ = [
     "compare_runs",
@@ -42,6 +42,7 @@ __all__ = [
     "render_backend_table",
     "render_evaluation",
     "render_suite",
+    "render_word_order",
     "report_runs",
     "task_summary",
 ]
@@ -111,24 +112,42 @@ def render_backend_table(section: dict[str, Any], suite: Suite, detail: bool = F
             for sub in first["subtasks"]:
                 values = [e and e["subtasks"].get(sub) for e in entries]
                 rows.append([f"&nbsp;&nbsp;{sub}", ""] + [pct(v) for v in values])
-    if len(tasks) > 1:
-        common = [t for t in tasks if all(t in scores[b] for b in backends)]
+    if len([t for t in tasks if t != WORD_ORDER]) > 1:
+        # the diagnostic is no BabyLM task: it never enters a mean of tasks
+        common = [t for t in tasks if t != WORD_ORDER and all(t in scores[b] for b in backends)]
         rows.append(
             [f"mean of {len(common)} tasks", ""]
             + [pct(float(np.mean([scores[b][t]["score"] for t in common]))) for b in backends]
         )
     title = (f"Zero-shot, suite {suite.name}, every backend scored (exploratory: the headline "
-             f"is the declared backend's, below)")
+             f"is the declared backend's, below)" if backends != [declared] else
+             f"Zero-shot, suite {suite.name}, the declared backend {declared} alone")
     return title + "\n\n" + markdown_table(header, rows)
+
+
+def render_word_order(section: dict[str, Any]) -> str | None:
+    """The word-order diagnostic under the declared backend, next to chance: a tiny model still
+    at chance on BLiMP is already far above it here, which tells a run that learned from one
+    that did not (None when it was not scored)."""
+    declared = section.get("declared_backend")
+    entry = (section.get("scores") or {}).get(declared, {}).get(WORD_ORDER)
+    if entry is None:
+        return None
+    return (f"**Word-order diagnostic** (not a BabyLM task: each BLiMP sentence against its own "
+            f"words shuffled; {entry['n_pairs']} pairs): {pct(entry['score'])}% under {declared}, "
+            f"chance {pct(0.5)}%")
 
 
 def render_suite(results: dict[str, Any], suite: Suite, detail: bool = False) -> str:
     """One suite's results: the exploratory table of every backend, then the headline (the
-    macro-average under the declared backend, and the GLUE table)."""
-    table = render_backend_table(zero_shot_section(results, suite), suite, detail)
+    macro-average under the declared backend, and the GLUE table), then the word-order
+    diagnostic when it was scored."""
+    section = zero_shot_section(results, suite)
+    table = render_backend_table(section, suite, detail)
     headline = render_macro_markdown(compute_macro(results, suite), results.get("glue") or {},
                                      suite)
-    return f"{table}\n\n{headline}"
+    word_order = render_word_order(section)
+    return f"{table}\n\n{headline}" + (f"\n\n{word_order}" if word_order else "")
 
 
 def render_evaluation(

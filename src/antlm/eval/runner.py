@@ -27,6 +27,7 @@ from antlm.eval.subject import EvalSubject, open_subject
 from antlm.eval.suites import SUITES, Suite
 from antlm.eval.tasks import load_tasks
 from antlm.rundir import RunPaths, merge_results, read_json
+from antlm.tracking import report_evaluation
 
 __all__ = ["evaluate_path", "evaluate_subject", "headline_and_backends"]
 
@@ -36,7 +37,7 @@ def headline_and_backends(subject: EvalSubject, backend: str) -> tuple[str, str,
     views = subject.model.views
     requested = resolve_backends(backend, subject.auto_backends, views,
                                  subject.missing_view_hint)
-    if backend not in ("auto", "all") and len(requested) == 1:
+    if backend not in ("auto", "all", "declared") and len(requested) == 1:
         declared, declared_by = requested[0], "--backend on the command line"
     else:
         declared, declared_by = subject.declared_backend, subject.declared_by
@@ -112,4 +113,5 @@ def evaluate_path(
     # merge_zero_shot already merged per suite/backend/task: the key is replaced whole.
     results = merge_results(RunPaths(subject.results_dir), {"zero_shot": zero_shot},
                             replace=("zero_shot",))
+    report_evaluation(subject.results_dir, suite.name, update)
     return subject, results

@@ -215,7 +215,10 @@ def resolve_backends(
     missing_view_hint: str = "",
 ) -> list[str]:
     """The backends to run: ``auto`` (the model's own list), ``all`` (every backend its views
-    allow), or a comma-separated list such as ``causal,mntp``, each needing its views."""
+    allow), ``declared`` (none but the declared one, which the caller always adds), or a
+    comma-separated list such as ``causal,mntp``, each needing its views."""
+    if requested == "declared":
+        return []
     if requested == "auto":
         backends = list(auto)
     elif requested == "all":
@@ -224,7 +227,7 @@ def resolve_backends(
         backends = [b.strip() for b in requested.split(",") if b.strip()]
         if not backends or not set(backends) <= set(BACKENDS):
             raise ConfigError(
-                f"--backend {requested!r}; allowed: auto, all, or a comma-separated list of "
+                f"--backend {requested!r}; allowed: auto, all, declared, or a comma-separated list of "
                 f"{', '.join(BACKENDS)}"
             )
     lacking = [b for b in backends if not BACKEND_VIEWS[b] <= set(views)]

@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from antlm.config import ConfigError, RunConfig, load_config
+from antlm.config import ConfigError, RunConfig, load_config, locate_config
 from antlm.eval.suites import DEFAULT_SUITE, get_suite
 
 
@@ -135,9 +135,8 @@ def save_spec(sweep: Sweep, sweep_dir: Path) -> None:
 
 
 def load_sweep(path: str | Path) -> Sweep:
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"sweep file not found: {path}")
+    """A sweep file, or the packaged sweep preset of that name (``babyllama-tiny``)."""
+    path = locate_config(path, "sweeps")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         spec = SweepSpec.model_validate(raw)

@@ -19,7 +19,7 @@ from scipy import stats
 
 from antlm.eval.scoring import BACKENDS
 from antlm.eval.suites import Suite, get_suite
-from antlm.plotting import OBJECTIVE_COLOURS, phase_handles, pyplot, tint_phases
+from antlm.plots import OBJECTIVE_COLOURS, phase_handles, pyplot, tint_phases
 from antlm.rundir import RunPaths, read_json, read_metrics
 from antlm.schedule import parse_schedule
 from antlm.sweep.spec import Sweep

@@ -38,6 +38,7 @@ from antlm.models.registry import build_model, count_parameters
 from antlm.progress import progress_bar
 from antlm.rundir import RunPaths, milestone_name, read_config
 from antlm.schedule import PhaseSteps, PlacedPlan
+from antlm.tracking import Tracker, open_tracker
 from antlm.train import milestones
 from antlm.train.checkpoint import (
     gather_rng_states,
@@ -57,7 +58,8 @@ DEV_SEED_STEP = 10**9
 # grad_clip, are the usual remedies after a divergence).
 RESUMABLE_CHANGES = ("lr", "grad_clip", "log_every", "precision", "compile", "device",
                      "dev_max_blocks",  # the dev MLM masks come from a step no training run reaches
-                     "checkpoint_words")  # which weights are kept, not what is computed
+                     "checkpoint_words",  # which weights are kept, not what is computed
+                     "report_to")  # who watches
 
 
 class TrainingError(RuntimeError):
@@ -341,6 +343,7 @@ class Trainer:
         self.cache_dir = cache_dir or default_cache_dir()
         self.progress = progress
         self.dist: DistContext = init_distributed(config.train.device)
+        self.tracker = Tracker([])  # the run's trackers, opened with the run (rank 0 only)
         train = config.train
         if train.batch_size % (self.dist.world_size * train.grad_accum):
             raise TrainingError(
@@ -350,24 +353,27 @@ class Trainer:
 
     # ------------------------------------------------------------------ the loop
     def train(self, resume: bool = False, stop_after_epochs: float | None = None) -> dict:
-        run = self._start(resume)
-        stop_step = run.stop_step(stop_after_epochs)
-        log_every = self.config.train.log_every
-        bar = progress_bar(total=run.plan.total_steps, initial=run.step, unit="step",
-                           disable=not (self.progress and self.dist.is_main))
-        meter = ThroughputMeter()
-        with Prefetcher(lambda step: self._batch(run, step), range(run.step, stop_step)) as batches:
-            for step, parts in batches:
-                meter.tokens += run.runner.step(parts, run.lr_schedule.lr(step))
-                run.step = step + 1
-                bar.update(1)
-                if run.step % log_every == 0:
-                    self._log_train(run, meter, bar)
-                self._save_milestones(run)
-                if run.at_checkpoint(stop_step):
-                    self._end_of_epoch(run, meter, bar)
-        bar.close()
-        return self._finish(run)
+        try:
+            run = self._start(resume)
+            stop_step = run.stop_step(stop_after_epochs)
+            log_every = self.config.train.log_every
+            bar = progress_bar(total=run.plan.total_steps, initial=run.step, unit="step",
+                               disable=not (self.progress and self.dist.is_main))
+            meter = ThroughputMeter()
+            with Prefetcher(lambda step: self._batch(run, step), range(run.step, stop_step)) as batches:
+                for step, parts in batches:
+                    meter.tokens += run.runner.step(parts, run.lr_schedule.lr(step))
+                    run.step = step + 1
+                    bar.update(1)
+                    if run.step % log_every == 0:
+                        self._log_train(run, meter, bar)
+                    self._save_milestones(run)
+                    if run.at_checkpoint(stop_step):
+                        self._end_of_epoch(run, meter, bar)
+            bar.close()
+            return self._finish(run)
+        finally:
+            self.tracker.close()  # also when training fails: keep what was reported
 
     def _batch(self, run: TrainingRun, step: int) -> list[ScoredPart]:
         """The global batch of ``step``, built from the step alone (masks included) and cut to
@@ -406,7 +412,9 @@ class Trainer:
             run.step = load_checkpoint(self.paths, model, optimizer, self.dist.device)["step"]
             run.milestones = milestones.Milestones.ahead(train.milestones, run.words_seen)
             self._truncate_metrics(run.step)
-        else:
+        if self.dist.is_main:
+            self.tracker = open_tracker(config, self.paths.root, run.step if resume else None)
+        if not resume:
             self._log_start(run)
         model.train()
         if self.dist.is_main:
@@ -488,9 +496,11 @@ class Trainer:
 
     # ------------------------------------------------------------------ records
     def _log(self, record: dict) -> None:
+        """Append ``record`` to metrics.jsonl and hand it to the trackers (train.report_to)."""
         if self.dist.is_main:
             with self.paths.metrics.open("a") as handle:
                 handle.write(json.dumps(record) + "\n")
+            self.tracker.record(record)
 
     def _truncate_metrics(self, step: int) -> None:
         """Drop records written after the checkpoint we resume from (a crash between the two)."""

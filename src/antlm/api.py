@@ -1,0 +1,133 @@
+"""The Python API: what the ``antlm`` command does, as functions for notebooks and scripts.
+
+Each function is a thin door into the library, as each sub-command is, so a notebook and the
+command line compute the same thing. ``import antlm`` reaches them lazily (``antlm.pretrain``
+imports torch only when first used)::
+
+    import antlm
+
+    run = antlm.pretrain("demo", "runs/demo")       # a preset name, a YAML path or a RunConfig
+    antlm.evaluate(run, tasks=["blimp_filtered", "word_order"])
+    print(antlm.report(run))
+    antlm.plot(run)                                 # runs/demo/dev_loss.png
+    loaded = antlm.load_model(run)                  # config, tokenizer, model
+    antlm.export_hf(run, "hf/demo")
+
+The names are ``pretrain`` and ``export_hf``, not ``train`` and ``export``, because
+``antlm.train`` and ``antlm.export`` are sub-packages: importing one replaces a function of the
+same name on the package.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from antlm.config import RunConfig, load_config, override_config, resolve_data_dir
+
+__all__ = ["evaluate", "export_hf", "load_model", "plot", "pretrain", "report"]
+
+PathLike = str | os.PathLike[str]
+
+DEFAULT_TASKS = ("blimp_filtered", "blimp_supplement", "ewok")
+
+
+def _run_config(config: RunConfig | PathLike, overrides: Mapping[str, Any] | None) -> RunConfig:
+    """``config`` (a RunConfig, a YAML path or a preset name) with dotted-key ``overrides``
+    applied and validated, as ``--set`` would."""
+    if isinstance(config, RunConfig):
+        return override_config(config, dict(overrides or {}))
+    return load_config(config, updates=dict(overrides or {}))
+
+
+def pretrain(
+    config: RunConfig | PathLike,
+    out: PathLike | None = None,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    data_dir: PathLike | None = None,
+    resume: bool = False,
+    stop_after_epochs: float | None = None,
+    progress: bool = True,
+) -> Path:
+    """Train (or with ``resume``, continue) a run, as ``antlm train``; returns its directory
+    (default ``runs/NAME``). ``overrides`` maps dotted keys to values:
+    ``{"train.schedule": "2_CLM+2_MLM"}``."""
+    from antlm.train.trainer import train_run
+
+    run_config = _run_config(config, overrides)
+    run_dir = Path(out) if out is not None else Path("runs") / run_config.name
+    train_run(run_config, run_dir, resolve_data_dir(data_dir), resume=resume,
+              stop_after_epochs=stop_after_epochs, progress=progress)
+    return run_dir
+
+
+def evaluate(
+    path: PathLike,
+    tasks: Sequence[str] = DEFAULT_TASKS,
+    *,
+    backend: str = "auto",
+    suite: str | None = None,
+    max_pairs: int | None = None,
+    data_dir: PathLike | None = None,
+    device: str = "auto",
+    progress: bool = True,
+    **options: Any,
+) -> dict[str, Any]:
+    """Zero-shot evaluation of a run or a Hugging Face model folder, as ``antlm eval``; returns
+    the whole ``results.json`` (also written). ``options`` go to
+    :func:`antlm.eval.runner.evaluate_path` (``batch_size``, ``precision``, ``out``, ...)."""
+    from antlm.eval.runner import evaluate_path
+    from antlm.eval.suites import get_suite
+    from antlm.eval.tasks import parse_task_list
+
+    _, results = evaluate_path(
+        path, parse_task_list(",".join(tasks)), resolve_data_dir(data_dir), get_suite(suite),
+        backend=backend, max_pairs_per_subtask=max_pairs, device=device, progress=progress,
+        **options,
+    )
+    return results
+
+
+def report(paths: PathLike | Sequence[PathLike], suite: str | None = None) -> str:
+    """The Markdown report of one run (or several side by side), as ``antlm report``."""
+    from antlm.eval.report import report_runs
+    from antlm.eval.suites import get_suite
+
+    dirs = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    return report_runs(dirs, get_suite(suite))
+
+
+def plot(runs: PathLike | Sequence[PathLike], out: PathLike | None = None) -> Path:
+    """The dev-loss figure of one run or several overlaid, as ``antlm plot``; returns the
+    PNG's path."""
+    from antlm.plots.runs import plot_runs
+
+    return plot_runs([runs] if isinstance(runs, (str, os.PathLike)) else list(runs), out)
+
+
+def export_hf(
+    run: PathLike, out: PathLike, *, attention: str = "bidirectional", checkpoints: bool = False
+) -> Path:
+    """A run as a Hugging Face folder, as ``antlm export`` (``checkpoints``: a git repository
+    with one branch per milestone checkpoint); returns the folder."""
+    if checkpoints:
+        from antlm.export.revisions import export_revisions
+
+        export_revisions(run, out, attention=attention)
+        return Path(out)
+    from antlm.export.hf import export_run
+
+    return export_run(run, out, attention=attention)
+
+
+def load_model(run: PathLike, device: str = "cpu", checkpoint: str | None = None) -> Any:
+    """A run's config, tokenizer and model in eval mode (a
+    :class:`antlm.rundir.LoadedRun`: ``.config``, ``.tokenizer``, ``.model``); ``checkpoint``
+    names a milestone (``chck_1M``)."""
+    from antlm.device import resolve_device
+    from antlm.rundir import load_run
+
+    return load_run(run, resolve_device(device), checkpoint)

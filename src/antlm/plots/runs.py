@@ -1,0 +1,118 @@
+"""``antlm plot RUN [RUN ...]``: the dev loss of both objectives against words seen, for one run
+or several overlaid.
+
+Why both objectives, whatever the phase: the point of alternating is that CLM training moves the
+MLM loss and vice versa, and the trainer measures both after every epoch and phase (the ``dev``
+records of ``metrics.jsonl``, the untrained model's in the ``start`` record). Words seen, not
+steps or epochs, is the x axis because it is the BabyLM challenge's unit and compares schedules
+of different lengths at equal data. The phases are tinted by objective when every run shares
+them; runs with different schedules get one phase strip each under the curves instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from antlm.plots import OBJECTIVE_COLOURS, phase_handles, pyplot, tint_phases
+from antlm.rundir import RunDirError, RunPaths, read_metrics, read_phases
+from antlm.units import short_count
+
+__all__ = ["OBJECTIVES", "dev_curve", "plot_runs"]
+
+OBJECTIVES = ("CLM", "MLM")
+PLOT_FILE = "dev_loss.png"
+
+Span = tuple[str, float, float]
+
+
+def dev_curve(paths: RunPaths) -> dict[str, list[tuple[int, float]]]:
+    """``{objective: [(words seen, dev loss), ...]}`` of a run, the untrained model first."""
+    records = [r for r in read_metrics(paths) if r["event"] in ("start", "dev")]
+    if not records or any("words_seen" not in r for r in records):
+        raise RunDirError(f"{paths.root}: no dev losses with words seen in metrics.jsonl (a run "
+                          "trained by antlm writes them after every epoch)")
+    return {o: [(r["words_seen"], r[f"dev_loss_{o}"]) for r in records if f"dev_loss_{o}" in r]
+            for o in OBJECTIVES}
+
+
+def _spans(paths: RunPaths) -> list[Span]:
+    return [(p["objective"], p["start_words"], p["start_words"] + p["words"])
+            for p in read_phases(paths)]
+
+
+def _run_colours(count: int) -> list[Any]:
+    """One run: its objective's colour in each panel (None). Several: one colour per run, from
+    a palette without the objective colours' blue and orange."""
+    if count == 1:
+        return [None]
+    palette = pyplot().get_cmap("Dark2")
+    return [palette(i % palette.N) for i in range(count)]
+
+
+def _phase_strip(axis: Any, labels: Sequence[str], spans: Sequence[list[Span]]) -> set[str]:
+    """One row per run: its phases as bars in their objective's colour."""
+    shown: set[str] = set()
+    for row, run_spans in enumerate(spans):
+        for objective, start, end in run_spans:
+            axis.broken_barh([(start, end - start)], (row - 0.4, 0.8),
+                             color=OBJECTIVE_COLOURS[objective], alpha=0.6)
+            shown.add(objective)
+    axis.set_yticks(range(len(labels)), labels, fontsize=8)
+    axis.set_ylim(len(labels) - 0.5, -0.5)
+    axis.set_xlabel("words seen")
+    return shown
+
+
+def plot_runs(run_dirs: Sequence[str | Path], out: str | Path | None = None) -> Path:
+    """Draw the dev-loss figure of ``run_dirs`` to ``out`` (default: ``RUN/dev_loss.png`` for
+    one run, ``./dev_loss.png`` for several); returns the path written."""
+    plt = pyplot()
+    paths = [RunPaths(Path(d)) for d in run_dirs]
+    if not paths:
+        raise RunDirError("give at least one run directory")
+    curves = [dev_curve(p) for p in paths]
+    labels = [p.root.name if p.root.name else str(p.root) for p in paths]
+    spans = [_spans(p) for p in paths]
+    shared = all(s == spans[0] for s in spans)
+    strip_rows = 0 if shared else len(paths)
+
+    fig = plt.figure(figsize=(11, 4.4 + 0.28 * strip_rows), layout="constrained")
+    grid = fig.add_gridspec(2 if strip_rows else 1, 2,
+                            height_ratios=[4, 0.35 + 0.28 * strip_rows] if strip_rows else [1])
+    panels = [fig.add_subplot(grid[0, 0])]
+    panels.append(fig.add_subplot(grid[0, 1], sharex=panels[0]))
+    shaded: set[str] = set()
+    for axis, objective in zip(panels, OBJECTIVES):
+        if shared:
+            shaded |= tint_phases(axis, spans[0])
+        for curve, label, colour in zip(curves, labels, _run_colours(len(paths))):
+            if curve[objective]:
+                axis.plot(*zip(*curve[objective]), marker=".", label=label,
+                          color=colour or OBJECTIVE_COLOURS[objective])
+        axis.set_title(f"dev {objective} loss")
+        axis.set_ylabel("dev loss (nats)")
+        axis.grid(alpha=0.3)
+        axis.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: short_count(x)))
+        if not strip_rows:
+            axis.set_xlabel("words seen")
+    if strip_rows:
+        for column in range(2):
+            strip = fig.add_subplot(grid[1, column], sharex=panels[0])
+            shaded |= _phase_strip(strip, labels, spans)
+            strip.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: short_count(x)))
+    handles = phase_handles(shaded)
+    if len(paths) > 1:
+        handles = panels[0].get_legend_handles_labels()[0] + handles
+    if handles:
+        fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6),
+                   fontsize=8, frameon=False)
+    fig.suptitle(("dev loss of both objectives against words seen: "
+                  + ", ".join(labels))[:120])
+    target = Path(out) if out else (paths[0].root / PLOT_FILE if len(paths) == 1
+                                    else Path(PLOT_FILE))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(target, dpi=110)
+    plt.close(fig)
+    return target

@@ -1,0 +1,171 @@
+"""Experiment tracking: ``train.report_to: [tensorboard, wandb]`` sends what a run records to
+the tools the Hugging Face community watches its runs in (HF Trainer's ``report_to``).
+
+``metrics.jsonl`` stays the run's own record; a :class:`Tracker` receives every record the
+trainer writes there and turns it into scalars, so the two can never disagree: training loss per
+objective, learning rate, tokens/s, words seen, the phase (a step in the ``progress/phase``
+curve, and a text note when it changes), the dev loss of both objectives, and, when the run is
+evaluated later, the zero-shot scores under the declared backend. The x axis is the optimizer
+step; ``progress/words_seen`` maps it to the challenge's unit (wandb plots against it directly).
+
+TensorBoard writes to ``RUN/tensorboard`` (``tensorboard --logdir runs``); Weights & Biases to
+project ``antlm`` under the run's name (``WANDB_PROJECT``, ``WANDB_MODE=offline`` and the other
+``WANDB_*`` variables apply), resuming the same wandb run when the antlm run resumes. Both are
+optional extras: ``pip install 'antlm[tensorboard]'`` or ``'antlm[wandb]'``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from antlm.config import ConfigError, RunConfig
+
+__all__ = ["REPORTERS", "Reporter", "Tracker", "open_tracker", "report_evaluation"]
+
+ReporterName = Literal["tensorboard", "wandb"]
+REPORTERS: tuple[str, ...] = ("tensorboard", "wandb")
+WANDB_ID_FILE = "wandb_id.txt"
+
+
+class Reporter(Protocol):
+    def scalars(self, values: dict[str, float], step: int) -> None: ...
+    def note(self, tag: str, text: str, step: int) -> None: ...
+    def close(self) -> None: ...
+
+
+class TensorBoardReporter:
+    def __init__(self, run_dir: Path, resume_step: int | None) -> None:
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError as exc:  # torch's writer needs the tensorboard package
+            raise ConfigError("train.report_to: tensorboard needs the tensorboard package: "
+                              "pip install 'antlm[tensorboard]'") from exc
+        # purge_step hides what an interrupted invocation logged after the checkpoint we resume
+        self.writer = SummaryWriter(str(run_dir / "tensorboard"), purge_step=resume_step)
+
+    def scalars(self, values: dict[str, float], step: int) -> None:
+        for tag, value in values.items():
+            self.writer.add_scalar(tag, value, step)
+
+    def note(self, tag: str, text: str, step: int) -> None:
+        self.writer.add_text(tag, text, step)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class WandbReporter:
+    def __init__(self, run_dir: Path, config: RunConfig) -> None:
+        try:
+            import wandb
+        except ImportError as exc:
+            raise ConfigError("train.report_to: wandb needs the wandb package: "
+                              "pip install 'antlm[wandb]'") from exc
+        id_file = run_dir / WANDB_ID_FILE
+        if not id_file.is_file():
+            id_file.write_text(uuid.uuid4().hex[:12])
+        self.run = wandb.init(project="antlm", name=config.name, id=id_file.read_text().strip(),
+                              resume="allow", dir=str(run_dir), config=config.model_dump(mode="json"),
+                              reinit="create_new")
+        self.run.define_metric("global_step")
+        self.run.define_metric("*", step_metric="global_step")
+
+    def scalars(self, values: dict[str, float], step: int) -> None:
+        self.run.log({**values, "global_step": step})
+
+    def note(self, tag: str, text: str, step: int) -> None:
+        self.run.summary[tag] = text  # the latest; the scalars carry the history
+
+    def close(self) -> None:
+        self.run.finish()
+
+
+def _record_scalars(record: dict[str, Any]) -> dict[str, float]:
+    """The scalars of one ``metrics.jsonl`` record, named by what they measure."""
+    values = {f"progress/{k}": float(record[k])
+              for k in ("words_seen", "tokens_seen", "epoch", "phase") if k in record}
+    for objective in ("CLM", "MLM"):
+        if f"loss_{objective}" in record:
+            values[f"train/loss_{objective}"] = record[f"loss_{objective}"]
+        if f"dev_loss_{objective}" in record:
+            values[f"dev/loss_{objective}"] = record[f"dev_loss_{objective}"]
+    if "lr" in record:
+        values["train/lr"] = record["lr"]
+    if "tokens_per_s" in record:
+        values["train/tokens_per_s"] = record["tokens_per_s"]
+    return values
+
+
+class Tracker:
+    """The reporters of one run; the trainer hands it every record it writes."""
+
+    def __init__(self, reporters: Sequence[Reporter]) -> None:
+        self.reporters = list(reporters)
+        self.phase: int | None = None
+
+    def record(self, record: dict[str, Any]) -> None:
+        step = int(record["step"])
+        if record["event"] == "start":
+            for phase in record.get("phases", []):
+                self._note("phases", f"phase {phase['phase']}: {phase['objective']} from step "
+                           f"{phase['start_step']} ({phase['start_words']:,} words seen)", step)
+        if "phase" in record and record["phase"] != self.phase:
+            self.phase = record["phase"]
+            self._note("phase", f"phase {self.phase}: {record['objective']}", step)
+        values = _record_scalars(record)
+        if record["event"] == "checkpoint":
+            values = {"progress/milestone_words": float(record["milestone"])}
+        for reporter in self.reporters:
+            reporter.scalars(values, step)
+
+    def evaluation(self, suite: str, backend: str, scores: dict[str, Any], step: int) -> None:
+        """Zero-shot task scores (%) under ``backend``, at the step the weights come from."""
+        values = {f"eval/{suite}/{task}": 100 * entry["score"] for task, entry in scores.items()}
+        for reporter in self.reporters:
+            reporter.scalars(values, step)
+            reporter.note("eval/backend", f"{suite}: {backend} (declared)", step)
+
+    def _note(self, tag: str, text: str, step: int) -> None:
+        for reporter in self.reporters:
+            reporter.note(tag, text, step)
+
+    def close(self) -> None:
+        """Flush and close every reporter (once; a second call does nothing)."""
+        for reporter in self.reporters:
+            reporter.close()
+        self.reporters = []
+
+
+def open_tracker(config: RunConfig, run_dir: Path, resume_step: int | None = None) -> Tracker:
+    """The reporters ``config.train.report_to`` names (none: a tracker that does nothing)."""
+    reporters: list[Reporter] = []
+    for name in config.train.report_to:
+        if name == "tensorboard":
+            reporters.append(TensorBoardReporter(run_dir, resume_step))
+        else:
+            reporters.append(WandbReporter(run_dir, config))
+    return Tracker(reporters)
+
+
+def report_evaluation(run_dir: Path, suite: str, section: dict[str, Any]) -> None:
+    """Send a run's new zero-shot scores under its declared backend to the run's trackers, at
+    the step its weights come from; nothing for runs without ``train.report_to`` or for model
+    folders."""
+    from antlm.rundir import RunPaths, read_config, read_state
+
+    paths = RunPaths(run_dir)
+    if not paths.config.is_file():
+        return
+    config = read_config(paths)
+    backend = section["declared_backend"]
+    if not config.train.report_to or backend not in section["scores"]:
+        return
+    tracker = open_tracker(config, run_dir)
+    try:
+        tracker.evaluation(suite, backend, section["scores"][backend],
+                           int(read_state(paths).get("step", 0)))
+    finally:
+        tracker.close()

@@ -1,0 +1,40 @@
+"""``antlm plot``: a real run's dev losses become a PNG; runs with other phases get strips."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from antlm.cli import main
+from antlm.plots.runs import dev_curve, plot_runs
+from antlm.rundir import RunDirError, RunPaths, read_metrics
+
+
+def _swapped_phases(run: Path, out: Path) -> Path:
+    """A copy of ``run``'s records whose phases train the other objective."""
+    records = read_metrics(RunPaths(run))
+    for phase in records[0]["phases"]:
+        phase["objective"] = {"CLM": "MLM", "MLM": "CLM"}[phase["objective"]]
+    out.mkdir()
+    (out / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    return out
+
+
+def test_plot_of_a_real_run(milestone_run: Path, tmp_path: Path,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    curve = dev_curve(RunPaths(milestone_run))
+    assert curve["CLM"][0][0] == 0  # the untrained model first
+    assert len(curve["CLM"]) == len(curve["MLM"]) >= 3
+    main(["plot", str(milestone_run), "--out", str(tmp_path / "one.png")])
+    assert f"wrote {tmp_path / 'one.png'}" in capsys.readouterr().out
+    assert (tmp_path / "one.png").read_bytes()[:4] == b"\x89PNG"
+    other = _swapped_phases(milestone_run, tmp_path / "other")
+    two = plot_runs([milestone_run, other], tmp_path / "two.png")
+    assert two.stat().st_size > (tmp_path / "one.png").stat().st_size / 2
+
+
+def test_a_folder_without_dev_losses_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(RunDirError, match="no dev losses"):
+        plot_runs([tmp_path])

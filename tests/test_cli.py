@@ -1,0 +1,67 @@
+"""The command line as a newcomer meets it: ``--version``, defaults in ``--help``, the data
+directory fallback, the presets by name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import antlm
+from antlm.cli import build_parser, main
+from antlm.config import ConfigError, FinetuneConfig, resolve_data_dir
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"antlm {antlm.__version__}"
+
+
+def _help(command: str) -> str:
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    return " ".join(sub.choices[command].format_help().split())
+
+
+def test_help_shows_the_defaults_of_the_recipe() -> None:
+    text = _help("finetune")
+    recipe = FinetuneConfig()
+    for option, value in (("--lr", recipe.lr), ("--epochs", recipe.epochs),
+                          ("--patience", recipe.patience), ("--seed", recipe.seed)):
+        assert f"{option} " in text and f"(default: {value})" in text
+    assert "(default: None)" not in text and "(default: False)" not in text
+    assert "(default: auto)" in _help("eval")
+
+
+def test_finetune_defaults_come_from_the_config_class() -> None:
+    args = build_parser().parse_args(["finetune", "RUN"])
+    assert {name: getattr(args, name) for name in FinetuneConfig.__dataclass_fields__} == \
+        FinetuneConfig().__dict__
+
+
+def test_data_dir_falls_back_to_dot_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ANTLM_DATA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="ANTLM_DATA_DIR"):
+        resolve_data_dir(None)
+    (tmp_path / "data").mkdir()
+    assert resolve_data_dir(None) == Path("data")
+    monkeypatch.setenv("ANTLM_DATA_DIR", str(tmp_path))
+    assert resolve_data_dir(None) == tmp_path
+    assert resolve_data_dir(tmp_path / "data") == tmp_path / "data"
+
+
+def test_presets_list_and_write(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["presets"])
+    listing = capsys.readouterr().out
+    assert "demo" in listing and "babyllama-tiny" in listing
+    main(["presets", "--write", str(tmp_path)])
+    assert (tmp_path / "runs" / "demo.yaml").is_file()
+    # a written-out preset resolves its inherit chain from where it lies
+    from antlm.config import load_config
+
+    assert load_config(tmp_path / "runs" / "demo.yaml").name == "demo"
