@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 from antlm.config import ConfigError, load_config, resolve_data_dir
+from antlm.errors import BUG_EXIT, USAGE_EXIT, AntlmError, environment_error_message
 
 Handler = Callable[[argparse.Namespace], int | None]
 
@@ -367,23 +370,37 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from antlm.data.cache import CacheCorruptError
-    from antlm.data.corpus import CorpusError
-    from antlm.eval.glue import GlueDataError
-    from antlm.eval.tasks import TaskDataError
-    from antlm.export.revisions import ExportError
-    from antlm.models.hf_model import HFModelError
-    from antlm.rundir import RunDirError
-    from antlm.schedule import ScheduleError
-    from antlm.train.trainer import TrainingError
-
+    """Run one command under the error contract of :mod:`antlm.errors`: a user's mistake is one
+    ``antlm: error:`` paragraph and exit code 2; an internal error keeps its traceback and asks
+    for a bug report."""
     args = build_parser().parse_args(argv)
     try:
         args.handler(args)
-    except (ConfigError, ScheduleError, CorpusError, CacheCorruptError, TrainingError,
-            RunDirError, TaskDataError, GlueDataError, ExportError, HFModelError) as exc:
-        print(f"antlm: error: {exc}", file=sys.stderr)
-        sys.exit(2)
+    except AntlmError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        message = environment_error_message(exc)
+        if message is None:
+            _report_bug()
+        _fail(message)
+    except KeyboardInterrupt:
+        print("antlm: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception:  # noqa: BLE001 -- anything else is a bug: traceback and a request
+        _report_bug()
+
+
+def _fail(message: str) -> NoReturn:
+    print(f"antlm: error: {message}", file=sys.stderr)
+    sys.exit(USAGE_EXIT)
+
+
+def _report_bug() -> NoReturn:
+    """The traceback of the exception being handled, and what to do with it."""
+    traceback.print_exc()
+    print("antlm: internal error: this is a bug in antlm, not a problem with your input; please "
+          "report it with the command you ran and the traceback above", file=sys.stderr)
+    sys.exit(BUG_EXIT)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from antlm.errors import AntlmError
 from antlm.units import CHALLENGE_MILESTONES, parse_count, parse_milestones
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ __all__ = [
 ]
 
 
-class ConfigError(ValueError):
+class ConfigError(AntlmError, ValueError):
     """A configuration the user must fix; the message says where and how."""
 
 

@@ -31,9 +31,10 @@ from safetensors import safe_open
 from safetensors.torch import load_model
 from torch import nn
 
+from antlm.atomic import atomic_write_bytes
 from antlm.config import RunConfig, validate_config
-from antlm.data.cache import atomic_write_bytes
 from antlm.data.tokenizer import AntlmTokenizer
+from antlm.errors import AntlmError
 from antlm.models.registry import build_model
 from antlm.units import format_count
 
@@ -42,7 +43,7 @@ CHECKPOINT_PREFIX = "chck_"
 EXPORTED_CONFIG = "antlm_config.yaml"
 
 
-class RunDirError(FileNotFoundError):
+class RunDirError(AntlmError, FileNotFoundError):
     """A path that is not (yet) a usable run directory."""
 
 

@@ -18,11 +18,13 @@ from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
+from antlm.errors import AntlmError
+
 OBJECTIVES = ("CLM", "MLM", "MIX")
 _SCALED = " scaled to "  # in the spec of a plan made by Plan.scaled
 
 
-class ScheduleError(ValueError):
+class ScheduleError(AntlmError, ValueError):
     """A schedule that does not parse; the message points at the offending character."""
 
     def __init__(self, spec: str, pos: int, expected: str, found: str | None = None) -> None:

@@ -26,6 +26,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from antlm.errors import AntlmError
+
 SPLIT_FOLDERS: dict[str, tuple[str, ...]] = {
     "train": ("train_10M", "train_100M", "babylm_10M", "babylm_100M"),
     "dev": ("dev", "babylm_dev"),
@@ -37,7 +39,7 @@ _SPEAKER_TAG = re.compile(r"^[A-Z]{1,2}:\t")
 _WHITESPACE = re.compile(r"\s+")
 
 
-class CorpusError(ValueError):
+class CorpusError(AntlmError, ValueError):
     """Missing or unreadable corpus files; the message says which and how to get them."""
 
 

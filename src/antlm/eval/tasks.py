@@ -29,6 +29,7 @@ from itertools import islice
 from pathlib import Path
 
 from antlm.config import ConfigError
+from antlm.errors import AntlmError
 
 __all__ = [
     "EWOK_PASSWORD",
@@ -48,7 +49,7 @@ DATA_HELP = (
 )
 
 
-class TaskDataError(ValueError):
+class TaskDataError(AntlmError, ValueError):
     """Task data that is missing or malformed; the message says which file/line and why."""
 
 

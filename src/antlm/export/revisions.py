@@ -26,6 +26,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from antlm.errors import AntlmError
 from antlm.export.hf import export_run
 from antlm.rundir import RunPaths, list_checkpoints, read_state
 
@@ -37,7 +38,7 @@ _FALLBACK_IDENTITY = {"GIT_AUTHOR_NAME": "antlm", "GIT_AUTHOR_EMAIL": "antlm@loc
                       "GIT_COMMITTER_NAME": "antlm", "GIT_COMMITTER_EMAIL": "antlm@localhost"}
 
 
-class ExportError(RuntimeError):
+class ExportError(AntlmError, RuntimeError):
     """An export that cannot be written (target in the way, git failing); says why."""
 
 

@@ -21,9 +21,10 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
+from antlm.atomic import atomic_write_bytes
 from antlm.config import RunConfig, TrainConfig
 from antlm.data.blocks import BlockStream, Prefetcher, first_blocks
-from antlm.data.cache import atomic_write_bytes, default_cache_dir
+from antlm.data.cache import default_cache_dir
 from antlm.data.objectives import (
     IGNORE,
     ObjectiveBuilder,
@@ -34,6 +35,7 @@ from antlm.data.objectives import (
 from antlm.data.prepare import PreparedData, load_corpora, tokenize_corpora
 from antlm.data.tokenizer import AntlmTokenizer
 from antlm.device import resolve_precision
+from antlm.errors import AntlmError
 from antlm.models.registry import build_model, count_parameters
 from antlm.progress import progress_bar
 from antlm.rundir import RunPaths, milestone_name, read_config
@@ -60,7 +62,7 @@ RESUMABLE_CHANGES = ("lr", "grad_clip", "log_every", "precision", "compile", "de
                      "checkpoint_words")  # which weights are kept, not what is computed
 
 
-class TrainingError(RuntimeError):
+class TrainingError(AntlmError, RuntimeError):
     """Training cannot go on (diverged, or a run directory in the way); the message says why."""
 
 
