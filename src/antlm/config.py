@@ -10,6 +10,7 @@ after an hour of training is an hour lost.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
@@ -47,6 +48,10 @@ __all__ = [
 
 class ConfigError(AntlmError, ValueError):
     """A configuration the user must fix; the message says where and how."""
+
+
+DEVICE_NAME = re.compile(r"auto|cpu|cuda(:\d+)?")
+DEVICE_HELP = "use auto, cpu, cuda or cuda:N (N the GPU's index)"
 
 
 class _Section(BaseModel):
@@ -178,6 +183,13 @@ class TrainConfig(_Section):
         description="words seen at which to save the weights to checkpoints/chck_<N>: a rule "
         "('1M..10M step 1M, 20M..100M step 10M'), a list of sizes, or null for none",
     )
+
+    @field_validator("device")
+    @classmethod
+    def _device_is_known(cls, value: str) -> str:
+        if not DEVICE_NAME.fullmatch(value):
+            raise ValueError(DEVICE_HELP)
+        return value
 
     @field_validator("schedule")
     @classmethod
@@ -330,7 +342,7 @@ def _format_validation_error(exc: ValidationError, source: str) -> str:
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"]) or "(top level)"
         value = err.get("input")
-        message = err["msg"]
+        message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             message = "unknown key"
         allowed = (err.get("ctx") or {}).get("expected")
