@@ -21,7 +21,7 @@ from safetensors.torch import save_model
 from torch import nn
 
 from antlm.atomic import atomic_write
-from antlm.rundir import RunPaths
+from antlm.rundir import RunPaths, reading
 
 
 def save_weights(model: nn.Module, path: Path, metadata: dict[str, str] | None = None) -> None:
@@ -86,9 +86,10 @@ def load_checkpoint(
     # with one GPU, and the loaded copy does not sit on the GPU beside the model's own.
     # load_state_dict copies the weights to the model's device and the optimizer state to each
     # parameter's.
-    state = torch.load(paths.checkpoint, map_location="cpu", weights_only=False)
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
+    with reading(paths.checkpoint, "a checkpoint of the model in config.yaml"):
+        state = torch.load(paths.checkpoint, map_location="cpu", weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
     if "rng" in state:
         restore_rng_state(state["rng"], device)
     else:  # written before per-process RNG states: the CPU generator only

@@ -38,7 +38,14 @@ from antlm.device import resolve_precision
 from antlm.errors import AntlmError
 from antlm.models.registry import build_model, count_parameters
 from antlm.progress import progress_bar
-from antlm.rundir import RunPaths, milestone_name, read_config
+from antlm.rundir import (
+    RunPaths,
+    milestone_name,
+    read_config,
+    read_metrics,
+    read_state,
+    read_tokenizer,
+)
 from antlm.schedule import PhaseSteps, PlacedPlan
 from antlm.train import milestones
 from antlm.train.checkpoint import (
@@ -49,6 +56,7 @@ from antlm.train.checkpoint import (
 )
 from antlm.train.compile_errors import is_compile_failure
 from antlm.train.distributed import DistContext, init_distributed, shutdown_distributed
+from antlm.train.lock import RunLock
 from antlm.train.loss import ObjectiveLoss, scoring_targets
 from antlm.train.optim import LRSchedule, build_optimizer
 from antlm.train.plan import check_nominal_budget, phase_words, place_plan
@@ -343,6 +351,7 @@ class Trainer:
         self.cache_dir = cache_dir or default_cache_dir()
         self.progress = progress
         self.dist: DistContext = init_distributed(config.train.device)
+        self.lock = RunLock(self.paths.root)
         train = config.train
         if train.batch_size % (self.dist.world_size * train.grad_accum):
             raise TrainingError(
@@ -352,6 +361,14 @@ class Trainer:
 
     # ------------------------------------------------------------------ the loop
     def train(self, resume: bool = False, stop_after_epochs: float | None = None) -> dict:
+        try:
+            return self._train(resume, stop_after_epochs)
+        finally:
+            self.lock.release()
+
+    def _train(self, resume: bool, stop_after_epochs: float | None) -> dict:
+        if resume and read_state(self.paths).get("finished"):
+            return self._already_finished()
         run = self._start(resume)
         stop_step = run.stop_step(stop_after_epochs)
         log_every = self.config.train.log_every
@@ -386,8 +403,6 @@ class Trainer:
         config, train = self.config, self.config.train
         self._check_run_dir(resume)
         data = self._prepare(resume)
-        if self.dist.is_main:
-            self._write_run_files(data.tokenizer)
 
         torch.manual_seed(train.seed)
         model = build_model(config.model).to(self.dist.device)
@@ -407,6 +422,12 @@ class Trainer:
         if resume:
             run.step = load_checkpoint(self.paths, model, optimizer, self.dist.device)["step"]
             run.milestones = milestones.Milestones.ahead(train.milestones, run.words_seen)
+        # Config, device, data, plan and checkpoint are checked: only now is the run written.
+        if self.dist.is_main:
+            self.lock.acquire()
+            self._check_run_dir(resume)  # again, under the lock: another start may have won
+            self._write_run_files(data.tokenizer, resume)
+        if resume:
             self._truncate_metrics(run.step)
         else:
             self._log_start(run)
@@ -419,7 +440,7 @@ class Trainer:
         """Read the corpora, check the budget on their word count, then tokenize (cached)."""
         corpora = load_corpora(self.config, self.data_dir)
         check_nominal_budget(self.config.train, corpora.train.n_words)
-        tokenizer = AntlmTokenizer.from_file(self.paths.tokenizer) if resume else None
+        tokenizer = read_tokenizer(self.paths) if resume else None
         # Rank 0 fills the caches first; the others then read them instead of racing to write.
         if not self.dist.is_main:
             self.dist.barrier()
@@ -434,6 +455,9 @@ class Trainer:
         return data
 
     def _check_run_dir(self, resume: bool) -> None:
+        """Refuse a run directory this start would damage; reads, never writes."""
+        if self.dist.is_main:
+            self.lock.check_free()
         if resume:
             if not self.paths.checkpoint.is_file():
                 raise TrainingError(f"--resume: {self.paths.root} has no checkpoint.pt")
@@ -464,10 +488,28 @@ class Trainer:
                 "remove them or choose another --out (a new run never overwrites them)"
             )
 
-    def _write_run_files(self, tokenizer: AntlmTokenizer) -> None:
-        self.paths.root.mkdir(parents=True, exist_ok=True)
+    def _write_run_files(self, tokenizer: AntlmTokenizer, resume: bool) -> None:
+        """The config (on resume too: it records the train settings a resume may change) and,
+        for a new run, the tokenizer. A new run starts its records afresh: metrics and state
+        left in the directory by a start that never reached its first checkpoint are not this
+        run's."""
         atomic_write_bytes(self.paths.config, self.config.to_yaml().encode())
-        tokenizer.save(self.paths.tokenizer)
+        if not resume:
+            tokenizer.save(self.paths.tokenizer)
+            self.paths.metrics.unlink(missing_ok=True)
+            self.paths.state.unlink(missing_ok=True)
+
+    def _already_finished(self) -> dict:
+        """``--resume`` of a finished run: nothing to train, so nothing is written (a ``--set``
+        given with it changes no file)."""
+        self._check_run_dir(resume=True)
+        state = read_state(self.paths)
+        if self.dist.is_main:
+            print(f"antlm: {self.paths.root} already finished at step {state.get('step')}; "
+                  "nothing to train, no file changed")
+        shutdown_distributed(self.dist)
+        return {"step": state.get("step"), "finished": True,
+                "words_seen": state.get("words_seen")}
 
     def _announce(self, run: TrainingRun, resume: bool) -> None:
         """What the run is and will do, on the terminal."""
@@ -498,9 +540,9 @@ class Trainer:
         """Drop records written after the checkpoint we resume from (a crash between the two)."""
         if not self.dist.is_main or not self.paths.metrics.is_file():
             return
-        lines = self.paths.metrics.read_text().splitlines()
-        kept = [line for line in lines if line.strip() and json.loads(line)["step"] <= step]
-        atomic_write_bytes(self.paths.metrics, "".join(f"{line}\n" for line in kept).encode())
+        kept = [record for record in read_metrics(self.paths) if record["step"] <= step]
+        atomic_write_bytes(self.paths.metrics,
+                           "".join(json.dumps(record) + "\n" for record in kept).encode())
 
     def _write_state(self, run: TrainingRun, finished: bool) -> None:
         if self.dist.is_main:
@@ -588,8 +630,11 @@ class Trainer:
             for objective, value in dev.items():
                 if not math.isfinite(value):
                     raise TrainingError(f"dev {objective} loss is {value} at step {run.step}")
-            save_checkpoint(self.paths, run.model, run.optimizer, run.step, {"epoch": run.epoch},
-                            rng_states)
+            try:
+                save_checkpoint(self.paths, run.model, run.optimizer, run.step,
+                                {"epoch": run.epoch}, rng_states)
+            except OSError as exc:
+                raise self._checkpoint_failed(run, exc) from exc
             self._log({"event": "dev", **run.progress(),
                        "phase": placed.index + 1, "objective": placed.phase.objective,
                        "elapsed_s": elapsed, **{f"dev_loss_{k}": v for k, v in dev.items()}})
@@ -600,6 +645,18 @@ class Trainer:
                 f"dev MLM loss {dev['MLM']:.4f}  ({elapsed:,.0f} s)"
             )
         self.dist.barrier()
+
+    def _checkpoint_failed(self, run: TrainingRun, exc: OSError) -> TrainingError:
+        """Why a checkpoint could not be written (a full disk, say), and that the last one is
+        intact: every file is replaced whole or not at all (:mod:`antlm.atomic`)."""
+        saved = read_state(self.paths).get("step")
+        kept = (f"the last good checkpoint (step {saved}) is kept" if saved is not None
+                else "no checkpoint had been written yet")
+        return TrainingError(
+            f"could not write the checkpoint of step {run.step} in {self.paths.root} "
+            f"({exc.strerror or exc}); {kept}. Fix the cause (free some disk space) and "
+            "continue with --resume"
+        )
 
     def _finish(self, run: TrainingRun) -> dict:
         finished = run.step >= run.plan.total_steps
