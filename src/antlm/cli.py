@@ -63,8 +63,10 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 def _cmd_tokenizer_train(args: argparse.Namespace) -> None:
     from antlm.data.cache import default_cache_dir
     from antlm.data.prepare import load_split, train_tokenizer
+    from antlm.outputs import check_output_file
 
     config = load_config(args.config, args.set)
+    check_output_file(Path(args.out), "tokenizer", args.force)
     corpus = load_split(config, resolve_data_dir(args.data_dir), "train")
     tokenizer = train_tokenizer(config, corpus, default_cache_dir())
     tokenizer.save(args.out)
@@ -80,6 +82,7 @@ def _add_tokenizer(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     t.add_argument("--data-dir")
     t.add_argument("--out", default="tokenizer.json")
+    t.add_argument("--force", action="store_true", help="replace --out if it exists")
     t.set_defaults(handler=_cmd_tokenizer_train)
 
 
@@ -177,11 +180,14 @@ def _cmd_report(args: argparse.Namespace) -> None:
 
 
 def _report_sweep(sweep_dir: Path, out: Path | None) -> None:
+    from antlm.outputs import refuse_run_directory
     from antlm.sweep.spec import sweep_of_directory
     from antlm.sweep.summary import collect, render_markdown, write_summary
 
     sweep = sweep_of_directory(sweep_dir)
     summary = collect(sweep, sweep_dir.parent)
+    if out is not None:
+        refuse_run_directory(out, "sweep summary")
     for path in write_summary(summary, out or sweep_dir / "summary"):
         print(f"antlm: wrote {path}")
     print(render_markdown(summary))
@@ -329,6 +335,10 @@ def _cmd_export(args: argparse.Namespace) -> None:
     if args.checkpoints:
         from antlm.export.revisions import export_revisions
 
+        if args.force:
+            raise ConfigError("--force does not apply to --checkpoints: the repository is built "
+                              f"from scratch; remove {args.out_dir} or choose a new folder")
+
         branches = export_revisions(args.run_dir, args.out_dir, attention=args.attention)
         print(f"antlm: exported {args.run_dir} -> {args.out_dir}, a git repository with the "
               f"final model on main and {len(branches) - 1} checkpoint branches: "
@@ -338,7 +348,7 @@ def _cmd_export(args: argparse.Namespace) -> None:
         return
     from antlm.export.hf import export_run
 
-    out = export_run(args.run_dir, args.out_dir, attention=args.attention)
+    out = export_run(args.run_dir, args.out_dir, attention=args.attention, force=args.force)
     print(f"antlm: exported {args.run_dir} -> {out} (Hugging Face format)")
 
 
@@ -354,6 +364,8 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoints", action="store_true",
                    help="write OUT as a git repository: the final model on main, one branch per "
                         "milestone checkpoint (chck_1M, ...), ready to push to the Hugging Face Hub")
+    p.add_argument("--force", action="store_true",
+                   help="write into OUT_DIR although it holds files (never into a run directory)")
     p.set_defaults(handler=_cmd_export)
 
 

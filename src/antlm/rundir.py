@@ -95,6 +95,13 @@ class RunPaths:
         return self.checkpoints / f"{milestone_name(words)}.safetensors"
 
 
+def is_run_directory(folder: Path) -> bool:
+    """Whether ``folder`` holds a run (a config beside weights, a checkpoint or a state)."""
+    paths = RunPaths(Path(folder))
+    return paths.config.is_file() and any(
+        p.is_file() for p in (paths.weights, paths.checkpoint, paths.state, paths.tokenizer))
+
+
 def milestone_name(words: int) -> str:
     """The revision name of a milestone, as the 2025 pipeline's scripts spell them: ``chck_1M``,
     ``chck_1000M`` (eval_zero_shot_fast_all_revisions.sh); ``chck_10K`` below a million."""

@@ -27,6 +27,7 @@ from antlm.data.hf_tokenizer import HFTokenizer
 from antlm.eval.scoring import auto_backends, declare_backend
 from antlm.models.contract import LanguageModel, ScoringTokenizer
 from antlm.models.hf_model import HFLanguageModel, load_hf_model
+from antlm.outputs import refuse_run_directory
 from antlm.rundir import LoadedRun, RunDirError, load_run, read_exported_config
 
 __all__ = ["EvalSubject", "default_results_dir", "open_subject", "subject_of_run"]
@@ -100,6 +101,8 @@ def open_subject(
     if (folder / "config.json").is_file():
         model = load_hf_model(folder, device, trust_remote_code)
         tokenizer = HFTokenizer.from_pretrained(folder, trust_remote_code)
+        if out is not None:
+            refuse_run_directory(Path(out), "evaluation results")
         return _hf_subject(folder, model, tokenizer, None if out is None else Path(out))
     raise RunDirError(f"{folder} is neither a run directory (config.yaml) nor a Hugging Face "
                       "model folder (config.json)")

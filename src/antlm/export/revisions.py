@@ -28,6 +28,7 @@ from pathlib import Path
 
 from antlm.errors import AntlmError
 from antlm.export.hf import export_run
+from antlm.outputs import check_output_folder
 from antlm.rundir import RunPaths, list_checkpoints, read_state
 
 __all__ = ["ExportError", "export_revisions"]
@@ -72,8 +73,7 @@ def export_revisions(
     paths = RunPaths(Path(run_dir))
     checkpoints = list_checkpoints(paths)
     out = Path(out_dir)
-    if out.exists() and any(out.iterdir()):
-        raise ExportError(f"{out} exists and is not empty; choose a new folder")
+    check_output_folder(out, "export repository")  # a repository starts empty: no --force
     out.mkdir(parents=True, exist_ok=True)
     _git(out, "init", "--quiet", "--initial-branch=main")
     identity = {} if _identity_known(out) else _FALLBACK_IDENTITY
