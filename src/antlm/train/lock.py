@@ -33,7 +33,7 @@ class RunLock:
     def check_free(self) -> None:
         """Refuse at once if another process holds the lock; creates and changes nothing (a
         shared lock on a read-only handle, so it works on a run the user may only read)."""
-        if not self.path.is_file():
+        if self._fd is not None or not self.path.is_file():  # held by us, or by nobody
             return
         fd = os.open(self.path, os.O_RDONLY)
         try:

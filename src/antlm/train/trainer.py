@@ -461,6 +461,7 @@ class Trainer:
         if resume:
             if not self.paths.checkpoint.is_file():
                 raise TrainingError(f"--resume: {self.paths.root} has no checkpoint.pt")
+            read_metrics(self.paths)  # refuse a damaged log now, not once the run is written
             saved = read_config(self.paths).model_dump()
             current = self.config.model_dump()
             for key in RESUMABLE_CHANGES:
