@@ -10,16 +10,18 @@ PACKAGE = Path(__file__).parent.parent / "src" / "antlm"
 
 # Layer of each top-level module or subpackage (docs/ARCHITECTURE.md, "Layers").
 LAYERS = {
-    "units": 0, "schedule": 0, "progress": 0, "plotting": 0,
-    "config": 1, "device": 1,
-    "data": 2, "models": 2,
-    "rundir": 3,
-    "train": 4, "eval": 4, "export": 4,
-    "sweep": 5,
-    "cli": 6, "__main__": 6, "__init__": 6,
+    "errors": 0, "atomic": 0,
+    "units": 1, "schedule": 1, "progress": 1, "presets": 1,
+    "config": 2, "device": 2,
+    "data": 3, "models": 3,
+    "rundir": 4,
+    "plots": 5, "tracking": 5, "outputs": 5,
+    "train": 6, "eval": 6, "export": 6,
+    "sweep": 7,
+    "cli": 8, "api": 8, "__main__": 8, "__init__": 8,
 }
 # Same-layer imports that the table allows, as (importer, imported).
-ALLOWED_SIDEWAYS = {("export", "eval")}
+ALLOWED_SIDEWAYS = {("device", "config"), ("export", "eval"), ("__main__", "cli")}
 
 
 def _unit(module: str) -> str:

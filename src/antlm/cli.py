@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
+from typing import NoReturn
 
 from antlm.config import ConfigError, load_config, resolve_data_dir
+from antlm.errors import BUG_EXIT, USAGE_EXIT, AntlmError, environment_error_message
 
 DATA_DIR_OPTION = "data directory (default: $ANTLM_DATA_DIR, else ./data)"
 
@@ -86,8 +89,10 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 def _cmd_tokenizer_train(args: argparse.Namespace) -> None:
     from antlm.data.cache import default_cache_dir
     from antlm.data.prepare import load_split, train_tokenizer
+    from antlm.outputs import check_output_file
 
     config = load_config(args.config, args.set)
+    check_output_file(Path(args.out), "tokenizer", args.force)
     corpus = load_split(config, resolve_data_dir(args.data_dir), "train")
     tokenizer = train_tokenizer(config, corpus, default_cache_dir())
     tokenizer.save(args.out)
@@ -104,6 +109,7 @@ def _add_tokenizer(sub: argparse._SubParsersAction) -> None:
                    help="override a config value")
     t.add_argument("--data-dir", help=DATA_DIR_OPTION)
     t.add_argument("--out", default="tokenizer.json", help="where the tokenizer goes")
+    t.add_argument("--force", action="store_true", help="replace --out if it exists")
     t.set_defaults(handler=_cmd_tokenizer_train)
 
 
@@ -203,11 +209,14 @@ def _cmd_report(args: argparse.Namespace) -> None:
 
 
 def _report_sweep(sweep_dir: Path, out: Path | None) -> None:
+    from antlm.outputs import refuse_run_directory
     from antlm.sweep.spec import sweep_of_directory
     from antlm.sweep.summary import collect, render_markdown, write_summary
 
     sweep = sweep_of_directory(sweep_dir)
     summary = collect(sweep, sweep_dir.parent)
+    if out is not None:
+        refuse_run_directory(out, "sweep summary")
     for path in write_summary(summary, out or sweep_dir / "summary"):
         print(f"antlm: wrote {path}")
     print(render_markdown(summary))
@@ -362,6 +371,10 @@ def _cmd_export(args: argparse.Namespace) -> None:
     if args.checkpoints:
         from antlm.export.revisions import export_revisions
 
+        if args.force:
+            raise ConfigError("--force does not apply to --checkpoints: the repository is built "
+                              f"from scratch; remove {args.out_dir} or choose a new folder")
+
         branches = export_revisions(args.run_dir, args.out_dir, attention=args.attention)
         print(f"antlm: exported {args.run_dir} -> {args.out_dir}, a git repository with the "
               f"final model on main and {len(branches) - 1} checkpoint branches: "
@@ -371,7 +384,7 @@ def _cmd_export(args: argparse.Namespace) -> None:
         return
     from antlm.export.hf import export_run
 
-    out = export_run(args.run_dir, args.out_dir, attention=args.attention)
+    out = export_run(args.run_dir, args.out_dir, attention=args.attention, force=args.force)
     print(f"antlm: exported {args.run_dir} -> {out} (Hugging Face format)")
 
 
@@ -387,6 +400,8 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoints", action="store_true",
                    help="write OUT as a git repository: the final model on main, one branch per "
                         "milestone checkpoint (chck_1M, ...), ready to push to the Hugging Face Hub")
+    p.add_argument("--force", action="store_true",
+                   help="write into OUT_DIR although it holds files (never into a run directory)")
     p.set_defaults(handler=_cmd_export)
 
 
@@ -444,23 +459,37 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from antlm.data.cache import CacheCorruptError
-    from antlm.data.corpus import CorpusError
-    from antlm.eval.glue import GlueDataError
-    from antlm.eval.tasks import TaskDataError
-    from antlm.export.revisions import ExportError
-    from antlm.models.hf_model import HFModelError
-    from antlm.rundir import RunDirError
-    from antlm.schedule import ScheduleError
-    from antlm.train.trainer import TrainingError
-
+    """Run one command under the error contract of :mod:`antlm.errors`: a user's mistake is one
+    ``antlm: error:`` paragraph and exit code 2; an internal error keeps its traceback and asks
+    for a bug report."""
     args = build_parser().parse_args(argv)
     try:
         args.handler(args)
-    except (ConfigError, ScheduleError, CorpusError, CacheCorruptError, TrainingError,
-            RunDirError, TaskDataError, GlueDataError, ExportError, HFModelError) as exc:
-        print(f"antlm: error: {exc}", file=sys.stderr)
-        sys.exit(2)
+    except AntlmError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        message = environment_error_message(exc)
+        if message is None:
+            _report_bug()
+        _fail(message)
+    except KeyboardInterrupt:
+        print("antlm: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception:  # noqa: BLE001 -- anything else is a bug: traceback and a request
+        _report_bug()
+
+
+def _fail(message: str) -> NoReturn:
+    print(f"antlm: error: {message}", file=sys.stderr)
+    sys.exit(USAGE_EXIT)
+
+
+def _report_bug() -> NoReturn:
+    """The traceback of the exception being handled, and what to do with it."""
+    traceback.print_exc()
+    print("antlm: internal error: this is a bug in antlm, not a problem with your input; please "
+          "report it with the command you ran and the traceback above", file=sys.stderr)
+    sys.exit(BUG_EXIT)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ after an hour of training is an hour lost.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
@@ -25,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from antlm.errors import AntlmError
 from antlm.units import CHALLENGE_MILESTONES, parse_count, parse_milestones
 
 if TYPE_CHECKING:
@@ -47,8 +49,12 @@ __all__ = [
 ]
 
 
-class ConfigError(ValueError):
+class ConfigError(AntlmError, ValueError):
     """A configuration the user must fix; the message says where and how."""
+
+
+DEVICE_NAME = re.compile(r"auto|cpu|cuda(:\d+)?")
+DEVICE_HELP = "use auto, cpu, cuda or cuda:N (N the GPU's index)"
 
 
 class _Section(BaseModel):
@@ -186,6 +192,13 @@ class TrainConfig(_Section):
         "('1M..10M step 1M, 20M..100M step 10M'), a list of sizes, or null for none",
     )
 
+    @field_validator("device")
+    @classmethod
+    def _device_is_known(cls, value: str) -> str:
+        if not DEVICE_NAME.fullmatch(value):
+            raise ValueError(DEVICE_HELP)
+        return value
+
     @field_validator("schedule")
     @classmethod
     def _schedule_parses(cls, value: str) -> str:
@@ -309,7 +322,7 @@ def _read_yaml_tree(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise ConfigError(f"config file not found: {path}")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections")
@@ -353,7 +366,7 @@ def _format_validation_error(exc: ValidationError, source: str) -> str:
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"]) or "(top level)"
         value = err.get("input")
-        message = err["msg"]
+        message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             message = "unknown key"
         allowed = (err.get("ctx") or {}).get("expected")

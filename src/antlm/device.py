@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from antlm.config import ConfigError
+from antlm.config import DEVICE_HELP, DEVICE_NAME, ConfigError
 
 
 def resolve_device(requested: str, local_rank: int = 0, processes: int = 1) -> torch.device:
@@ -28,6 +28,8 @@ def resolve_device(requested: str, local_rank: int = 0, processes: int = 1) -> t
     flags or ``fp32_precision`` settings: mixing those two families makes ``torch.compile``
     fail on torch 2.9-2.11.
     """
+    if not DEVICE_NAME.fullmatch(requested):
+        raise ConfigError(f"device {requested!r}: {DEVICE_HELP}")
     if requested == "auto":
         if not torch.cuda.is_available():
             return torch.device("cpu")
@@ -43,6 +45,9 @@ def resolve_device(requested: str, local_rank: int = 0, processes: int = 1) -> t
             "device 'auto' or 'cuda' (process k takes cuda:k) and choose the GPUs with "
             "CUDA_VISIBLE_DEVICES"
         )
+    if torch.version.cuda is None:
+        raise ConfigError(f"device {requested!r} asked for, but this torch ({torch.__version__}) is "
+                          "built without CUDA: install a CUDA build of torch, or use device 'cpu'")
     available = torch.cuda.device_count()
     if device.index >= available:
         hint = (f"; {processes} processes need {processes} GPUs: start fewer (--devices) or "

@@ -1,18 +1,59 @@
 """Progress bars that suit both a terminal and a log file.
 
-On a terminal the bar redraws every second; when output goes to a file (a sweep, CI, nohup) it
-redraws every 30 s, so a log holds a readable trace instead of thousands of carriage returns.
+On a terminal the bar redraws in place at most every second. When output goes to a file (a
+sweep, CI, nohup) every redraw would be one more carriage-return-separated copy of the bar, and
+``set_postfix_str`` redraws at each call whatever ``mininterval`` says; there the bar is drawn
+at most once every :data:`LOG_INTERVAL_S` seconds (postfix updates wait for the next draw), each
+draw a line of its own, so a log holds a readable trace.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 from tqdm.auto import tqdm
 
+LOG_INTERVAL_S = 30.0
+
+
+class _Lines:
+    """A stream for a log file: tqdm's in-place redraws (``\\r`` + bar) become whole lines,
+    its erasures (``\\r`` + spaces) disappear; any other text passes unchanged."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self._after_bar = False
+
+    def write(self, text: str) -> None:
+        if text.startswith("\r"):
+            line = text.strip("\r").rstrip()
+            if line:
+                self.stream.write(line + "\n")
+                self._after_bar = True
+            return
+        if not (text == "\n" and self._after_bar):  # the newline tqdm ends a closed bar with
+            self.stream.write(text)
+        self._after_bar = False
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+class _LogBar(tqdm):
+    """A bar whose postfix never forces a draw: it waits for the next ``mininterval``."""
+
+    def set_postfix_str(self, s: str = "", refresh: bool = True) -> None:
+        super().set_postfix_str(s, refresh=False)
+
+    def set_postfix(self, ordered_dict: Any = None, refresh: bool = True, **kwargs: Any) -> None:
+        super().set_postfix(ordered_dict, refresh=False, **kwargs)
+
 
 def progress_bar(iterable: Any = None, **kwargs: Any) -> tqdm:
-    kwargs.setdefault("mininterval", 1.0 if sys.stderr.isatty() else 30.0)
-    kwargs.setdefault("dynamic_ncols", True)
-    return tqdm(iterable, **kwargs)
+    stream = kwargs.pop("file", None) or sys.stderr
+    if stream.isatty():
+        kwargs.setdefault("mininterval", 1.0)
+        return tqdm(iterable, file=stream, dynamic_ncols=True, **kwargs)
+    kwargs.setdefault("mininterval", LOG_INTERVAL_S)
+    return _LogBar(iterable, file=_Lines(stream), **kwargs)

@@ -21,6 +21,8 @@ An exported Hugging Face folder keeps the run's resolved config as ``antlm_confi
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,9 +33,10 @@ from safetensors import safe_open
 from safetensors.torch import load_model
 from torch import nn
 
+from antlm.atomic import atomic_write_bytes
 from antlm.config import RunConfig, validate_config
-from antlm.data.cache import atomic_write_bytes
 from antlm.data.tokenizer import AntlmTokenizer
+from antlm.errors import AntlmError
 from antlm.models.registry import build_model
 from antlm.units import format_count
 
@@ -42,7 +45,7 @@ CHECKPOINT_PREFIX = "chck_"
 EXPORTED_CONFIG = "antlm_config.yaml"
 
 
-class RunDirError(FileNotFoundError):
+class RunDirError(AntlmError, FileNotFoundError):
     """A path that is not (yet) a usable run directory."""
 
 
@@ -92,6 +95,13 @@ class RunPaths:
         return self.checkpoints / f"{milestone_name(words)}.safetensors"
 
 
+def is_run_directory(folder: Path) -> bool:
+    """Whether ``folder`` holds a run (a config beside weights, a checkpoint or a state)."""
+    paths = RunPaths(Path(folder))
+    return paths.config.is_file() and any(
+        p.is_file() for p in (paths.weights, paths.checkpoint, paths.state, paths.tokenizer))
+
+
 def milestone_name(words: int) -> str:
     """The revision name of a milestone, as the 2025 pipeline's scripts spell them: ``chck_1M``,
     ``chck_1000M`` (eval_zero_shot_fast_all_revisions.sh); ``chck_10K`` below a million."""
@@ -125,10 +135,38 @@ def list_checkpoints(paths: RunPaths) -> list[Checkpoint]:
     return sorted(found, key=lambda c: c.milestone)
 
 
+# What to do about a run file that does not parse: antlm replaces its files whole or not at all
+# (antlm.atomic), so such a file was changed, truncated or copied in from elsewhere.
+DAMAGED_ADVICE = ("it was damaged or replaced after antlm wrote it: restore it from a copy, or "
+                  "train the run again into a new --out")
+
+
+@contextmanager
+def reading(path: Path, what: str) -> Iterator[None]:
+    """Turn any failure to parse ``path`` inside the block into a :class:`RunDirError` that
+    names the file; the parsers (yaml, json, safetensors, tokenizers, torch) each raise their
+    own exception types, none of which says which file of the run is at fault."""
+    try:
+        yield
+    except AntlmError:
+        raise
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise RunDirError(f"{path} is not {what} ({first}); {DAMAGED_ADVICE}") from exc
+
+
+def _read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
+    with reading(path, what):
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict) or not raw:
+            raise TypeError("empty, or not a mapping of sections")
+    return raw
+
+
 def read_config(paths: RunPaths) -> RunConfig:
     if not paths.config.is_file():
         raise RunDirError(f"{paths.root} is not a run directory (no config.yaml)")
-    raw = yaml.safe_load(paths.config.read_text(encoding="utf-8"))
+    raw = _read_yaml_mapping(paths.config, "a run config")
     return validate_config(raw, source=str(paths.config))
 
 
@@ -137,15 +175,22 @@ def read_exported_config(folder: Path) -> RunConfig | None:
     path = folder / EXPORTED_CONFIG
     if not path.is_file():
         return None
-    return validate_config(yaml.safe_load(path.read_text(encoding="utf-8")), source=str(path))
+    return validate_config(_read_yaml_mapping(path, "a run config"), source=str(path))
 
 
 def read_state(paths: RunPaths) -> dict[str, Any]:
-    return json.loads(paths.state.read_text()) if paths.state.is_file() else {}
+    return read_json(paths.state)
 
 
 def read_json(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text()) if path.is_file() else {}
+    """A JSON object file of the run, or ``{}`` when there is none yet."""
+    if not path.is_file():
+        return {}
+    with reading(path, "a JSON object"):
+        value = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(value, dict):
+            raise TypeError(f"a JSON {type(value).__name__}, not an object")
+    return value
 
 
 def merge_results(
@@ -164,9 +209,23 @@ def merge_results(
 
 
 def read_metrics(paths: RunPaths) -> list[dict[str, Any]]:
+    """The records of metrics.jsonl. A last line without its newline is an append that a
+    killed run left half-written (records are appended, not replaced): it is dropped."""
     if not paths.metrics.is_file():
         return []
-    return [json.loads(line) for line in paths.metrics.read_text().splitlines() if line.strip()]
+    text = paths.metrics.read_text(encoding="utf-8", errors="replace")
+    lines = text.split("\n")
+    lines.pop()  # "" after the final newline, or the torn last append
+    records = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        with reading(paths.metrics, f"a metrics log: line {number} is no JSON record"):
+            record = json.loads(line)
+            if not isinstance(record, dict) or "step" not in record:
+                raise ValueError("a record without its step")
+        records.append(record)
+    return records
 
 
 def read_phases(paths: RunPaths) -> list[dict[str, Any]]:
@@ -204,6 +263,14 @@ def load_run(
     if not weights.is_file():
         raise RunDirError(f"{paths.root} has no trained weights {weights.relative_to(paths.root)}")
     model = build_model(config.model)
-    load_model(model, str(weights), device=str(device))
+    with reading(weights, f"the weights of the model in {paths.config.name}"):
+        load_model(model, str(weights), device=str(device))
     model.to(device).eval()
-    return LoadedRun(paths, config, AntlmTokenizer.from_file(paths.tokenizer), model)
+    return LoadedRun(paths, config, read_tokenizer(paths), model)
+
+
+def read_tokenizer(paths: RunPaths) -> AntlmTokenizer:
+    if not paths.tokenizer.is_file():
+        raise RunDirError(f"{paths.root} has no tokenizer.json; {DAMAGED_ADVICE}")
+    with reading(paths.tokenizer, "a tokenizer"):
+        return AntlmTokenizer.from_file(paths.tokenizer)

@@ -14,15 +14,18 @@ and what was expected), which a regex or a parser-generator dependency would not
 
 from __future__ import annotations
 
+import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+
+from antlm.errors import AntlmError
 
 OBJECTIVES = ("CLM", "MLM", "MIX")
 _SCALED = " scaled to "  # in the spec of a plan made by Plan.scaled
 
 
-class ScheduleError(ValueError):
+class ScheduleError(AntlmError, ValueError):
     """A schedule that does not parse; the message points at the offending character."""
 
     def __init__(self, spec: str, pos: int, expected: str, found: str | None = None) -> None:
@@ -141,6 +144,9 @@ class Plan:
         return "+".join(p.label() for p in self.phases)
 
 
+_NUMBER_CHARS = frozenset("0123456789.")
+
+
 class _Parser:
     def __init__(self, spec: str) -> None:
         self.spec = spec
@@ -162,8 +168,14 @@ class _Parser:
     def _number(self, what: str) -> float:
         self._skip()
         start = self.pos
-        while self.pos < len(self.spec) and (self.spec[self.pos].isdigit() or self.spec[self.pos] == "."):
+        while self.pos < len(self.spec) and self.spec[self.pos] in _NUMBER_CHARS:
             self.pos += 1
+        if self.pos < len(self.spec) and self.spec[self.pos].isdigit():
+            # Python's float() reads Arabic-Indic or full-width digits too; a schedule is typed
+            # in ASCII, so such a digit is a paste or keyboard-layout accident.
+            char = self.spec[self.pos]
+            raise ScheduleError(self.spec, self.pos, "ASCII digits (0-9)",
+                                f"{char!r}, a non-ASCII digit (write {unicodedata.digit(char)})")
         text = self.spec[start:self.pos]
         try:
             value = float(text)

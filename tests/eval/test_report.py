@@ -200,3 +200,17 @@ def test_trained_tiny_run_prefers_real_word_order(tiny_run: Path, data_dir: Path
     scores = score_pairs(run.model, run.tokenizer, pairs, ["causal"], batch_size=128)
     accuracy = float((scores["causal"][:, 0] > scores["causal"][:, 1]).mean())
     assert accuracy > 0.7, accuracy
+
+
+def test_backends_scored_on_different_subsets_never_share_a_row():
+    def entry(score: float, max_pairs: int | None, n_pairs: int) -> dict:
+        return {"score": score, "n_pairs": n_pairs, "max_pairs_per_subtask": max_pairs,
+                "subtasks": {"a": score}}
+
+    section = {"declared_backend": "causal", "scores": {
+        "causal": {"ewok": entry(0.6, 5, 55), "blimp_supplement": entry(0.7, None, 100)},
+        "mlm": {"ewok": entry(0.5, None, 900), "blimp_supplement": entry(0.8, None, 100)}}}
+    table = render_backend_table(section, BABYLM_2025)
+    assert "| ewok (first 5/subtask) | 55 | 60.0 | – |" in table
+    assert "| ewok | 900 | – | 50.0 |" in table
+    assert "| mean of 1 tasks |  | 70.0 | 80.0 |" in table  # only the task both share

@@ -9,7 +9,8 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from antlm.export.revisions import ExportError, export_revisions
+from antlm.export.revisions import export_revisions
+from antlm.outputs import OutputError
 from antlm.rundir import RunPaths, list_checkpoints, load_run, read_state
 
 SENTENCE = "and so we went down to the river in the morning"
@@ -49,6 +50,6 @@ def test_every_milestone_is_a_branch_that_loads_in_transformers(milestone_run, t
 def test_an_export_never_writes_into_a_used_folder(milestone_run, tmp_path):
     (tmp_path / "used").mkdir()
     (tmp_path / "used" / "keep.txt").write_text("mine")
-    with pytest.raises(ExportError, match="not empty"):
+    with pytest.raises(OutputError, match="not empty"):
         export_revisions(milestone_run, tmp_path / "used")
     assert (tmp_path / "used" / "keep.txt").read_text() == "mine"

@@ -28,6 +28,8 @@ from typing import Generic, TypeVar
 import numpy as np
 import torch
 
+from antlm.data.corpus import CorpusError
+
 T = TypeVar("T")
 
 
@@ -42,9 +44,10 @@ class BlockStream:
         self.seed = seed
         self.n_blocks = len(tokens) // seq_len
         if self.n_blocks < batch_size:
-            raise ValueError(
-                f"the corpus gives {self.n_blocks} blocks of {seq_len} tokens, fewer than one "
-                f"batch of {batch_size}: use more data (data.max_words) or a smaller batch"
+            raise CorpusError(
+                f"the corpus gives {self.n_blocks} blocks of {seq_len} tokens "
+                f"(model.max_seq_len), fewer than one batch of {batch_size} (train.batch_size): "
+                "use more data (data.max_words, data.sources) or a smaller train.batch_size"
             )
         self.block_words: np.ndarray | None = None  # words starting in each block
         if words is not None:

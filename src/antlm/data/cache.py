@@ -14,14 +14,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from antlm.atomic import atomic_write_bytes
 from antlm.data.tokenizer import AntlmTokenizer
+from antlm.errors import AntlmError
 
 CACHE_VERSION = 1
 # Token streams carry their own format version in their key (2: word counts beside the ids), so
@@ -29,7 +30,7 @@ CACHE_VERSION = 1
 STREAM_FORMAT = 2
 
 
-class CacheCorruptError(RuntimeError):
+class CacheCorruptError(AntlmError, RuntimeError):
     """A cache entry whose content does not match its recorded checksum."""
 
 
@@ -43,19 +44,6 @@ def content_key(*parts: object) -> str:
         digest.update(b"\x00" + str(part).encode("utf-8"))
     return digest.hexdigest()[:24]
 
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _token_dtype(vocab_size: int) -> np.dtype:

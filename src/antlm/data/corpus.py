@@ -26,6 +26,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from antlm.errors import AntlmError
+
 SPLIT_FOLDERS: dict[str, tuple[str, ...]] = {
     "train": ("train_10M", "train_100M", "babylm_10M", "babylm_100M"),
     "dev": ("dev", "babylm_dev"),
@@ -37,7 +39,7 @@ _SPEAKER_TAG = re.compile(r"^[A-Z]{1,2}:\t")
 _WHITESPACE = re.compile(r"\s+")
 
 
-class CorpusError(ValueError):
+class CorpusError(AntlmError, ValueError):
     """Missing or unreadable corpus files; the message says which and how to get them."""
 
 
@@ -86,10 +88,18 @@ def find_source_files(
 
 
 def read_lines(source_file: SourceFile) -> Iterator[str]:
-    """Cleaned, non-empty lines; invalid UTF-8 is replaced and reported with its line."""
+    """Cleaned, non-empty lines; invalid UTF-8 is replaced and reported with its line. A file
+    that is not text (a NUL byte, or invalid UTF-8 on most lines: a binary or another encoding)
+    or holds no text at all is refused, naming the file: training on it would learn noise, or
+    fail later with a message about token caches instead of the corpus."""
     bad_lines: list[int] = []
+    kept = 0
+    advice = "remove it from the corpus folder, or leave its source out of data.sources"
     with source_file.path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
+            if b"\x00" in raw:
+                raise CorpusError(f"{source_file.path}, line {number}: a NUL byte; this is a "
+                                  f"binary file, not text: {advice}")
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
@@ -97,7 +107,13 @@ def read_lines(source_file: SourceFile) -> Iterator[str]:
                 bad_lines.append(number)
             line = clean_line(source_file.source, text)
             if line:
+                kept += 1
                 yield line
+    if not kept:
+        raise CorpusError(f"{source_file.path} holds no text (it is empty or blank): {advice}")
+    if len(bad_lines) > number / 2:
+        raise CorpusError(f"{source_file.path}: {len(bad_lines)} of {number} lines are not "
+                          f"UTF-8 (first: line {bad_lines[0]}); convert it to UTF-8, or {advice}")
     if bad_lines:
         shown = ", ".join(map(str, bad_lines[:5])) + (" ..." if len(bad_lines) > 5 else "")
         warnings.warn(

@@ -21,6 +21,8 @@ from typing import Literal
 import numpy as np
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
+from antlm.atomic import atomic_write_bytes
+
 TokenizerKind = Literal["bpe", "wordpiece"]
 
 SPECIAL_TOKENS: dict[str, dict[str, str]] = {
@@ -101,7 +103,7 @@ class AntlmTokenizer:
         return cls(tok, kind)
 
     def save(self, path: str | Path) -> None:
-        self.backend.save(str(path))
+        atomic_write_bytes(Path(path), self.backend.to_str().encode("utf-8"))
 
     # ---------------------------------------------------------------- use
     @property

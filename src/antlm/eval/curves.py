@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from antlm.data.cache import atomic_write_bytes
+from antlm.atomic import atomic_write_bytes
 from antlm.device import resolve_device
 from antlm.eval.runner import evaluate_subject
 from antlm.eval.scoring import declared_backend

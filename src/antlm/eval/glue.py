@@ -27,10 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from antlm.errors import AntlmError
+
 Metric = Literal["accuracy", "f1", "mcc"]
 Segments = tuple[str, str | None]
 
-class GlueDataError(ValueError):
+class GlueDataError(AntlmError, ValueError):
     """A GLUE file that exists but cannot be used (bad rows, labels out of range)."""
 
 

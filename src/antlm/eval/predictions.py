@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from antlm.data.cache import atomic_write_bytes
+from antlm.atomic import atomic_write_bytes
 from antlm.eval.suites import Suite
 from antlm.eval.tasks import MinimalPair
 

@@ -91,6 +91,11 @@ def _ordered_backends(scores: dict[str, Any]) -> list[str]:
     return sorted(scores, key=lambda b: BACKENDS.index(b) if b in BACKENDS else len(BACKENDS))
 
 
+def _subset(entry: dict[str, Any]) -> tuple[int | None, int]:
+    """Which pairs a task's score was computed on: its ``--max-pairs`` and its pair count."""
+    return entry.get("max_pairs_per_subtask"), entry["n_pairs"]
+
+
 def render_backend_table(section: dict[str, Any], suite: Suite, detail: bool = False) -> str:
     """Accuracy (%) per task (and subtask) under every backend that was scored: exploratory,
     the declared backend's column marked."""
@@ -103,18 +108,22 @@ def render_backend_table(section: dict[str, Any], suite: Suite, detail: bool = F
     tasks = sorted({t for b in backends for t in scores[b]})
     rows: list[list[str]] = []
     for task in tasks:
+        # One row per subset of pairs: backends scored on different --max-pairs never share one.
         entries = [scores[b].get(task) for b in backends]
-        first = next(e for e in entries if e)
-        quick = first.get("max_pairs_per_subtask")
-        label = task if quick is None else f"{task} (first {quick}/subtask)"
-        rows.append([label, str(first["n_pairs"])] + [pct(e and e["score"]) for e in entries])
-        if detail or len(first["subtasks"]) <= _MAX_INLINE_SUBTASKS:
-            for sub in first["subtasks"]:
-                values = [e and e["subtasks"].get(sub) for e in entries]
-                rows.append([f"&nbsp;&nbsp;{sub}", ""] + [pct(v) for v in values])
-    if len([t for t in tasks if t != WORD_ORDER]) > 1:
-        # the diagnostic is no BabyLM task: it never enters a mean of tasks
-        common = [t for t in tasks if t != WORD_ORDER and all(t in scores[b] for b in backends)]
+        for subset in dict.fromkeys(_subset(e) for e in entries if e):
+            row = [e if e and _subset(e) == subset else None for e in entries]
+            first = next(e for e in row if e)
+            quick = first.get("max_pairs_per_subtask")
+            label = task if quick is None else f"{task} (first {quick}/subtask)"
+            rows.append([label, str(first["n_pairs"])] + [pct(e and e["score"]) for e in row])
+            if detail or len(first["subtasks"]) <= _MAX_INLINE_SUBTASKS:
+                for sub in first["subtasks"]:
+                    values = [e and e["subtasks"].get(sub) for e in row]
+                    rows.append([f"&nbsp;&nbsp;{sub}", ""] + [pct(v) for v in values])
+    # the diagnostic is no BabyLM task: it never enters a mean of tasks
+    common = [t for t in tasks if t != WORD_ORDER and all(t in scores[b] for b in backends)
+              and len({_subset(scores[b][t]) for b in backends}) == 1]
+    if len([t for t in tasks if t != WORD_ORDER]) > 1 and common:
         rows.append(
             [f"mean of {len(common)} tasks", ""]
             + [pct(float(np.mean([scores[b][t]["score"] for t in common]))) for b in backends]

@@ -58,7 +58,7 @@ from torch import nn
 from antlm.config import SCORING_BACKENDS, ConfigError, RunConfig
 from antlm.eval.prefix_trees import PackedTrees, pack_trees
 from antlm.eval.suites import SUITES, Framing, Suite
-from antlm.eval.tasks import MinimalPair
+from antlm.eval.tasks import MinimalPair, TaskDataError
 from antlm.models.attention import ATTENTION_KINDS, TokenTree
 from antlm.models.contract import ScoringTokenizer
 from antlm.progress import progress_bar
@@ -500,6 +500,24 @@ def _readable(encoded: EncodedTexts, primitive: str) -> EncodedTexts:
     return replace(encoded, start=start)
 
 
+def _check_context(model: nn.Module, encoded: EncodedTexts, pairs: Sequence[MinimalPair]) -> None:
+    """Refuse, naming its file and line, an item longer than the model's context. Truncating it
+    (as lm-eval does) would score the good and the bad text on different spans, which a
+    minimal pair cannot survive; every official BabyLM item fits the challenge's models."""
+    max_len = getattr(getattr(model, "config", None), "max_seq_len", None)
+    if max_len is None or not len(encoded) or int(encoded.lengths.max()) <= max_len:
+        return
+    longest = int(encoded.lengths.argmax())
+    pair = pairs[longest % len(pairs)]
+    side = "good" if longest < len(pairs) else "bad"
+    where = pair.source or f"task {pair.task}, subtask {pair.subtask}"
+    raise TaskDataError(
+        f"{where}: the {side} text is {encoded.lengths[longest]} tokens with its context, more "
+        f"than the model's context of {max_len} tokens (model.max_seq_len); shorten or remove "
+        "the item, or evaluate a model with a longer context"
+    )
+
+
 def score_pairs(
     model: nn.Module,
     tokenizer: ScoringTokenizer,
@@ -525,6 +543,7 @@ def score_pairs(
         framing = suite.framing_for(p)
         if framing not in encodings:
             encodings[framing] = encode_texts(tokenizer, contexts + contexts, targets, framing)
+            _check_context(model, encodings[framing], pairs)
         encoded = _readable(encodings[framing], p)
         summed = text_log_probs(
             model, encoded, p, tokenizer.mask_id, batch_size, precision, progress,

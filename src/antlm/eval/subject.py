@@ -6,7 +6,7 @@ one shape (model, tokenizer, what it declares, where its results go).
   (:func:`antlm.eval.scoring.declare_backend`, :func:`antlm.eval.scoring.auto_backends`), and
   its results go to ``RUN/results.json``.
 * A **Hugging Face folder** (``config.json``) is adapted by
-  :func:`antlm.models.hf_model.load_hf_model` and :class:`antlm.data.hf_tokenizer.HFTokenizer`.
+  :func:`antlm.models.hf_model.load_hf_model` and :class:`antlm.models.hf_tokenizer.HFTokenizer`.
   An antlm export carries its run's config (``antlm_config.yaml``) and so declares what the
   run declared, in the same words (``antlm eval`` prints the same table for both); any other folder declares ``causal`` when it has a causal view (a causal LM)
   and ``mlm`` otherwise (a masked LM), and runs just that under ``auto``. A model folder is
@@ -23,10 +23,11 @@ from pathlib import Path
 import torch
 
 from antlm.config import ConfigError
-from antlm.data.hf_tokenizer import HFTokenizer
+from antlm.models.hf_tokenizer import HFTokenizer
 from antlm.eval.scoring import auto_backends, declare_backend
 from antlm.models.contract import LanguageModel, ScoringTokenizer
 from antlm.models.hf_model import HFLanguageModel, load_hf_model
+from antlm.outputs import refuse_run_directory
 from antlm.rundir import LoadedRun, RunDirError, load_run, read_exported_config
 
 __all__ = ["EvalSubject", "default_results_dir", "open_subject", "subject_of_run"]
@@ -100,6 +101,8 @@ def open_subject(
     if (folder / "config.json").is_file():
         model = load_hf_model(folder, device, trust_remote_code)
         tokenizer = HFTokenizer.from_pretrained(folder, trust_remote_code)
+        if out is not None:
+            refuse_run_directory(Path(out), "evaluation results")
         return _hf_subject(folder, model, tokenizer, None if out is None else Path(out))
     raise RunDirError(f"{folder} is neither a run directory (config.yaml) nor a Hugging Face "
                       "model folder (config.json)")

@@ -24,11 +24,12 @@ import random
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
 from antlm.config import ConfigError
+from antlm.errors import AntlmError
 
 __all__ = [
     "EWOK_PASSWORD",
@@ -48,7 +49,7 @@ DATA_HELP = (
 )
 
 
-class TaskDataError(ValueError):
+class TaskDataError(AntlmError, ValueError):
     """Task data that is missing or malformed; the message says which file/line and why."""
 
 
@@ -61,6 +62,7 @@ class MinimalPair:
     good: str
     bad: str
     context: str = ""
+    source: str = field(default="", compare=False)  # "FILE, line N": what an error names
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,9 @@ def load_task(
     spec = _SPECS[task]
     pairs: list[MinimalPair] = []
     for subtask, where, lines in _subtask_files(task, spec, Path(data_dir)):
+        if not any(line.strip() for line in lines):
+            raise TaskDataError(f"{where} holds no pairs (it is empty or blank); restore it "
+                                f"from the BabyLM evaluation data. {DATA_HELP}")
         for lineno, record in islice(_jsonl_records(lines, where), max_pairs_per_subtask):
             context = _text(record, spec.context_key, where, lineno) if spec.context_key else ""
             pairs.append(
@@ -163,6 +168,7 @@ def load_task(
                     good=_text(record, spec.good_key, where, lineno),
                     bad=_text(record, spec.bad_key, where, lineno),
                     context=context,
+                    source=f"{where}, line {lineno}",
                 )
             )
     return pairs
@@ -186,7 +192,8 @@ def _word_order_pairs(data_dir: str | Path, max_pairs_per_subtask: int | None) -
     for pair in load_task("blimp_filtered", data_dir, max_pairs_per_subtask):
         shuffled = _shuffled_words(pair.good)
         if shuffled is not None:
-            pairs.append(MinimalPair(WORD_ORDER, pair.subtask, pair.good, shuffled))
+            pairs.append(MinimalPair(WORD_ORDER, pair.subtask, pair.good, shuffled,
+                                     source=pair.source))
     return pairs
 
 

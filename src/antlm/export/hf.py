@@ -35,6 +35,7 @@ from antlm.config import ModelConfig
 from antlm.data.tokenizer import SPECIAL_TOKENS, AntlmTokenizer
 from antlm.export.model_card import model_card
 from antlm.models.hf_model import REMOTE_CODE
+from antlm.outputs import check_output_folder
 from antlm.rundir import EXPORTED_CONFIG, LoadedRun, load_run
 
 __all__ = ["export_run", "hf_tokenizer", "llama_config", "ltgbert_config"]
@@ -146,14 +147,16 @@ def _export_ltgbert(model: nn.Module, config: ModelConfig, tokenizer: AntlmToken
 
 
 def export_run(run_dir: str | Path, out_dir: str | Path, attention: str = "bidirectional",
-               checkpoint: str | None = None) -> Path:
+               checkpoint: str | None = None, force: bool = False) -> Path:
     """Write a run's model, tokenizer, config and model card to ``out_dir`` in Hugging Face
     format. ``attention`` is the view of an LTG-BERT export's ``AutoModel`` and sequence
     classifier (``config.attention``, changeable after loading); its masked- and causal-LM
     classes always attend bidirectionally and causally. ``checkpoint`` exports the weights of a
-    milestone checkpoint (e.g. ``chck_1M``) instead of the latest."""
-    run = load_run(run_dir, checkpoint=checkpoint)
+    milestone checkpoint (e.g. ``chck_1M``) instead of the latest. ``out_dir`` must not be a
+    run, nor (without ``force``) a folder that holds files (:mod:`antlm.outputs`)."""
     out = Path(out_dir)
+    check_output_folder(out, "export", force)
+    run = load_run(run_dir, checkpoint=checkpoint)
     model_config = run.config.model
     if model_config.arch == "babyllama":
         _export_babyllama(run.model, model_config, run.tokenizer, out)

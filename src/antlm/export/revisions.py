@@ -26,7 +26,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from antlm.errors import AntlmError
 from antlm.export.hf import export_run
+from antlm.outputs import check_output_folder
 from antlm.rundir import RunPaths, list_checkpoints, read_state
 
 __all__ = ["ExportError", "export_revisions"]
@@ -37,7 +39,7 @@ _FALLBACK_IDENTITY = {"GIT_AUTHOR_NAME": "antlm", "GIT_AUTHOR_EMAIL": "antlm@loc
                       "GIT_COMMITTER_NAME": "antlm", "GIT_COMMITTER_EMAIL": "antlm@localhost"}
 
 
-class ExportError(RuntimeError):
+class ExportError(AntlmError, RuntimeError):
     """An export that cannot be written (target in the way, git failing); says why."""
 
 
@@ -71,8 +73,7 @@ def export_revisions(
     paths = RunPaths(Path(run_dir))
     checkpoints = list_checkpoints(paths)
     out = Path(out_dir)
-    if out.exists() and any(out.iterdir()):
-        raise ExportError(f"{out} exists and is not empty; choose a new folder")
+    check_output_folder(out, "export repository")  # a repository starts empty: no --force
     out.mkdir(parents=True, exist_ok=True)
     _git(out, "init", "--quiet", "--initial-branch=main")
     identity = {} if _identity_known(out) else _FALLBACK_IDENTITY

@@ -29,7 +29,7 @@ A **scoring tokenizer** (:class:`ScoringTokenizer`) is what the scoring loop ask
 tokenizer: plain ids (no special tokens) of many texts, with word indices for PLL-word-l2r,
 ``frame`` (the tokenizer's own special tokens around one text), and the ids of its special
 tokens. :class:`antlm.data.tokenizer.AntlmTokenizer` satisfies it, and
-:class:`antlm.data.hf_tokenizer.HFTokenizer` adapts a Hugging Face tokenizer.
+:class:`antlm.models.hf_tokenizer.HFTokenizer` adapts a Hugging Face tokenizer.
 """
 
 from __future__ import annotations

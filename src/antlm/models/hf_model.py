@@ -26,6 +26,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from antlm.errors import AntlmError
 from antlm.models.attention import ATTENTION_KINDS
 
 __all__ = ["REMOTE_CODE", "HFLanguageModel", "HFModelError", "load_hf_model", "views_of_config"]
@@ -38,7 +39,7 @@ _VIEW_CLASSES = {
 }
 
 
-class HFModelError(ValueError):
+class HFModelError(AntlmError, ValueError):
     """A Hugging Face folder that cannot be scored; the message says which file and why."""
 
 

@@ -12,8 +12,6 @@ that under DDP every rank continues its own dropout stream.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,33 +20,15 @@ import torch.distributed as dist
 from safetensors.torch import save_model
 from torch import nn
 
-from antlm.rundir import RunPaths
-
-
-def _atomic_torch_save(obj: Any, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+from antlm.atomic import atomic_write
+from antlm.rundir import RunPaths, reading
 
 
 def save_weights(model: nn.Module, path: Path, metadata: dict[str, str] | None = None) -> None:
     """The model's weights alone, atomically, with string ``metadata`` in the file's header."""
     # save_model stores tied weights once (safetensors refuses shared storage) and load_model
     # re-ties them, which a plain state-dict round trip would not.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        save_model(model, tmp, metadata=metadata)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: save_model(model, str(tmp), metadata=metadata))
 
 
 def rng_state(device: torch.device) -> dict[str, torch.Tensor | None]:
@@ -95,7 +75,7 @@ def save_checkpoint(
         "rng": rng_states,
         **extra,
     }
-    _atomic_torch_save(state, paths.checkpoint)
+    atomic_write(paths.checkpoint, lambda tmp: torch.save(state, tmp))
     save_weights(model, paths.weights)
 
 
@@ -106,9 +86,10 @@ def load_checkpoint(
     # with one GPU, and the loaded copy does not sit on the GPU beside the model's own.
     # load_state_dict copies the weights to the model's device and the optimizer state to each
     # parameter's.
-    state = torch.load(paths.checkpoint, map_location="cpu", weights_only=False)
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
+    with reading(paths.checkpoint, "a checkpoint of the model in config.yaml"):
+        state = torch.load(paths.checkpoint, map_location="cpu", weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
     if "rng" in state:
         restore_rng_state(state["rng"], device)
     else:  # written before per-process RNG states: the CPU generator only

@@ -21,9 +21,10 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
+from antlm.atomic import atomic_write_bytes
 from antlm.config import RunConfig, TrainConfig
 from antlm.data.blocks import BlockStream, Prefetcher, first_blocks
-from antlm.data.cache import atomic_write_bytes, default_cache_dir
+from antlm.data.cache import default_cache_dir
 from antlm.data.objectives import (
     IGNORE,
     ObjectiveBuilder,
@@ -34,9 +35,17 @@ from antlm.data.objectives import (
 from antlm.data.prepare import PreparedData, load_corpora, tokenize_corpora
 from antlm.data.tokenizer import AntlmTokenizer
 from antlm.device import resolve_precision
+from antlm.errors import AntlmError
 from antlm.models.registry import build_model, count_parameters
 from antlm.progress import progress_bar
-from antlm.rundir import RunPaths, milestone_name, read_config
+from antlm.rundir import (
+    RunPaths,
+    milestone_name,
+    read_config,
+    read_metrics,
+    read_state,
+    read_tokenizer,
+)
 from antlm.schedule import PhaseSteps, PlacedPlan
 from antlm.tracking import Tracker, open_tracker
 from antlm.train import milestones
@@ -48,6 +57,7 @@ from antlm.train.checkpoint import (
 )
 from antlm.train.compile_errors import is_compile_failure
 from antlm.train.distributed import DistContext, init_distributed, shutdown_distributed
+from antlm.train.lock import RunLock
 from antlm.train.loss import ObjectiveLoss, scoring_targets
 from antlm.train.optim import LRSchedule, build_optimizer
 from antlm.train.plan import check_nominal_budget, phase_words, place_plan
@@ -62,7 +72,7 @@ RESUMABLE_CHANGES = ("lr", "grad_clip", "log_every", "precision", "compile", "de
                      "report_to")  # who watches
 
 
-class TrainingError(RuntimeError):
+class TrainingError(AntlmError, RuntimeError):
     """Training cannot go on (diverged, or a run directory in the way); the message says why."""
 
 
@@ -344,6 +354,7 @@ class Trainer:
         self.progress = progress
         self.dist: DistContext = init_distributed(config.train.device)
         self.tracker = Tracker([])  # the run's trackers, opened with the run (rank 0 only)
+        self.lock = RunLock(self.paths.root)
         train = config.train
         if train.batch_size % (self.dist.world_size * train.grad_accum):
             raise TrainingError(
@@ -354,26 +365,32 @@ class Trainer:
     # ------------------------------------------------------------------ the loop
     def train(self, resume: bool = False, stop_after_epochs: float | None = None) -> dict:
         try:
-            run = self._start(resume)
-            stop_step = run.stop_step(stop_after_epochs)
-            log_every = self.config.train.log_every
-            bar = progress_bar(total=run.plan.total_steps, initial=run.step, unit="step",
-                               disable=not (self.progress and self.dist.is_main))
-            meter = ThroughputMeter()
-            with Prefetcher(lambda step: self._batch(run, step), range(run.step, stop_step)) as batches:
-                for step, parts in batches:
-                    meter.tokens += run.runner.step(parts, run.lr_schedule.lr(step))
-                    run.step = step + 1
-                    bar.update(1)
-                    if run.step % log_every == 0:
-                        self._log_train(run, meter, bar)
-                    self._save_milestones(run)
-                    if run.at_checkpoint(stop_step):
-                        self._end_of_epoch(run, meter, bar)
-            bar.close()
-            return self._finish(run)
+            return self._train(resume, stop_after_epochs)
         finally:
             self.tracker.close()  # also when training fails: keep what was reported
+            self.lock.release()
+
+    def _train(self, resume: bool, stop_after_epochs: float | None) -> dict:
+        if resume and read_state(self.paths).get("finished"):
+            return self._already_finished()
+        run = self._start(resume)
+        stop_step = run.stop_step(stop_after_epochs)
+        log_every = self.config.train.log_every
+        bar = progress_bar(total=run.plan.total_steps, initial=run.step, unit="step",
+                           disable=not (self.progress and self.dist.is_main))
+        meter = ThroughputMeter()
+        with Prefetcher(lambda step: self._batch(run, step), range(run.step, stop_step)) as batches:
+            for step, parts in batches:
+                meter.tokens += run.runner.step(parts, run.lr_schedule.lr(step))
+                run.step = step + 1
+                bar.update(1)
+                if run.step % log_every == 0:
+                    self._log_train(run, meter, bar)
+                self._save_milestones(run)
+                if run.at_checkpoint(stop_step):
+                    self._end_of_epoch(run, meter, bar)
+        bar.close()
+        return self._finish(run)
 
     def _batch(self, run: TrainingRun, step: int) -> list[ScoredPart]:
         """The global batch of ``step``, built from the step alone (masks included) and cut to
@@ -390,8 +407,6 @@ class Trainer:
         config, train = self.config, self.config.train
         self._check_run_dir(resume)
         data = self._prepare(resume)
-        if self.dist.is_main:
-            self._write_run_files(data.tokenizer)
 
         torch.manual_seed(train.seed)
         model = build_model(config.model).to(self.dist.device)
@@ -411,6 +426,12 @@ class Trainer:
         if resume:
             run.step = load_checkpoint(self.paths, model, optimizer, self.dist.device)["step"]
             run.milestones = milestones.Milestones.ahead(train.milestones, run.words_seen)
+        # Config, device, data, plan and checkpoint are checked: only now is the run written.
+        if self.dist.is_main:
+            self.lock.acquire()
+            self._check_run_dir(resume)  # again, under the lock: another start may have won
+            self._write_run_files(data.tokenizer, resume)
+        if resume:
             self._truncate_metrics(run.step)
         if self.dist.is_main:
             self.tracker = open_tracker(config, self.paths.root, run.step if resume else None)
@@ -425,7 +446,7 @@ class Trainer:
         """Read the corpora, check the budget on their word count, then tokenize (cached)."""
         corpora = load_corpora(self.config, self.data_dir)
         check_nominal_budget(self.config.train, corpora.train.n_words)
-        tokenizer = AntlmTokenizer.from_file(self.paths.tokenizer) if resume else None
+        tokenizer = read_tokenizer(self.paths) if resume else None
         # Rank 0 fills the caches first; the others then read them instead of racing to write.
         if not self.dist.is_main:
             self.dist.barrier()
@@ -440,9 +461,13 @@ class Trainer:
         return data
 
     def _check_run_dir(self, resume: bool) -> None:
+        """Refuse a run directory this start would damage; reads, never writes."""
+        if self.dist.is_main:
+            self.lock.check_free()
         if resume:
             if not self.paths.checkpoint.is_file():
                 raise TrainingError(f"--resume: {self.paths.root} has no checkpoint.pt")
+            read_metrics(self.paths)  # refuse a damaged log now, not once the run is written
             saved = read_config(self.paths).model_dump()
             current = self.config.model_dump()
             for key in RESUMABLE_CHANGES:
@@ -470,10 +495,28 @@ class Trainer:
                 "remove them or choose another --out (a new run never overwrites them)"
             )
 
-    def _write_run_files(self, tokenizer: AntlmTokenizer) -> None:
-        self.paths.root.mkdir(parents=True, exist_ok=True)
+    def _write_run_files(self, tokenizer: AntlmTokenizer, resume: bool) -> None:
+        """The config (on resume too: it records the train settings a resume may change) and,
+        for a new run, the tokenizer. A new run starts its records afresh: metrics and state
+        left in the directory by a start that never reached its first checkpoint are not this
+        run's."""
         atomic_write_bytes(self.paths.config, self.config.to_yaml().encode())
-        tokenizer.save(self.paths.tokenizer)
+        if not resume:
+            tokenizer.save(self.paths.tokenizer)
+            self.paths.metrics.unlink(missing_ok=True)
+            self.paths.state.unlink(missing_ok=True)
+
+    def _already_finished(self) -> dict:
+        """``--resume`` of a finished run: nothing to train, so nothing is written (a ``--set``
+        given with it changes no file)."""
+        self._check_run_dir(resume=True)
+        state = read_state(self.paths)
+        if self.dist.is_main:
+            print(f"antlm: {self.paths.root} already finished at step {state.get('step')}; "
+                  "nothing to train, no file changed")
+        shutdown_distributed(self.dist)
+        return {"step": state.get("step"), "finished": True,
+                "words_seen": state.get("words_seen")}
 
     def _announce(self, run: TrainingRun, resume: bool) -> None:
         """What the run is and will do, on the terminal."""
@@ -506,9 +549,9 @@ class Trainer:
         """Drop records written after the checkpoint we resume from (a crash between the two)."""
         if not self.dist.is_main or not self.paths.metrics.is_file():
             return
-        lines = self.paths.metrics.read_text().splitlines()
-        kept = [line for line in lines if line.strip() and json.loads(line)["step"] <= step]
-        atomic_write_bytes(self.paths.metrics, "".join(f"{line}\n" for line in kept).encode())
+        kept = [record for record in read_metrics(self.paths) if record["step"] <= step]
+        atomic_write_bytes(self.paths.metrics,
+                           "".join(json.dumps(record) + "\n" for record in kept).encode())
 
     def _write_state(self, run: TrainingRun, finished: bool) -> None:
         if self.dist.is_main:
@@ -596,8 +639,11 @@ class Trainer:
             for objective, value in dev.items():
                 if not math.isfinite(value):
                     raise TrainingError(f"dev {objective} loss is {value} at step {run.step}")
-            save_checkpoint(self.paths, run.model, run.optimizer, run.step, {"epoch": run.epoch},
-                            rng_states)
+            try:
+                save_checkpoint(self.paths, run.model, run.optimizer, run.step,
+                                {"epoch": run.epoch}, rng_states)
+            except OSError as exc:
+                raise self._checkpoint_failed(run, exc) from exc
             self._log({"event": "dev", **run.progress(),
                        "phase": placed.index + 1, "objective": placed.phase.objective,
                        "elapsed_s": elapsed, **{f"dev_loss_{k}": v for k, v in dev.items()}})
@@ -608,6 +654,18 @@ class Trainer:
                 f"dev MLM loss {dev['MLM']:.4f}  ({elapsed:,.0f} s)"
             )
         self.dist.barrier()
+
+    def _checkpoint_failed(self, run: TrainingRun, exc: OSError) -> TrainingError:
+        """Why a checkpoint could not be written (a full disk, say), and that the last one is
+        intact: every file is replaced whole or not at all (:mod:`antlm.atomic`)."""
+        saved = read_state(self.paths).get("step")
+        kept = (f"the last good checkpoint (step {saved}) is kept" if saved is not None
+                else "no checkpoint had been written yet")
+        return TrainingError(
+            f"could not write the checkpoint of step {run.step} in {self.paths.root} "
+            f"({exc.strerror or exc}); {kept}. Fix the cause (free some disk space) and "
+            "continue with --resume"
+        )
 
     def _finish(self, run: TrainingRun) -> dict:
         finished = run.step >= run.plan.total_steps

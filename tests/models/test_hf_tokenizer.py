@@ -3,7 +3,7 @@ and frame of the antlm tokenizer it was exported from."""
 
 from __future__ import annotations
 
-from antlm.data.hf_tokenizer import HFTokenizer
+from antlm.models.hf_tokenizer import HFTokenizer
 from antlm.models.contract import ScoringTokenizer
 
 TEXTS = ["The xylophonists hummed.", "Well, I don't know, uh, what do you think?"]

@@ -1,0 +1,70 @@
+"""One training process per run directory.
+
+Two ``antlm train`` on the same ``--out`` would interleave their checkpoints, metrics and
+milestone files into a run that neither of them trained. The trainer therefore holds an
+exclusive ``flock(2)`` on ``RUN/.lock`` from the moment it writes into the run until it ends. A
+lock, not a pid file: the kernel drops it when the process dies, however it dies (``kill -9``
+included), so a crashed run never leaves a stale lock that someone must remove by hand. The file
+holds the holder's process id, for the message. (``flock`` is advisory: it keeps out other antlm
+processes, which is what matters; on NFS, Linux emulates it with byte-range locks, which work
+across machines.)
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+
+from antlm.errors import AntlmError
+
+LOCK_NAME = ".lock"
+
+
+class RunLockedError(AntlmError):
+    """Another process is training the same run directory."""
+
+
+class RunLock:
+    def __init__(self, root: Path) -> None:
+        self.path = Path(root) / LOCK_NAME
+        self._fd: int | None = None
+
+    def check_free(self) -> None:
+        """Refuse at once if another process holds the lock; creates and changes nothing (a
+        shared lock on a read-only handle, so it works on a run the user may only read)."""
+        if self._fd is not None or not self.path.is_file():  # held by us, or by nobody
+            return
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            self._lock(fd, fcntl.LOCK_SH)
+        finally:
+            os.close(fd)  # closing the handle releases the probe's lock
+
+    def acquire(self) -> None:
+        """Take the lock for this process (creating the run directory), or refuse."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            self._lock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            raise
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def _lock(self, fd: int, kind: int) -> None:
+        try:
+            fcntl.flock(fd, kind | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = self.path.read_text().strip() or "unknown"
+            raise RunLockedError(
+                f"{self.path.parent} is being trained by another process (pid {holder}, which "
+                f"holds {self.path}); wait for it to end, or train into another --out"
+            ) from None
