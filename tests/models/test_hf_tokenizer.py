@@ -3,8 +3,8 @@ and frame of the antlm tokenizer it was exported from."""
 
 from __future__ import annotations
 
-from antlm.models.hf_tokenizer import HFTokenizer
 from antlm.models.contract import ScoringTokenizer
+from antlm.models.hf_tokenizer import HFTokenizer
 
 TEXTS = ["The xylophonists hummed.", "Well, I don't know, uh, what do you think?"]
 

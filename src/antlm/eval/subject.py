@@ -23,10 +23,10 @@ from pathlib import Path
 import torch
 
 from antlm.config import ConfigError
-from antlm.models.hf_tokenizer import HFTokenizer
 from antlm.eval.scoring import auto_backends, declare_backend
 from antlm.models.contract import LanguageModel, ScoringTokenizer
 from antlm.models.hf_model import HFLanguageModel, load_hf_model
+from antlm.models.hf_tokenizer import HFTokenizer
 from antlm.outputs import refuse_run_directory
 from antlm.rundir import LoadedRun, RunDirError, load_run, read_exported_config
 
