@@ -1,4 +1,5 @@
-"""A real (small) sweep end to end: train, evaluate, resume/skip, summarise, plot."""
+"""Sweep files, and a real (small) sweep end to end: train, evaluate, resume/skip, summarise,
+plot."""
 
 import json
 import shutil
@@ -8,9 +9,11 @@ import pytest
 from antlm.config import ConfigError
 from antlm.eval.scoring import BACKENDS
 from antlm.rundir import RunPaths, read_json
+from antlm.sweep.markdown import render_markdown
+from antlm.sweep.report import write_summary
 from antlm.sweep.runner import run_sweep
 from antlm.sweep.spec import SPEC_FILE, load_sweep, save_spec, sweep_of_directory
-from antlm.sweep.summary import collect, paired_interval, render_markdown, write_summary
+from antlm.sweep.summary import collect
 from tests.conftest import CONFIGS
 
 SMOKE = CONFIGS / "sweeps" / "smoke.yaml"
@@ -96,9 +99,3 @@ def test_smoke_sweep_end_to_end(tmp_path, data_dir):
     paths.results.write_text(json.dumps(unmarked))
     assert set(collect(sweep, tmp_path).scores) == {"clm_only"}
 
-
-def test_paired_interval_matches_a_hand_computed_t_interval():
-    interval = paired_interval([0.01, 0.03, 0.02])
-    # mean 0.02, sd 0.01, t(0.975, 2) = 4.302653, half width = 4.302653 * 0.01 / sqrt(3)
-    assert interval.mean == pytest.approx(0.02)
-    assert interval.high - interval.mean == pytest.approx(4.302653 * 0.01 / 3 ** 0.5, rel=1e-5)
