@@ -75,7 +75,8 @@ def test_smoke_sweep_end_to_end(tmp_path, data_dir):
     dev_table = table.split("### Dev loss after the last epoch")[1].split("###")[0]
     assert "| clm_only | `2_CLM` | 1 | " in dev_table
     written = write_summary(summary, tmp_path / "out")
-    assert {p.suffix for p in written} == {".json", ".md", ".png"}
+    assert [p.name for p in written] == [
+        "smoke.json", "smoke.md", "smoke-dev-loss.png", "smoke-macro.png", "smoke-forest.png"]
     data = json.loads((tmp_path / "out" / "smoke.json").read_text())
     macro = data["table"]["antlm"]["causal"]["macro"]
     assert 0.0 <= macro["mean"] <= 1.0 and macro["n"] == 1
