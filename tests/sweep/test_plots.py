@@ -32,6 +32,10 @@ def test_forest_plot_and_the_others_are_written(made_up_summary, tmp_path):
     assert forest.name == "smoke-forest.png" and forest.read_bytes()[:4] == b"\x89PNG"
     macro = [p for p in plot(made_up_summary, tmp_path / "all") if p.name == "smoke-macro.png"]
     assert macro and macro[0].read_bytes()[:4] == b"\x89PNG"
+    del made_up_summary.scores["antlm"][2]  # one paired seed: markers without an interval
+    rows = forest_rows(made_up_summary)
+    assert all(r.seeds == 1 and r.delta.low is None for r in rows)
+    assert plot_forest(made_up_summary, rows, tmp_path / "all").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_score_axis_fits_the_values_and_keeps_chance_in_view():

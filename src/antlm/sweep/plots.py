@@ -217,6 +217,9 @@ def plot_forest(summary: SweepSummary, rows: list[ForestRow], out_dir: Path) -> 
     handles = [plt.Line2D([], [], color=_backend_colour(summary, b), marker="o",
                           label=f"{b} scoring" if b else "fine-tuned (any scoring)")
                for b in backends]
+    if any(r.delta.low is None for r in rows):
+        handles.append(plt.Line2D([], [], color="grey", marker="o", mfc="none", linestyle="",
+                                  label="one seed: no interval"))
     fig.legend(handles=handles, loc="outside lower center", ncol=max(1, len(handles)),
                fontsize=8, frameon=False)
     fig.suptitle(f"{summary.sweep.name}: paired difference to {spec.baseline} "
