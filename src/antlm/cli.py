@@ -210,8 +210,10 @@ def _cmd_report(args: argparse.Namespace) -> None:
 
 def _report_sweep(sweep_dir: Path, out: Path | None) -> None:
     from antlm.outputs import refuse_run_directory
+    from antlm.sweep.markdown import render_markdown
+    from antlm.sweep.report import write_summary
     from antlm.sweep.spec import sweep_of_directory
-    from antlm.sweep.summary import collect, render_markdown, write_summary
+    from antlm.sweep.summary import collect
 
     sweep = sweep_of_directory(sweep_dir)
     summary = collect(sweep, sweep_dir.parent)

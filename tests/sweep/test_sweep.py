@@ -1,4 +1,5 @@
-"""A real (small) sweep end to end: train, evaluate, resume/skip, summarise, plot."""
+"""Sweep files, and a real (small) sweep end to end: train, evaluate, resume/skip, summarise,
+plot."""
 
 import json
 import shutil
@@ -8,9 +9,11 @@ import pytest
 from antlm.config import ConfigError
 from antlm.eval.scoring import BACKENDS
 from antlm.rundir import RunPaths, read_json
+from antlm.sweep.markdown import render_markdown
+from antlm.sweep.report import write_summary
 from antlm.sweep.runner import run_sweep
 from antlm.sweep.spec import SPEC_FILE, load_sweep, save_spec, sweep_of_directory
-from antlm.sweep.summary import collect, paired_interval, render_markdown, write_summary
+from antlm.sweep.summary import collect
 from tests.conftest import CONFIGS
 
 SMOKE = CONFIGS / "sweeps" / "smoke.yaml"
@@ -72,7 +75,8 @@ def test_smoke_sweep_end_to_end(tmp_path, data_dir):
     dev_table = table.split("### Dev loss after the last epoch")[1].split("###")[0]
     assert "| clm_only | `2_CLM` | 1 | " in dev_table
     written = write_summary(summary, tmp_path / "out")
-    assert {p.suffix for p in written} == {".json", ".md", ".png"}
+    assert [p.name for p in written] == [
+        "smoke.json", "smoke.md", "smoke-dev-loss.png", "smoke-macro.png", "smoke-forest.png"]
     data = json.loads((tmp_path / "out" / "smoke.json").read_text())
     macro = data["table"]["antlm"]["causal"]["macro"]
     assert 0.0 <= macro["mean"] <= 1.0 and macro["n"] == 1
@@ -96,9 +100,3 @@ def test_smoke_sweep_end_to_end(tmp_path, data_dir):
     paths.results.write_text(json.dumps(unmarked))
     assert set(collect(sweep, tmp_path).scores) == {"clm_only"}
 
-
-def test_paired_interval_matches_a_hand_computed_t_interval():
-    interval = paired_interval([0.01, 0.03, 0.02])
-    # mean 0.02, sd 0.01, t(0.975, 2) = 4.302653, half width = 4.302653 * 0.01 / sqrt(3)
-    assert interval.mean == pytest.approx(0.02)
-    assert interval.high - interval.mean == pytest.approx(4.302653 * 0.01 / 3 ** 0.5, rel=1e-5)

@@ -1,0 +1,88 @@
+"""A sweep summary as Markdown: the headline (macro-average under every backend), the final dev
+losses, and one full table per backend. Tables are drawn by :func:`antlm.eval.tables.markdown_table`
+like every other antlm report."""
+
+from __future__ import annotations
+
+from antlm.eval.tables import MISSING, markdown_table
+from antlm.sweep.stats import mean_sd
+from antlm.sweep.summary import OBJECTIVES, PARTS, SweepSummary, final_dev_losses
+
+
+def _cell(values: list[float], scale: float = 100.0) -> str:
+    """Mean ± sd over seeds (two decimals: paired differences are often below a point)."""
+    if not values:
+        return MISSING
+    mean, sd = mean_sd(values)
+    return f"{mean * scale:.2f}" + (f" ± {sd * scale:.2f}" if sd is not None else "")
+
+
+def _delta_text(summary: SweepSummary, arm: str, backend: str) -> str:
+    if arm == summary.sweep.spec.baseline:
+        return "baseline"
+    delta = summary.delta(arm, backend, "macro")
+    return delta.format() if delta else MISSING
+
+
+def _headline(summary: SweepSummary) -> list[str]:
+    """The macro-average under every backend side by side: the table a reader wants first,
+    because an alternated model can rank differently under causal and MLM scoring."""
+    header = ["arm", "schedule", "seeds"]
+    for backend in summary.backends:
+        header += [f"macro, {backend}", f"Δ {backend}"]
+    rows = []
+    for arm in summary.sweep.spec.arms:
+        seeds = max((len(summary.values(arm, b, "macro")) for b in summary.backends), default=0)
+        cells = [arm, f"`{summary.sweep.schedule(arm)}`", str(seeds)]
+        for backend in summary.backends:
+            cells += [_cell(list(summary.values(arm, backend, "macro").values())),
+                      _delta_text(summary, arm, backend)]
+        rows.append(cells)
+    return ["### Macro-average under every backend", "", markdown_table(header, rows), ""]
+
+
+def _final_dev_loss_table(summary: SweepSummary) -> list[str]:
+    """Dev loss after the last epoch: at CPU scale the objectives' effects show here long
+    before they show in the BabyLM scores, and with a far smaller spread over seeds."""
+    final = final_dev_losses(summary)
+    rows = []
+    for arm in summary.sweep.spec.arms:
+        losses = final.get(arm, {})
+        seeds = max((len(v) for v in losses.values()), default=0)
+        rows.append([arm, f"`{summary.sweep.schedule(arm)}`", str(seeds),
+                     *(_cell(losses.get(o, []), scale=1.0) for o in OBJECTIVES)])
+    header = ["arm", "schedule", "seeds", *(f"dev {o}" for o in OBJECTIVES)]
+    return ["### Dev loss after the last epoch (nats, mean ± sd over seeds)", "",
+            markdown_table(header, rows), ""]
+
+
+def _backend_table(summary: SweepSummary, backend: str) -> list[str]:
+    """Every part of every arm under one backend."""
+    epochs = summary.sweep.total_epochs()
+    header = ["arm", "schedule", "epochs", "seeds", "BLiMP-f", "supplement", "EWoK", "GLUE",
+              "macro", "Δ macro"]
+    rows = []
+    for arm in summary.sweep.spec.arms:
+        cells = [_cell(list(summary.values(arm, backend, p).values())) for p in (*PARTS, "macro")]
+        seeds = len(summary.values(arm, backend, "macro"))
+        rows.append([arm, f"`{summary.sweep.schedule(arm)}`", f"{epochs[arm]:g}", str(seeds),
+                     *cells, _delta_text(summary, arm, backend)])
+    return [f"### Backend `{backend}`", "", markdown_table(header, rows), ""]
+
+
+def render_markdown(summary: SweepSummary) -> str:
+    spec = summary.sweep.spec
+    evaluation = spec.evaluation
+    glue = (f"GLUE: {', '.join(evaluation.glue_tasks)} fine-tuned on at most "
+            f"{evaluation.glue_max_train_examples} examples, {evaluation.glue_epochs} epochs"
+            if evaluation.glue_tasks else "GLUE: not run (macro-average over the zero-shot parts)")
+    pairs = f"{evaluation.max_pairs} pairs per subtask" if evaluation.max_pairs else "all pairs"
+    lines = [f"## Sweep `{spec.name}`", "",
+             (f"Scores in %, mean ± sd over seeds {spec.seeds}; Δ = paired difference to "
+              f"`{spec.baseline}` with its 95% t-interval over seeds. Suite "
+              f"{evaluation.suite}; zero-shot: {pairs}. {glue}."), ""]
+    lines += _headline(summary)
+    lines += _final_dev_loss_table(summary)
+    for backend in summary.backends:
+        lines += _backend_table(summary, backend)
+    return "\n".join(lines)

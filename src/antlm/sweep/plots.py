@@ -1,0 +1,237 @@
+"""A sweep's figures: dev loss per arm, the macro-average per arm, and a forest plot of every
+arm's paired difference to the baseline.
+
+Zero-shot scores of small models sit a few points above chance, so the score plots draw the
+chance line and fit their axis to the values (a 0-100 axis would flatten every difference), and
+the forest plot draws exactly the paired t-intervals that the tables print.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from antlm.eval.macro import PART_LABELS
+from antlm.plots import OBJECTIVE_COLOURS, phase_handles, pyplot, tint_phases
+from antlm.schedule import parse_schedule
+from antlm.sweep.stats import Interval, mean_sd
+from antlm.sweep.summary import OBJECTIVES, PARTS, SweepSummary, dev_axis, dev_curves
+from antlm.units import short_count
+
+CHANCE = 0.5  # every zero-shot task is a choice between two sentences
+# Parts fine-tuned rather than scored zero-shot: the same score under every backend.
+BACKEND_FREE = ("glue",)
+FOREST_PARTS = (*PARTS, "macro")
+FOREST_LABELS = {**PART_LABELS, "macro": "macro-average"}
+
+
+def _backend_colour(summary: SweepSummary, backend: str | None) -> str:
+    """One colour per backend, the same in every sweep figure; black for backend-free parts."""
+    return "black" if backend is None else f"C{summary.backends.index(backend)}"
+
+
+def _phase_spans(summary: SweepSummary, arm: str, axis: str) -> list[tuple[str, float, float]]:
+    """``(objective, start, end)`` of the arm's phases on the plot's x axis: in words from the
+    first seed's start record, in epochs from the schedule."""
+    if axis == "words_seen":
+        first = next(iter(summary.dev.get(arm, {}).values()), [])
+        phases = first[0].get("phases", []) if first and first[0]["event"] == "start" else []
+        return [(p["objective"], p["start_words"], p["start_words"] + p["words"]) for p in phases]
+    spans, start = [], 0.0
+    for phase in parse_schedule(summary.sweep.schedule(arm)).phases:
+        spans.append((phase.objective, start, start + phase.epochs))
+        start += phase.epochs
+    return spans
+
+
+def plot_dev_curves(summary: SweepSummary, out_dir: Path) -> Path:
+    """One small panel per arm: its dev CLM and MLM loss over words seen on a background tinted
+    by the phase being trained, the baseline's curves dashed behind them. A single panel with
+    every arm's curves is unreadable beyond a handful of arms; small multiples keep each
+    schedule's story (which loss falls in which phase) visible and comparable to the baseline."""
+    plt = pyplot()
+    spec = summary.sweep.spec
+    curves = dev_curves(summary)
+    x_axis = dev_axis(summary)
+    arms = [arm for arm, per_objective in curves.items() if any(per_objective.values())]
+    columns = max(1, min(4, len(arms)))
+    rows = max(1, math.ceil(len(arms) / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 2.8 * rows + 0.6),
+                             sharex=True, sharey=True, squeeze=False, layout="constrained")
+    baseline = curves.get(spec.baseline, {})
+    phase_kinds: set[str] = set()
+    for axis, arm in zip(axes.flat, arms):
+        phase_kinds |= tint_phases(axis, _phase_spans(summary, arm, x_axis))
+        for objective in OBJECTIVES:
+            colour = OBJECTIVE_COLOURS[objective]
+            if arm != spec.baseline and baseline.get(objective):
+                axis.plot(*zip(*baseline[objective]), color=colour, linestyle="--",
+                          linewidth=0.9, alpha=0.6)
+            if curves[arm][objective]:
+                axis.plot(*zip(*curves[arm][objective]), color=colour, marker=".")
+        axis.set_title(f"{arm}: {summary.sweep.schedule(arm)}", fontsize=9)
+        axis.grid(alpha=0.3)
+        if x_axis == "words_seen":
+            axis.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: short_count(x)))
+    for axis in axes.flat[len(arms):]:
+        axis.set_visible(False)
+    for axis in axes[:, 0]:
+        axis.set_ylabel("dev loss (nats)")
+    for column in range(columns):  # the lowest panel in each column carries the x axis
+        lowest = axes[(len(arms) - 1 - column) // columns, column]
+        lowest.xaxis.set_tick_params(labelbottom=True)
+        lowest.set_xlabel("words seen" if x_axis == "words_seen" else "epoch")
+    handles = [plt.Line2D([], [], color=OBJECTIVE_COLOURS[o], marker=".", label=f"dev {o} loss")
+               for o in OBJECTIVES]
+    handles.append(plt.Line2D([], [], color="grey", linestyle="--",
+                              label=f"baseline ({spec.baseline})"))
+    handles += phase_handles(phase_kinds)
+    fig.suptitle(f"{summary.sweep.name}: dev loss per objective (mean over evaluated seeds)")
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 2 * columns),
+               fontsize=8, frameon=False)
+    path = out_dir / f"{summary.sweep.name}-dev-loss.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def score_limits(values: list[float], chance: float = 100 * CHANCE) -> tuple[float, float]:
+    """A y range (in %) that spans ``values`` and the chance line with a margin, so differences
+    of a point stay visible instead of being flattened on a 0-100 axis."""
+    low, high = min([*values, chance]), max([*values, chance])
+    margin = max(1.0, 0.1 * (high - low))
+    return max(0.0, low - margin), min(100.0, high + margin)
+
+
+def plot_macro(summary: SweepSummary, out_dir: Path) -> Path:
+    """The macro-average per arm and backend: each seed a small dot, the mean ± sd a larger
+    marker. Points rather than bars, because the axis does not start at zero."""
+    plt = pyplot()
+    backends = summary.backends
+    arms = list(summary.sweep.spec.arms)
+    fig, axis = plt.subplots(figsize=(max(6.0, 1.5 + 0.45 * len(arms) * max(1, len(backends))), 4.5),
+                             layout="constrained")
+    width = 0.7 / max(1, len(backends))
+    shown: list[float] = []  # every value drawn, for the y range
+    for i, backend in enumerate(backends):
+        colour = _backend_colour(summary, backend)
+        for a, arm in enumerate(arms):
+            values = [100 * v for v in summary.values(arm, backend, "macro").values()]
+            if not values:
+                continue
+            x = a + (i - (len(backends) - 1) / 2) * width
+            mean, sd = mean_sd(values)
+            axis.scatter([x] * len(values), values, s=14, color=colour, alpha=0.5, linewidth=0)
+            axis.errorbar([x], [mean], yerr=None if sd is None else [sd], fmt="o", color=colour,
+                          capsize=3)
+            shown += [*values, mean - (sd or 0), mean + (sd or 0)]
+    axis.axhline(100 * CHANCE, color="grey", linestyle=":", linewidth=1)
+    seeds = [len(summary.scores.get(arm, {})) for arm in arms]
+    axis.set_xticks(range(len(arms)), [f"{a} (n={n})" for a, n in zip(arms, seeds)],
+                    rotation=30, ha="right")
+    axis.set_xlim(-0.5, len(arms) - 0.5)
+    if shown:
+        axis.set_ylim(*score_limits(shown))
+    axis.set_ylabel("macro-average (%)")
+    axis.set_title(f"{summary.sweep.name}: macro-average per arm (mean ± sd over seeds; "
+                   f"dots: seeds)", fontsize=10)
+    handles = [plt.Line2D([], [], color=_backend_colour(summary, b), marker="o", linestyle="",
+                          label=f"{b} scoring") for b in backends]
+    handles.append(plt.Line2D([], [], color="grey", linestyle=":",
+                              label=f"chance ({100 * CHANCE:.0f}%)"))
+    axis.legend(handles=handles, fontsize=8)
+    axis.grid(axis="y", alpha=0.3)
+    path = out_dir / f"{summary.sweep.name}-macro.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+@dataclass(frozen=True)
+class ForestRow:
+    """One arm's paired difference to the baseline in one part under one backend (None: a
+    part fine-tuned rather than scored zero-shot, the same under every backend)."""
+
+    part: str
+    backend: str | None
+    arm: str
+    delta: Interval
+    seeds: int  # paired seeds behind the interval
+
+
+def forest_rows(summary: SweepSummary) -> list[ForestRow]:
+    """Every non-baseline arm's paired difference to the baseline, per part and backend: the
+    intervals the tables print (:meth:`SweepSummary.delta`), in the plot's order."""
+    rows: list[ForestRow] = []
+    if not summary.backends:
+        return rows
+    for part in FOREST_PARTS:
+        backends: list[str | None] = [None] if part in BACKEND_FREE else [*summary.backends]
+        for backend in backends:
+            read_as = backend or summary.backends[0]
+            for arm in summary.sweep.spec.arms:
+                delta = summary.delta(arm, read_as, part)
+                if arm != summary.sweep.spec.baseline and delta is not None:
+                    seeds = len(summary.paired_differences(arm, read_as, part))
+                    rows.append(ForestRow(part, backend, arm, delta, seeds))
+    return rows
+
+
+def plot_forest(summary: SweepSummary, rows: list[ForestRow], out_dir: Path) -> Path:
+    """A panel per part (the zero-shot tasks, GLUE, the macro-average): each arm's paired
+    difference to the baseline in points with its 95% t-interval, one colour per backend, and
+    the zero line that an interval must clear to show an effect. One seed gives a hollow
+    marker and no interval."""
+    plt = pyplot()
+    spec = summary.sweep.spec
+    arms = [arm for arm in spec.arms if any(r.arm == arm for r in rows)]
+    parts = [part for part in FOREST_PARTS if any(r.part == part for r in rows)]
+    backends = list(dict.fromkeys(r.backend for r in rows))
+    seeds = {arm: max(r.seeds for r in rows if r.arm == arm) for arm in arms}
+    fig, axes = plt.subplots(1, max(1, len(parts)), sharey=True, squeeze=False,
+                             figsize=(1.8 + 2.7 * max(1, len(parts)), 2.0 + 0.45 * max(1, len(arms))),
+                             layout="constrained")
+    zero_shot = [b for b in backends if b is not None]
+    offset = 0.5 / max(1, len(zero_shot))
+    for axis, part in zip(axes.flat, parts):
+        axis.axvline(0, color="black", linewidth=0.8)
+        for row in (r for r in rows if r.part == part):
+            shift = 0.0 if row.backend is None else (
+                zero_shot.index(row.backend) - (len(zero_shot) - 1) / 2) * offset
+            y = arms.index(row.arm) + shift
+            colour = _backend_colour(summary, row.backend)
+            mean = 100 * row.delta.mean
+            if row.delta.low is None or row.delta.high is None:
+                axis.plot([mean], [y], "o", mfc="none", color=colour)
+            else:
+                axis.errorbar([mean], [y], fmt="o", color=colour, capsize=2.5, xerr=[
+                    [mean - 100 * row.delta.low], [100 * row.delta.high - mean]])
+        axis.set_title(FOREST_LABELS.get(part, part), fontsize=10)
+        axis.set_xlabel("Δ to baseline (points)")
+        axis.grid(axis="x", alpha=0.3)
+        for y in range(1, len(arms)):  # faint separators keep each arm's markers together
+            axis.axhline(y - 0.5, color="grey", linewidth=0.4, alpha=0.4)
+    axes[0, 0].set_yticks(range(len(arms)), [f"{arm} (n={seeds[arm]})" for arm in arms])
+    axes[0, 0].set_ylim(len(arms) - 0.5, -0.5)
+    handles = [plt.Line2D([], [], color=_backend_colour(summary, b), marker="o",
+                          label=f"{b} scoring" if b else "fine-tuned (any scoring)")
+               for b in backends]
+    if any(r.delta.low is None for r in rows):
+        handles.append(plt.Line2D([], [], color="grey", marker="o", mfc="none", linestyle="",
+                                  label="one seed: no interval"))
+    fig.legend(handles=handles, loc="outside lower center", ncol=max(1, len(handles)),
+               fontsize=8, frameon=False)
+    fig.suptitle(f"{summary.sweep.name}: paired difference to {spec.baseline} "
+                 f"(mean and 95% t-interval over seeds)", fontsize=11)
+    path = out_dir / f"{summary.sweep.name}-forest.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot(summary: SweepSummary, out_dir: Path) -> list[Path]:
+    """Every sweep figure, written to ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [plot_dev_curves(summary, out_dir), plot_macro(summary, out_dir),
+            plot_forest(summary, forest_rows(summary), out_dir)]
