@@ -73,6 +73,7 @@ def test_bad_yaml_and_missing_file(tmp_path):
 
 def test_data_dir_resolution(tmp_path, monkeypatch):
     monkeypatch.delenv("ANTLM_DATA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)  # no ./data fallback here (a checkout after make setup has one)
     with pytest.raises(ConfigError, match="ANTLM_DATA_DIR"):
         resolve_data_dir(None)
     with pytest.raises(ConfigError, match="does not exist"):
