@@ -19,3 +19,12 @@ def test_a_log_gets_one_line_per_interval_however_often_the_postfix_changes(monk
     assert "\r" not in log.getvalue()
     assert len(lines) <= 100 / LOG_INTERVAL_S + 2  # the first draw, one per interval, the last
     assert lines[-1].startswith("100%") and "loss 999" in lines[-1]
+
+
+def test_a_log_bar_has_no_monitor_thread_to_redraw_between_intervals():
+    """tqdm's monitor redraws a slow bar every 10 s whatever ``mininterval`` says (a log of
+    ``make demo`` got a line every 10-20 s): a log's bar runs without one."""
+    bar = progress_bar(total=10, file=io.StringIO())
+    monitor = type(bar).monitor
+    bar.close()
+    assert monitor is None or not monitor.is_alive()
