@@ -71,3 +71,12 @@ def test_a_folder_with_nothing_to_score_says_why(tmp_path: Path, exported_runs) 
         load_hf_model(folder)
     with pytest.raises(HFModelError, match="not a Hugging Face model folder"):
         load_hf_model(tmp_path)
+
+
+def test_loading_prints_no_transformers_progress_and_keeps_its_setting(exported_runs, capfd) -> None:
+    from transformers.utils import logging as hf_logging
+
+    assert hf_logging.is_progress_bar_enabled()
+    load_hf_model(exported_runs["babyllama"][1])
+    assert "Loading weights" not in capfd.readouterr().err  # it would land inside a table
+    assert hf_logging.is_progress_bar_enabled()

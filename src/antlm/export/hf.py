@@ -34,7 +34,7 @@ from torch import nn
 from antlm.config import ModelConfig
 from antlm.data.tokenizer import SPECIAL_TOKENS, AntlmTokenizer
 from antlm.export.model_card import model_card
-from antlm.models.hf_model import REMOTE_CODE
+from antlm.models.hf_model import REMOTE_CODE, quiet_transformers
 from antlm.outputs import check_output_folder
 from antlm.rundir import EXPORTED_CONFIG, LoadedRun, load_run
 
@@ -130,7 +130,8 @@ def _export_babyllama(model: nn.Module, config: ModelConfig, tokenizer: AntlmTok
         for name, tensor in model.state_dict().items()
     }
     hf_model.load_state_dict(state, strict=True)  # any unmatched name is an error
-    hf_model.save_pretrained(out)
+    with quiet_transformers():
+        hf_model.save_pretrained(out)
     shutil.copyfile(REMOTE_CODE / LLAMA_MASKED_FILE, out / LLAMA_MASKED_FILE)
 
 

@@ -19,6 +19,8 @@ the case of every antlm export. A view whose code is not trusted is left out and
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -99,6 +101,22 @@ class HFLanguageModel(nn.Module):
         return hidden
 
 
+@contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Without ``transformers``' per-file progress bars ("Loading weights", "Writing model
+    shards"): antlm reports its own progress, and theirs would land between the lines of a
+    results table. The caller's setting is restored afterwards."""
+    from transformers.utils import logging as hf_logging
+
+    enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if enabled:
+            hf_logging.enable_progress_bar()
+
+
 def load_hf_model(
     path: str | Path, device: str | torch.device = "cpu", trust_remote_code: bool = False
 ) -> HFLanguageModel:
@@ -126,7 +144,8 @@ def load_hf_model(
         if remote is not None and not trusted:
             withheld[view] = remote
             continue
-        model = getattr(transformers, auto).from_pretrained(folder, trust_remote_code=trusted)
+        with quiet_transformers():
+            model = getattr(transformers, auto).from_pretrained(folder, trust_remote_code=trusted)
         heads[view] = model.float().to(device).eval()
     if not heads:
         raise HFModelError(
