@@ -1,4 +1,5 @@
 import io
+import threading
 
 import tqdm.std
 
@@ -21,10 +22,14 @@ def test_a_log_gets_one_line_per_interval_however_often_the_postfix_changes(monk
     assert lines[-1].startswith("100%") and "loss 999" in lines[-1]
 
 
-def test_a_log_bar_has_no_monitor_thread_to_redraw_between_intervals():
+def test_no_monitor_thread_watches_a_log_bar():
     """tqdm's monitor redraws a slow bar every 10 s whatever ``mininterval`` says (a log of
-    ``make demo`` got a line every 10-20 s): a log's bar runs without one."""
+    ``make demo`` got a line every 10-20 s): no monitor may see a log's bar, not even one that
+    another bar of the process started."""
+    other = tqdm.std.tqdm(total=1, file=io.StringIO())  # starts tqdm's monitor thread
     bar = progress_bar(total=10, file=io.StringIO())
-    monitor = type(bar).monitor
+    monitors = [t for t in threading.enumerate() if isinstance(t, tqdm.std.TMonitor)]
+    watched = [m for m in monitors if bar in m.tqdm_cls._instances]
     bar.close()
-    assert monitor is None or not monitor.is_alive()
+    other.close()
+    assert monitors and not watched

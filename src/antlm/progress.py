@@ -10,7 +10,8 @@ draw a line of its own, so a log holds a readable trace.
 from __future__ import annotations
 
 import sys
-from typing import Any, TextIO
+from typing import Any, ClassVar, TextIO
+from weakref import WeakSet
 
 from tqdm.auto import tqdm
 
@@ -43,11 +44,14 @@ class _Lines:
 class _LogBar(tqdm):
     """A bar whose postfix never forces a draw: it waits for the next ``mininterval``.
 
-    Without tqdm's monitor thread: every ``maxinterval`` (10 s) it redraws a bar that has
-    raised its ``miniters``, which in a log doubled the lines (measured: a line every 10-20 s
-    of ``make demo`` under a 30 s ``mininterval``)."""
+    Out of reach of tqdm's monitor thread: every ``maxinterval`` (10 s) it redraws a bar that
+    has raised its ``miniters``, which in a log doubled the lines (measured: a line every 10-20 s
+    of ``make demo`` under a 30 s ``mininterval``). Log bars start no monitor, and keep their own
+    set of instances, so that a monitor started by any other bar in the process never sees them.
+    """
 
     monitor_interval = 0
+    _instances: ClassVar[WeakSet] = WeakSet()
 
     def set_postfix_str(self, s: str = "", refresh: bool = True) -> None:
         super().set_postfix_str(s, refresh=False)
