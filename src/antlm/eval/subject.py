@@ -28,7 +28,7 @@ from antlm.models.contract import LanguageModel, ScoringTokenizer
 from antlm.models.hf_model import HFLanguageModel, load_hf_model
 from antlm.models.hf_tokenizer import HFTokenizer
 from antlm.outputs import refuse_run_directory
-from antlm.rundir import LoadedRun, RunDirError, load_run, read_exported_config
+from antlm.rundir import LoadedRun, RunDirError, RunPaths, load_run, read_exported_config
 
 __all__ = ["EvalSubject", "default_results_dir", "open_subject", "subject_of_run"]
 
@@ -47,7 +47,7 @@ class EvalSubject:
 
     @property
     def results_path(self) -> Path:
-        return self.results_dir / "results.json"
+        return RunPaths(self.results_dir).results
 
     @property
     def missing_view_hint(self) -> str:
