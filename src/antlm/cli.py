@@ -186,7 +186,7 @@ def _eval_checkpoints(args: argparse.Namespace) -> None:
 
     curve = evaluate_checkpoints(
         args.path, resolve_data_dir(args.data_dir),
-        backend=None if args.backend == "auto" else args.backend,
+        backend=args.backend,
         tasks=parse_task_list(args.tasks),
         max_pairs_per_subtask=args.max_pairs or FAST_PAIRS, batch_size=args.batch_size,
         precision=args.precision, device=args.device, progress=not args.no_progress,

@@ -44,3 +44,13 @@ def test_the_curve_scores_every_revision_once_and_draws_it(milestone_run, data_d
     again = evaluate_checkpoints(milestone_run, data_dir, backend="causal", tasks=TASKS,
                                  max_pairs_per_subtask=3, device="cpu", progress=False)
     assert len(calls) == 10 and again["settings"]["backend"] == "causal"
+
+
+def test_a_curve_scores_one_backend_and_says_so_otherwise(milestone_run, data_dir):
+    import pytest
+
+    from antlm.config import ConfigError
+
+    for many in ("all", "causal,mlm"):
+        with pytest.raises(ConfigError, match="a learning curve scores one backend"):
+            evaluate_checkpoints(milestone_run, data_dir, backend=many, device="cpu")

@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from antlm.atomic import atomic_write_bytes
+from antlm.config import ConfigError
 from antlm.device import resolve_device
 from antlm.eval.runner import evaluate_subject
-from antlm.eval.scoring import declared_backend
+from antlm.eval.scoring import BACKENDS, declared_backend
 from antlm.eval.subject import subject_of_run
 from antlm.eval.suites import get_suite
 from antlm.plots import phase_handles, pyplot, tint_phases
@@ -75,7 +76,11 @@ def evaluate_checkpoints(
     """Score every revision (see the module docstring) and write the curve's files; returns the
     curve as written to ``learning_curve.json``."""
     paths = RunPaths(Path(run_dir))
-    backend = backend or declared_backend(read_config(paths))
+    if backend in (None, "auto", "declared"):
+        backend = declared_backend(read_config(paths))
+    elif backend not in BACKENDS:
+        raise ConfigError(f"--backend {backend!r}: a learning curve scores one backend; "
+                          f"name one of {', '.join(BACKENDS)}, or leave it to the run's declared one")
     suite = get_suite(suite).name
     settings = {"suite": suite, "backend": backend, "tasks": list(tasks),
                 "max_pairs_per_subtask": max_pairs_per_subtask, "precision": precision}
