@@ -65,3 +65,10 @@ def test_presets_list_and_write(tmp_path: Path, capsys: pytest.CaptureFixture[st
     from antlm.config import load_config
 
     assert load_config(tmp_path / "runs" / "demo.yaml").name == "demo"
+
+
+def test_sweep_status_runs_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["sweep", "smoke", "--root", str(tmp_path), "--status"])
+    out = capsys.readouterr().out
+    assert "| clm_only | 1 | pending |" in out and "0 of 2 runs done." in out
+    assert not any(tmp_path.iterdir())  # no run directory, no sweep.yaml: nothing was started

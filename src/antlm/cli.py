@@ -285,6 +285,11 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
     from antlm.sweep.spec import load_sweep
 
     root = Path(args.root)
+    if args.status:
+        from antlm.sweep.status import render_status
+
+        print(render_status(load_sweep(args.sweep), root))
+        return
     run_sweep(Path(args.sweep), root, resolve_data_dir(args.data_dir), jobs=args.jobs,
               arms=args.arms.split(",") if args.arms else None, train_only=args.train_only)
     if not args.train_only:
@@ -300,6 +305,9 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--arms", help="only these arms (comma-separated)")
     p.add_argument("--train-only", action="store_true",
                    help="train (or resume) every run, evaluate none; rerun without it to evaluate")
+    p.add_argument("--status", action="store_true",
+                   help="run nothing: list each run's stage (done, training, interrupted, "
+                        "pending) and the time left, without showing any score")
     p.add_argument("--data-dir", help=DATA_DIR_OPTION)
     p.set_defaults(handler=_cmd_sweep)
 

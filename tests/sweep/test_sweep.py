@@ -2,6 +2,7 @@
 plot."""
 
 import json
+import os
 import shutil
 
 import pytest
@@ -13,7 +14,9 @@ from antlm.sweep.markdown import render_markdown
 from antlm.sweep.report import write_summary
 from antlm.sweep.runner import run_sweep
 from antlm.sweep.spec import SPEC_FILE, load_sweep, save_spec, sweep_of_directory
+from antlm.sweep.status import Stage, render_status, sweep_status
 from antlm.sweep.summary import collect
+from antlm.train.lock import RunLock
 from tests.conftest import CONFIGS
 
 SMOKE = CONFIGS / "sweeps" / "smoke.yaml"
@@ -49,17 +52,26 @@ def test_a_saved_sweep_reads_back_from_a_moved_checkout(tmp_path):
     assert again.configs == sweep.configs
 
 
+def _stages(sweep, root):
+    return {(s.arm, s.seed): s.stage for s in sweep_status(sweep, root)}
+
+
 def test_smoke_sweep_end_to_end(tmp_path, data_dir):
+    sweep = load_sweep(SMOKE)
+    assert set(_stages(sweep, tmp_path).values()) == {Stage.PENDING}
     trained = run_sweep(SMOKE, tmp_path, data_dir, train_only=True)
     assert {(o.arm, o.trained, o.evaluated) for o in trained} == {
         ("clm_only", True, False), ("antlm", True, False)}
+    assert set(_stages(sweep, tmp_path).values()) == {Stage.EVALUATING}
     first = run_sweep(SMOKE, tmp_path, data_dir)  # trained already: evaluated only
     assert {(o.arm, o.trained, o.evaluated) for o in first} == {
         ("clm_only", False, True), ("antlm", False, True)}
     again = run_sweep(SMOKE, tmp_path, data_dir)  # everything done: nothing is redone
     assert not any(o.trained or o.evaluated for o in again)
+    assert set(_stages(sweep, tmp_path).values()) == {Stage.DONE}
+    status = render_status(sweep, tmp_path)
+    assert "2 of 2 runs done." in status and "macro" not in status  # progress, never a score
 
-    sweep = load_sweep(SMOKE)
     results = read_json(RunPaths(sweep.run_dir(tmp_path, "antlm", 1)).results)
     # the smoke sweep asks for all, under the default suite
     assert set(results["zero_shot"]["babylm2025"]["scores"]) == set(BACKENDS)
@@ -99,4 +111,18 @@ def test_smoke_sweep_end_to_end(tmp_path, data_dir):
     del unmarked["sweep"]
     paths.results.write_text(json.dumps(unmarked))
     assert set(collect(sweep, tmp_path).scores) == {"clm_only"}
+    assert _stages(sweep, tmp_path)["antlm", 1] is Stage.EVALUATING
+
+    # A run with a checkpoint that nobody trains is interrupted (the sweep resumes it); while a
+    # process holds its lock it is training, and the status names that process.
+    state = json.loads(paths.state.read_text())
+    paths.state.write_text(json.dumps({**state, "finished": False}))
+    assert _stages(sweep, tmp_path)["antlm", 1] is Stage.INTERRUPTED
+    lock = RunLock(paths.root)
+    lock.acquire()
+    try:
+        assert _stages(sweep, tmp_path)["antlm", 1] is Stage.TRAINING
+        assert f"training (pid {os.getpid()})" in render_status(sweep, tmp_path)
+    finally:
+        lock.release()
 

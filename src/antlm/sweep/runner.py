@@ -21,6 +21,8 @@ import torch
 from antlm.rundir import RunPaths, merge_results, read_json, read_state
 from antlm.sweep.spec import Sweep, load_sweep, save_spec
 
+SWEEP_LOG = "sweep.jsonl"  # one line per run an invocation finished: arm, seed, what, seconds
+
 
 @dataclass(frozen=True)
 class RunOutcome:
@@ -84,7 +86,7 @@ def _record(root: Path, sweep: Sweep, outcome: RunOutcome) -> None:
           f"({'trained' if outcome.trained else 'already trained'}, "
           f"{'evaluated' if outcome.evaluated else 'already evaluated'}, "
           f"{outcome.seconds:,.0f} s)", flush=True)
-    log = root / sweep.name / "sweep.jsonl"
+    log = root / sweep.name / SWEEP_LOG
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a") as handle:
         handle.write(json.dumps({"arm": outcome.arm, "seed": outcome.seed,

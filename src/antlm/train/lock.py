@@ -31,25 +31,37 @@ class RunLock:
         self._fd: int | None = None
 
     def check_free(self) -> None:
-        """Refuse at once if another process holds the lock; creates and changes nothing (a
-        shared lock on a read-only handle, so it works on a run the user may only read)."""
+        """Refuse at once if another process holds the lock; creates and changes nothing."""
+        holder = self.holder()
+        if holder is not None:
+            raise RunLockedError(self._held_message(holder))
+
+    def holder(self) -> str | None:
+        """The process id written by another process that holds the lock now, else ``None``.
+
+        Probes with a shared lock on a read-only handle, so it works on a run the user may
+        only read, and tells a run being trained from one that was interrupted (whose file
+        stays, unlocked)."""
         if self._fd is not None or not self.path.is_file():  # held by us, or by nobody
-            return
+            return None
         fd = os.open(self.path, os.O_RDONLY)
         try:
-            self._lock(fd, fcntl.LOCK_SH)
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return self._written_pid()
         finally:
             os.close(fd)  # closing the handle releases the probe's lock
+        return None
 
     def acquire(self) -> None:
         """Take the lock for this process (creating the run directory), or refuse."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
         try:
-            self._lock(fd, fcntl.LOCK_EX)
-        except BaseException:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
             os.close(fd)
-            raise
+            raise RunLockedError(self._held_message(self._written_pid())) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
@@ -59,12 +71,9 @@ class RunLock:
             os.close(self._fd)
             self._fd = None
 
-    def _lock(self, fd: int, kind: int) -> None:
-        try:
-            fcntl.flock(fd, kind | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = self.path.read_text().strip() or "unknown"
-            raise RunLockedError(
-                f"{self.path.parent} is being trained by another process (pid {holder}, which "
-                f"holds {self.path}); wait for it to end, or train into another --out"
-            ) from None
+    def _written_pid(self) -> str:
+        return self.path.read_text().strip() or "unknown"
+
+    def _held_message(self, holder: str) -> str:
+        return (f"{self.path.parent} is being trained by another process (pid {holder}, which "
+                f"holds {self.path}); wait for it to end, or train into another --out")

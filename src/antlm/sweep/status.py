@@ -1,0 +1,105 @@
+"""Where a sweep stands: which runs are done, which one is training, what is left.
+
+A study outlives the session that starts it, so whoever picks it up needs to see its progress
+without reading a score: a pre-registered analysis must not be peeked at before its runs are
+complete. This module therefore reads only progress (``state.json``, the run's lock, whether
+``results.json`` carries the sweep's evaluation mark, and the run times in ``sweep.jsonl``),
+never a result.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from antlm.rundir import RunPaths, read_json, read_state
+from antlm.sweep.runner import SWEEP_LOG, planned_runs
+from antlm.sweep.spec import Sweep
+from antlm.train.lock import RunLock
+from antlm.units import short_count
+
+
+class Stage(Enum):
+    DONE = "done"
+    EVALUATING = "trained, not evaluated"  # evaluation pending, running or interrupted
+    TRAINING = "training"  # a process holds the run's lock now
+    INTERRUPTED = "interrupted"  # has a checkpoint, nobody trains it: the sweep resumes it
+    PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    arm: str
+    seed: int
+    stage: Stage
+    step: int
+    total_steps: int | None
+    words_seen: int
+    trainer_pid: str | None  # the process training it, when one is
+
+    @property
+    def progress(self) -> str:
+        if self.stage in (Stage.DONE, Stage.PENDING) or not self.total_steps:
+            return ""
+        return (f"saved at step {self.step:,} of {self.total_steps:,} "
+                f"({self.step / self.total_steps:.0%})")
+
+
+def run_status(sweep: Sweep, root: Path, arm: str, seed: int) -> RunStatus:
+    paths = RunPaths(sweep.run_dir(root, arm, seed))
+    state = read_state(paths)
+    holder = RunLock(paths.root).holder()
+    if state.get("finished"):
+        stage = Stage.DONE if sweep.is_evaluated(read_json(paths.results)) else Stage.EVALUATING
+    elif holder is not None:
+        stage = Stage.TRAINING
+    elif paths.checkpoint.is_file():
+        stage = Stage.INTERRUPTED
+    else:
+        stage = Stage.PENDING
+    return RunStatus(arm, seed, stage, int(state.get("step", 0)), state.get("total_steps"),
+                     int(state.get("words_seen", 0)), holder)
+
+
+def sweep_status(sweep: Sweep, root: Path) -> list[RunStatus]:
+    """Every planned run's status, in the order the sweep runs them."""
+    return [run_status(sweep, root, arm, seed) for arm, seed in planned_runs(sweep)]
+
+
+def finished_run_seconds(sweep_dir: Path) -> list[float]:
+    """The wall time of every run that one invocation trained and evaluated whole, from
+    ``sweep.jsonl`` (runs resumed across invocations have no single figure and are left out)."""
+    log = sweep_dir / SWEEP_LOG
+    if not log.is_file():
+        return []
+    records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    return [r["seconds"] for r in records if r.get("trained") and r.get("evaluated")]
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h"
+
+
+def render_status(sweep: Sweep, root: Path) -> str:
+    """A table of the runs and one line of what is left, with no score in it."""
+    statuses = sweep_status(sweep, root)
+    lines = [f"sweep {sweep.name} under {root / sweep.name}", "",
+             "| arm | seed | stage | progress | words seen |", "|---|---|---|---|---|"]
+    for s in statuses:
+        stage = s.stage.value + (f" (pid {s.trainer_pid})" if s.trainer_pid else "")
+        words = short_count(s.words_seen) if s.words_seen else ""
+        lines.append(f"| {s.arm} | {s.seed} | {stage} | {s.progress} | {words} |")
+    done = sum(s.stage is Stage.DONE for s in statuses)
+    left = len(statuses) - done
+    summary = f"{done} of {len(statuses)} runs done"
+    seconds = finished_run_seconds(root / sweep.name)
+    if left and seconds:
+        pace = statistics.median(seconds)
+        summary += (f"; a run trained and evaluated in one go took {_hours(pace)} (median of "
+                    f"{len(seconds)}), so the {left} left need about {_hours(left * pace)} of "
+                    f"one process (runs under way counted whole)")
+    lines += ["", summary + "."]
+    return "\n".join(lines)
