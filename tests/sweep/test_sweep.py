@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from antlm.config import ConfigError
+from antlm.eval.curves import average_accuracy
 from antlm.eval.scoring import BACKENDS
 from antlm.rundir import RunPaths, read_json
 from antlm.sweep.markdown import render_markdown
@@ -15,7 +16,7 @@ from antlm.sweep.report import write_summary
 from antlm.sweep.runner import run_sweep
 from antlm.sweep.spec import SPEC_FILE, load_sweep, save_spec, sweep_of_directory
 from antlm.sweep.status import Stage, render_status, sweep_status
-from antlm.sweep.summary import collect
+from antlm.sweep.summary import collect, learning_curves
 from antlm.train.lock import RunLock
 from tests.conftest import CONFIGS
 
@@ -36,6 +37,14 @@ def test_bad_arm_fails_before_any_training(tmp_path):
     bad.write_text(SMOKE.read_text().replace("2_CLM}", "2_CLX}").replace(
         "base: ../runs/", f"base: {CONFIGS}/runs/"))
     with pytest.raises(ConfigError, match=r"(?s)sweep arm .clm_only.*an objective"):
+        load_sweep(bad)
+
+
+def test_a_learning_curve_names_one_known_backend(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SMOKE.read_text().replace("{backend: causal,", "{backend: all,").replace(
+        "base: ../runs/", f"base: {CONFIGS}/runs/"))
+    with pytest.raises(ConfigError, match=r"learning_curves.backend: .*one backend: one of causal"):
         load_sweep(bad)
 
 
@@ -88,7 +97,17 @@ def test_smoke_sweep_end_to_end(tmp_path, data_dir):
     assert "| clm_only | `2_CLM` | 1 | " in dev_table
     written = write_summary(summary, tmp_path / "out")
     assert [p.name for p in written] == [
-        "smoke.json", "smoke.md", "smoke-dev-loss.png", "smoke-macro.png", "smoke-forest.png"]
+        "smoke.json", "smoke.md", "smoke-dev-loss.png", "smoke-macro.png", "smoke-forest.png",
+        "smoke-learning-curves.png"]
+    # Learning curves: every arm's milestones and final model, scored causal on the fast sets
+    # as `antlm eval RUN --checkpoints` scores them, in order of words seen.
+    curve = read_json(RunPaths(sweep.run_dir(tmp_path, "antlm", 1)).learning_curve)
+    assert curve["settings"]["backend"] == "causal"
+    assert curve["settings"]["max_pairs_per_subtask"] == 5
+    points = [p for p in learning_curves(summary) if p.arm == "antlm"]
+    assert [p.revision for p in points] == ["chck_10K", "chck_20K", "main"]
+    assert points[-1].mean == pytest.approx(average_accuracy(curve["points"]["main"]))
+    assert "### Learning curves (backend `causal`, the first 5 pairs" in table
     data = json.loads((tmp_path / "out" / "smoke.json").read_text())
     macro = data["table"]["antlm"]["causal"]["macro"]
     assert 0.0 <= macro["mean"] <= 1.0 and macro["n"] == 1

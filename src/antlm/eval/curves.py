@@ -42,7 +42,8 @@ from antlm.rundir import (
 )
 from antlm.units import short_count
 
-__all__ = ["FAST_PAIRS", "FAST_TASKS", "evaluate_checkpoints", "render_curve"]
+__all__ = ["FAST_PAIRS", "FAST_TASKS", "average_accuracy", "curve_settings", "evaluate_checkpoints",
+           "render_curve"]
 
 FAST_TASKS = ("blimp_filtered", "blimp_supplement", "ewok")
 FAST_PAIRS = 100  # per subtask
@@ -59,6 +60,15 @@ def _revisions(paths: RunPaths) -> list[tuple[str, int, int]]:
     if paths.weights.is_file() and "words_seen" in state:
         revisions.append(("main", state["words_seen"], state["step"]))
     return revisions
+
+
+def curve_settings(suite: str | None, backend: str, tasks: Sequence[str] = FAST_TASKS,
+                   max_pairs_per_subtask: int | None = FAST_PAIRS,
+                   precision: str = "fp32") -> dict[str, Any]:
+    """What a curve was scored under, as ``learning_curve.json`` records it: curves compare
+    (across seeds, across arms) only when these are equal."""
+    return {"suite": get_suite(suite).name, "backend": backend, "tasks": list(tasks),
+            "max_pairs_per_subtask": max_pairs_per_subtask, "precision": precision}
 
 
 def evaluate_checkpoints(
@@ -81,9 +91,8 @@ def evaluate_checkpoints(
     elif backend not in BACKENDS:
         raise ConfigError(f"--backend {backend!r}: a learning curve scores one backend; "
                           f"name one of {', '.join(BACKENDS)}, or leave it to the run's declared one")
-    suite = get_suite(suite).name
-    settings = {"suite": suite, "backend": backend, "tasks": list(tasks),
-                "max_pairs_per_subtask": max_pairs_per_subtask, "precision": precision}
+    settings = curve_settings(suite, backend, tasks, max_pairs_per_subtask, precision)
+    suite = settings["suite"]
     curve = read_json(paths.learning_curve)
     if curve.get("settings") != settings:
         curve = {"settings": settings, "points": {}}
@@ -109,7 +118,8 @@ def _ordered(curve: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return sorted(curve["points"].items(), key=lambda item: (item[0] == "main", item[1]["step"]))
 
 
-def _average(point: dict[str, Any]) -> float:
+def average_accuracy(point: dict[str, Any]) -> float:
+    """A revision's mean over its tasks (each task's score is already its subtasks' mean)."""
     return sum(point["scores"].values()) / len(point["scores"])
 
 
@@ -130,7 +140,7 @@ def render_curve(curve: dict[str, Any], title: str) -> str:
     for name, point in _ordered(curve):
         cells = [f"{100 * point['scores'][t]:.1f}" for t in tasks]
         lines.append(f"| {name} | {point['words_seen']:,} | {point['step']:,} | "
-                     + " | ".join(cells) + f" | {100 * _average(point):.1f} |")
+                     + " | ".join(cells) + f" | {100 * average_accuracy(point):.1f} |")
     return "\n".join(lines)
 
 
@@ -149,7 +159,7 @@ def plot_curve(curve: dict[str, Any], paths: RunPaths) -> Path:
     for task in curve["settings"]["tasks"]:
         axis.plot(words, [100 * p["scores"][task] for p in ordered], marker=".", linewidth=1,
                   label=task)
-    axis.plot(words, [100 * _average(p) for p in ordered], marker="o", color="black",
+    axis.plot(words, [100 * average_accuracy(p) for p in ordered], marker="o", color="black",
               linewidth=2, label="average")
     axis.axhline(50, color="grey", linestyle=":", linewidth=1, label="chance")
     axis.set_xscale("log")

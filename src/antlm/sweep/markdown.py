@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from antlm.eval.tables import MISSING, markdown_table
 from antlm.sweep.stats import mean_sd
-from antlm.sweep.summary import OBJECTIVES, PARTS, SweepSummary, final_dev_losses
+from antlm.sweep.summary import (
+    OBJECTIVES,
+    PARTS,
+    SweepSummary,
+    final_dev_losses,
+    learning_curves,
+)
 
 
 def _cell(values: list[float], scale: float = 100.0) -> str:
@@ -70,6 +76,31 @@ def _backend_table(summary: SweepSummary, backend: str) -> list[str]:
     return [f"### Backend `{backend}`", "", markdown_table(header, rows), ""]
 
 
+def _learning_curve_table(summary: SweepSummary) -> list[str]:
+    """Each arm's fast-set average at every milestone checkpoint: where along the words seen an
+    objective's advantage appears (CLM early, MLM late, in the paper's account), if it does."""
+    curves = summary.sweep.spec.learning_curves
+    points = learning_curves(summary)
+    if curves is None or not points:
+        return []
+    revisions = sorted({p.revision for p in points},
+                       key=lambda name: min(p.words_seen for p in points if p.revision == name))
+    by_key = {(p.arm, p.revision): p for p in points}
+    rows = []
+    for arm in summary.sweep.spec.arms:
+        row = [arm, f"`{summary.sweep.schedule(arm)}`"]
+        for revision in revisions:
+            point = by_key.get((arm, revision))
+            row.append(MISSING if point is None else f"{100 * point.mean:.2f}" + (
+                f" ± {100 * point.sd:.2f}" if point.sd is not None else ""))
+        rows.append(row)
+    header = ["arm", "schedule", *revisions]
+    title = (f"### Learning curves (backend `{curves.backend}`, the first {curves.max_pairs} "
+             "pairs of every subtask; `main` is the final model)")
+    return [title, "",
+            markdown_table(header, rows), ""]
+
+
 def render_markdown(summary: SweepSummary) -> str:
     spec = summary.sweep.spec
     evaluation = spec.evaluation
@@ -83,6 +114,7 @@ def render_markdown(summary: SweepSummary) -> str:
               f"{evaluation.suite}; zero-shot: {pairs}. {glue}."), ""]
     lines += _headline(summary)
     lines += _final_dev_loss_table(summary)
+    lines += _learning_curve_table(summary)
     for backend in summary.backends:
         lines += _backend_table(summary, backend)
     return "\n".join(lines)

@@ -1,5 +1,5 @@
-"""A sweep's figures: dev loss per arm, the macro-average per arm, and a forest plot of every
-arm's paired difference to the baseline.
+"""A sweep's figures: dev loss per arm, the macro-average per arm, a forest plot of every arm's
+paired difference to the baseline, and the arms' learning curves when the sweep scores them.
 
 Zero-shot scores of small models sit a few points above chance, so the score plots draw the
 chance line and fit their axis to the values (a 0-100 axis would flatten every difference), and
@@ -12,11 +12,19 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from antlm.eval.curves import average_accuracy
 from antlm.eval.macro import PART_LABELS
 from antlm.plots import OBJECTIVE_COLOURS, phase_handles, pyplot, tint_phases
 from antlm.schedule import parse_schedule
 from antlm.sweep.stats import Interval, mean_sd
-from antlm.sweep.summary import OBJECTIVES, PARTS, SweepSummary, dev_axis, dev_curves
+from antlm.sweep.summary import (
+    OBJECTIVES,
+    PARTS,
+    SweepSummary,
+    dev_axis,
+    dev_curves,
+    learning_curves,
+)
 from antlm.units import short_count
 
 CHANCE = 0.5  # every zero-shot task is a choice between two sentences
@@ -230,8 +238,59 @@ def plot_forest(summary: SweepSummary, rows: list[ForestRow], out_dir: Path) -> 
     return path
 
 
+def plot_learning_curves(summary: SweepSummary, out_dir: Path) -> Path:
+    """Every arm's fast-set average at each milestone checkpoint against words seen (mean ± sd
+    over seeds, each seed a faint dot), on one axis: whether and where the arms part."""
+    plt = pyplot()
+    curves = summary.sweep.spec.learning_curves
+    points = learning_curves(summary)
+    fig, axis = plt.subplots(figsize=(7.5, 4.5), layout="constrained")
+    shown: list[float] = []
+    for a, arm in enumerate(summary.sweep.spec.arms):
+        mine = [p for p in points if p.arm == arm]
+        if not mine:
+            continue
+        colour = f"C{a}"
+        for curve in summary.curves[arm].values():
+            seeds = [100 * average_accuracy(p) for p in curve.values()]
+            axis.scatter([p["words_seen"] for p in curve.values()], seeds, s=10, alpha=0.35,
+                         color=colour, linewidth=0)
+            shown += seeds
+        means = [100 * p.mean for p in mine]
+        axis.errorbar([p.words_seen for p in mine], means, marker="o", color=colour, capsize=3,
+                      yerr=[100 * (p.sd or 0.0) for p in mine],
+                      label=f"{arm}: {summary.sweep.schedule(arm)} (n={len(summary.curves[arm])})")
+        shown += means
+    axis.axhline(100 * CHANCE, color="grey", linestyle=":", linewidth=1,
+                 label=f"chance ({100 * CHANCE:.0f}%)")
+    axis.set_xscale("log")
+    # Ticks at the milestones themselves: a log axis over a decade or less has few round ticks.
+    milestones = sorted({round(p.words_seen, -3) for p in points})
+    axis.set_xticks(milestones, [short_count(w) for w in milestones])
+    axis.xaxis.set_minor_locator(plt.NullLocator())
+    if milestones:
+        axis.set_xlim(milestones[0] / 1.15, milestones[-1] * 1.15)
+    if shown:
+        axis.set_ylim(*score_limits(shown))
+    axis.set_xlabel("words seen")
+    axis.set_ylabel("fast-set average accuracy (%)")
+    scope = "" if curves is None else (f"backend {curves.backend}, first {curves.max_pairs} "
+                                       "pairs per subtask, ")
+    axis.set_title(f"{summary.sweep.name}: learning curves ({scope}mean ± sd over seeds)",
+                   fontsize=10)
+    axis.grid(alpha=0.3, which="both")
+    axis.legend(fontsize=8, loc="best")
+    path = out_dir / f"{summary.sweep.name}-learning-curves.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def plot(summary: SweepSummary, out_dir: Path) -> list[Path]:
-    """Every sweep figure, written to ``out_dir``."""
+    """Every sweep figure, written to ``out_dir`` (the learning curves when there are any)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    return [plot_dev_curves(summary, out_dir), plot_macro(summary, out_dir),
-            plot_forest(summary, forest_rows(summary), out_dir)]
+    paths = [plot_dev_curves(summary, out_dir), plot_macro(summary, out_dir),
+             plot_forest(summary, forest_rows(summary), out_dir)]
+    if learning_curves(summary):
+        paths.append(plot_learning_curves(summary, out_dir))
+    return paths

@@ -37,8 +37,9 @@ class RunOutcome:
 def run_one(
     sweep: Sweep, arm: str, seed: int, root: Path, data_dir: Path, train_only: bool = False
 ) -> RunOutcome:
-    """Train (or resume) one run, then evaluate it unless ``train_only``: a study can train
-    everything first and be evaluated later, by the same command without the flag."""
+    """Train (or resume) one run, then evaluate it (and score its learning curve, when the
+    sweep asks for one) unless ``train_only``: a study can train everything first and be
+    evaluated later, by the same command without the flag."""
     from antlm.eval.runner import evaluate_path
     from antlm.eval.suites import get_suite
     from antlm.train.trainer import train_run
@@ -66,6 +67,15 @@ def run_one(
                                         "arm": arm, "seed": seed,
                                         "sweep": sweep.name}})
         evaluated = True
+    curves = sweep.spec.learning_curves
+    if curves is not None and not train_only:
+        from antlm.eval.curves import evaluate_checkpoints
+
+        # Resumes: a revision already scored under these settings is not scored again.
+        evaluate_checkpoints(run_dir, data_dir, backend=curves.backend,
+                             max_pairs_per_subtask=curves.max_pairs,
+                             batch_size=evaluation.batch_size, suite=evaluation.suite,
+                             progress=False)
     return RunOutcome(arm, seed, run_dir, trained, evaluated, time.perf_counter() - started)
 
 

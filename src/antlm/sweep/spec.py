@@ -10,6 +10,7 @@
       antlm: {train.schedule: 4_CLM+16_MLM+4_CLM}
     evaluation: {tasks: [blimp_filtered, blimp_supplement, ewok], suite: babylm2025,
                  backend: all, max_pairs: 100}
+    learning_curves: {backend: causal}         # optional: score the milestone checkpoints
 
 Every run's config is resolved and validated when the sweep is read, so a typo in arm 9 fails
 before arm 1 spends an hour training.
@@ -25,6 +26,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from antlm.config import ConfigError, RunConfig, load_config, locate_config
+from antlm.eval.curves import FAST_PAIRS
+from antlm.eval.scoring import BACKENDS
 from antlm.eval.suites import DEFAULT_SUITE, get_suite
 
 
@@ -48,6 +51,28 @@ class SweepEvaluation(BaseModel):
         return value
 
 
+class SweepCurves(BaseModel):
+    """Learning curves of every run: its milestone checkpoints (``train.checkpoint_words``) and
+    final weights scored zero-shot on the fast sets, as ``antlm eval RUN --checkpoints`` scores
+    them, after the run's evaluation. One backend for every arm, named here: a run's own
+    declared backend follows its last objective, and curves compared across arms need one.
+
+    Kept out of the evaluation's signature, so adding curves to a sweep scores only the
+    checkpoints and never re-evaluates a finished run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend: str
+    max_pairs: int = Field(default=FAST_PAIRS, gt=0, description="per subtask")
+
+    @field_validator("backend")
+    @classmethod
+    def _one_backend(cls, value: str) -> str:
+        if value not in BACKENDS:
+            raise ValueError(f"a learning curve scores one backend: one of {', '.join(BACKENDS)}")
+        return value
+
+
 class SweepSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -58,6 +83,7 @@ class SweepSpec(BaseModel):
     baseline: str
     arms: dict[str, dict[str, Any]] = Field(min_length=1)
     evaluation: SweepEvaluation = Field(default_factory=SweepEvaluation)
+    learning_curves: SweepCurves | None = None
 
     @model_validator(mode="after")
     def _baseline_is_an_arm(self) -> SweepSpec:

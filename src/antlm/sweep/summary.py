@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from antlm.eval.curves import average_accuracy, curve_settings
 from antlm.eval.scoring import BACKENDS
 from antlm.eval.suites import Suite, get_suite
 from antlm.rundir import RunPaths, read_json, read_metrics
@@ -46,6 +47,9 @@ class SweepSummary:
     # dev[arm][seed]: the run's dev-loss records in order ("start" is the untrained model), read
     # once here for the tables, the JSON and the plot alike.
     dev: dict[str, dict[int, list[dict[str, Any]]]] = field(default_factory=dict)
+    # curves[arm][seed]: the run's learning-curve points by revision (``chck_1M``, ..., ``main``),
+    # when the sweep asks for curves and the run's were scored under the sweep's settings.
+    curves: dict[str, dict[int, dict[str, dict[str, Any]]]] = field(default_factory=dict)
 
     @property
     def backends(self) -> list[str]:
@@ -95,21 +99,64 @@ class SweepSummary:
                           "epochs": self.sweep.total_epochs()[arm]} for arm in self.sweep.spec.arms},
                 "evaluation": self.sweep.spec.evaluation.model_dump(), "table": table,
                 "final_dev_loss": final_dev_losses(self), "dev_curves": dev_curves(self),
-                "dev_curves_x": dev_axis(self)}
+                "dev_curves_x": dev_axis(self),
+                "learning_curves": [point.__dict__ for point in learning_curves(self)]}
 
 
 def collect(sweep: Sweep, root: Path) -> SweepSummary:
     summary = SweepSummary(sweep)
     suite = get_suite(sweep.spec.evaluation.suite)
+    wanted_curve = curve_settings_of(sweep)
     for arm in sweep.spec.arms:
         for seed in sweep.spec.seeds:
-            results = read_json(RunPaths(sweep.run_dir(root, arm, seed)).results)
-            if sweep.is_evaluated(results):
-                summary.scores.setdefault(arm, {})[seed] = run_scores(results, suite)
-                records = read_metrics(RunPaths(sweep.run_dir(root, arm, seed)))
-                summary.dev.setdefault(arm, {})[seed] = [
-                    r for r in records if r["event"] in ("dev", "start")]
+            paths = RunPaths(sweep.run_dir(root, arm, seed))
+            results = read_json(paths.results)
+            if not sweep.is_evaluated(results):
+                continue
+            summary.scores.setdefault(arm, {})[seed] = run_scores(results, suite)
+            summary.dev.setdefault(arm, {})[seed] = [
+                r for r in read_metrics(paths) if r["event"] in ("dev", "start")]
+            curve = read_json(paths.learning_curve)
+            if wanted_curve is not None and curve.get("settings") == wanted_curve:
+                summary.curves.setdefault(arm, {})[seed] = curve["points"]
     return summary
+
+
+def curve_settings_of(sweep: Sweep) -> dict[str, Any] | None:
+    """The settings the sweep's learning curves are scored under; None when it asks for none."""
+    curves = sweep.spec.learning_curves
+    if curves is None:
+        return None
+    return curve_settings(sweep.spec.evaluation.suite, curves.backend,
+                          max_pairs_per_subtask=curves.max_pairs)
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """One revision of one arm's learning curve, over the seeds that reached it."""
+
+    arm: str
+    revision: str  # chck_1M, ..., main (the final weights)
+    words_seen: float  # mean over seeds (runs of one arm see the same words, to a batch)
+    mean: float  # of the fast sets' average accuracy
+    sd: float | None
+    n: int
+
+
+def learning_curves(summary: SweepSummary) -> list[CurvePoint]:
+    """Each arm's learning curve, seeds averaged revision by revision, in order of words seen."""
+    points = []
+    for arm, per_seed in summary.curves.items():
+        revisions: dict[str, list[dict[str, Any]]] = {}
+        for curve in per_seed.values():
+            for name, point in curve.items():
+                revisions.setdefault(name, []).append(point)
+        for name, seen in revisions.items():
+            mean, sd = mean_sd([average_accuracy(p) for p in seen])
+            words = statistics.fmean(p["words_seen"] for p in seen)
+            points.append(CurvePoint(arm, name, words, mean, sd, len(seen)))
+    return sorted(points, key=lambda p: (list(summary.sweep.spec.arms).index(p.arm),
+                                         p.words_seen))
 
 
 def final_dev_losses(summary: SweepSummary) -> dict[str, dict[str, list[float]]]:
