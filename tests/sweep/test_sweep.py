@@ -108,6 +108,11 @@ def test_smoke_sweep_end_to_end(tmp_path, data_dir):
     assert [p.revision for p in points] == ["chck_10K", "chck_20K", "main"]
     assert points[-1].mean == pytest.approx(average_accuracy(curve["points"]["main"]))
     assert "### Learning curves (backend `causal`, the first 5 pairs" in table
+    # A study's committed records on another clone have no checkpoints: the sweep goes on, and
+    # the curve already scored stays.
+    shutil.rmtree(RunPaths(sweep.run_dir(tmp_path, "antlm", 1)).checkpoints)
+    assert not any(o.trained or o.evaluated for o in run_sweep(SMOKE, tmp_path, data_dir))
+    assert read_json(RunPaths(sweep.run_dir(tmp_path, "antlm", 1)).learning_curve) == curve
     data = json.loads((tmp_path / "out" / "smoke.json").read_text())
     macro = data["table"]["antlm"]["causal"]["macro"]
     assert 0.0 <= macro["mean"] <= 1.0 and macro["n"] == 1

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from antlm.rundir import RunPaths, merge_results, read_json, read_state
+from antlm.rundir import RunPaths, list_checkpoints, merge_results, read_json, read_state
 from antlm.sweep.spec import Sweep, load_sweep, save_spec
 
 SWEEP_LOG = "sweep.jsonl"  # one line per run an invocation finished: arm, seed, what, seconds
@@ -69,13 +69,18 @@ def run_one(
         evaluated = True
     curves = sweep.spec.learning_curves
     if curves is not None and not train_only:
-        from antlm.eval.curves import evaluate_checkpoints
+        if list_checkpoints(paths):
+            from antlm.eval.curves import evaluate_checkpoints
 
-        # Resumes: a revision already scored under these settings is not scored again.
-        evaluate_checkpoints(run_dir, data_dir, backend=curves.backend,
-                             max_pairs_per_subtask=curves.max_pairs,
-                             batch_size=evaluation.batch_size, suite=evaluation.suite,
-                             progress=False)
+            # Resumes: a revision already scored under these settings is not scored again.
+            evaluate_checkpoints(run_dir, data_dir, backend=curves.backend,
+                                 max_pairs_per_subtask=curves.max_pairs,
+                                 batch_size=evaluation.batch_size, suite=evaluation.suite,
+                                 progress=False)
+        else:  # a study's committed records, on a clone without the (uncommitted) weights
+            print(f"antlm sweep {sweep.name}: {arm} seed {seed}: no milestone checkpoints in "
+                  f"{paths.checkpoints}, so no learning curve is scored (a curve already in "
+                  f"{paths.learning_curve.name} is kept)", flush=True)
     return RunOutcome(arm, seed, run_dir, trained, evaluated, time.perf_counter() - started)
 
 
