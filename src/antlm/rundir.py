@@ -12,6 +12,7 @@
                              weights when the words seen first passed milestone N (1M, 10K, ...;
                              the names of the 2025 pipeline's revisions), never rewritten
     RUN/learning_curve.*     every checkpoint's zero-shot scores against words seen (json, md, png)
+    RUN/.partial-eval/       the scored chunks of an evaluation under way (antlm.eval.partial)
 
 Evaluation and export read runs through :func:`load_run` only; they never import the trainer.
 An exported Hugging Face folder keeps the run's resolved config as ``antlm_config.yaml``

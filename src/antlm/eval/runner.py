@@ -4,7 +4,9 @@ suite, and record the results.
 The subject is opened through :mod:`antlm.eval.subject` (a run through
 :func:`antlm.rundir.load_run`, never the trainer), all task data is read before any scoring so
 a missing folder fails in seconds rather than after an hour, and the results are merged into
-the subject's ``results.json`` (see :mod:`antlm.eval.report` for the layout).
+the subject's ``results.json`` (see :mod:`antlm.eval.report` for the layout). Scores are kept
+chunk by chunk while a task is scored (:mod:`antlm.eval.partial`), so an interrupted evaluation
+resumes rather than starting again.
 
 The headline backend is fixed before anything is scored: ``--backend`` when it names exactly
 one backend, else the subject's declaration. It is always among the backends scored; the others
@@ -19,13 +21,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from antlm.device import resolve_device
+from antlm.eval.partial import PartialScores
 from antlm.eval.predictions import write_predictions
 from antlm.eval.report import merge_zero_shot, task_summary
 from antlm.eval.scoring import resolve_backends, score_pairs
 from antlm.eval.subject import EvalSubject, open_subject
 from antlm.eval.suites import SUITES, Suite
-from antlm.eval.tasks import load_tasks
+from antlm.eval.tasks import MinimalPair, load_tasks
 from antlm.rundir import RunPaths, merge_results, read_json
 from antlm.tracking import report_evaluation
 
@@ -64,15 +69,23 @@ def evaluate_subject(
     data = load_tasks(tasks, data_dir, max_pairs_per_subtask)
     started = time.perf_counter()
     scores: dict[str, dict[str, Any]] = {b: {} for b in backends}
+    partial = PartialScores(subject.results_dir, subject.model, {
+        "suite": suite.name, "backends": backends, "precision": precision,
+        "batch_size": batch_size})
+
+    def score_chunk(chunk: Sequence[MinimalPair], label: str) -> dict[str, np.ndarray]:
+        return score_pairs(subject.model, subject.tokenizer, chunk, backends, batch_size,
+                           precision, progress, desc=label, suite=suite)
+
     for task, pairs in data.items():
-        per_backend = score_pairs(subject.model, subject.tokenizer, pairs, backends, batch_size,
-                                  precision, progress, desc=task, suite=suite)
+        per_backend = partial.score(pairs, score_chunk, desc=task)
         for b, good_bad in per_backend.items():
             scores[b][task] = task_summary(pairs, suite.correct(good_bad), max_pairs_per_subtask)
         if save_predictions:
             write_predictions(subject.results_dir, suite, task, pairs, per_backend)
+    partial.clear()
     seconds = time.perf_counter() - started
-    n_pairs = sum(len(pairs) for pairs in data.values())
+    n_pairs = sum(len(pairs) for pairs in data.values()) - partial.resumed_pairs
     meta = {
         "suite_pipeline": suite.pipeline,
         "tasks": list(tasks),
@@ -83,6 +96,7 @@ def evaluate_subject(
         "device": str(next(subject.model.parameters()).device),
         "seconds": round(seconds, 2),
         "pairs_per_second": round(n_pairs / seconds, 1) if seconds else None,
+        "pairs_resumed": partial.resumed_pairs,  # read back from an interrupted attempt
         "evaluated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     return {"declared_backend": declared, "declared_by": declared_by, "scores": scores,
