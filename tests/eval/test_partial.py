@@ -48,6 +48,23 @@ def _evaluate(subject: EvalSubject, data_dir: Path) -> dict:
                             max_pairs_per_subtask=PAIRS, progress=False)
 
 
+def _interrupted_at_chunk(number: int, subject: EvalSubject, data_dir: Path,
+                          counted_scoring: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Evaluate until chunk ``number`` is about to be scored, then die there; scoring is
+    restored afterwards for the rerun."""
+    real = runner.score_pairs
+
+    def dies(*args, **kwargs):
+        if len(counted_scoring) == number - 1:
+            raise Interrupted
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "score_pairs", dies)
+    with pytest.raises(Interrupted):
+        _evaluate(subject, data_dir)
+    monkeypatch.setattr(runner, "score_pairs", real)
+
+
 def test_an_interrupted_evaluation_resumes_and_scores_as_an_uninterrupted_one(
     subject: EvalSubject, data_dir: Path, counted_scoring: list[int],
     monkeypatch: pytest.MonkeyPatch,
@@ -58,20 +75,10 @@ def test_an_interrupted_evaluation_resumes_and_scores_as_an_uninterrupted_one(
     assert not (subject.results_dir / PARTIAL_DIR).exists()  # complete: nothing left behind
 
     counted_scoring.clear()
-    real = runner.score_pairs
-
-    def dies_on_the_fourth_chunk(*args, **kwargs):
-        if len(counted_scoring) == 3:
-            raise Interrupted
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(runner, "score_pairs", dies_on_the_fourth_chunk)
-    with pytest.raises(Interrupted):
-        _evaluate(subject, data_dir)
+    _interrupted_at_chunk(4, subject, data_dir, counted_scoring, monkeypatch)
     assert len(list((subject.results_dir / PARTIAL_DIR).rglob("*.npz"))) == 3
 
     counted_scoring.clear()
-    monkeypatch.setattr(runner, "score_pairs", real)
     resumed = _evaluate(subject, data_dir)
     assert resumed["meta"]["pairs_resumed"] == 150  # three chunks read back, not scored
     assert resumed["scores"] == whole["scores"]
@@ -82,17 +89,7 @@ def test_other_weights_never_read_the_chunks_of_an_interrupted_evaluation(
     subject: EvalSubject, data_dir: Path, counted_scoring: list[int],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real = runner.score_pairs
-
-    def dies_on_the_second_chunk(*args, **kwargs):
-        if len(counted_scoring) == 1:
-            raise Interrupted
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(runner, "score_pairs", dies_on_the_second_chunk)
-    with pytest.raises(Interrupted):
-        _evaluate(subject, data_dir)
-    monkeypatch.setattr(runner, "score_pairs", real)
+    _interrupted_at_chunk(2, subject, data_dir, counted_scoring, monkeypatch)
 
     original = subject.model.state_dict()["lm_head.weight"].clone()
     try:

@@ -32,20 +32,22 @@ def test_shipped_sweeps_resolve_with_equal_epochs():
             assert len(sweep.spec.seeds) >= 3
 
 
-def test_bad_arm_fails_before_any_training(tmp_path):
+def _smoke_with(tmp_path, old: str, new: str):
+    """The smoke sweep with one edit, written where its base config still resolves."""
     bad = tmp_path / "bad.yaml"
-    bad.write_text(SMOKE.read_text().replace("2_CLM}", "2_CLX}").replace(
+    bad.write_text(SMOKE.read_text().replace(old, new).replace(
         "base: ../runs/", f"base: {CONFIGS}/runs/"))
+    return bad
+
+
+def test_bad_arm_fails_before_any_training(tmp_path):
     with pytest.raises(ConfigError, match=r"(?s)sweep arm .clm_only.*an objective"):
-        load_sweep(bad)
+        load_sweep(_smoke_with(tmp_path, "2_CLM}", "2_CLX}"))
 
 
 def test_a_learning_curve_names_one_known_backend(tmp_path):
-    bad = tmp_path / "bad.yaml"
-    bad.write_text(SMOKE.read_text().replace("{backend: causal,", "{backend: all,").replace(
-        "base: ../runs/", f"base: {CONFIGS}/runs/"))
     with pytest.raises(ConfigError, match=r"learning_curves.backend: .*one backend: one of causal"):
-        load_sweep(bad)
+        load_sweep(_smoke_with(tmp_path, "{backend: causal,", "{backend: all,"))
 
 
 def test_a_saved_sweep_reads_back_from_a_moved_checkout(tmp_path):

@@ -70,8 +70,9 @@ def sweep_status(sweep: Sweep, root: Path) -> list[RunStatus]:
 
 
 def finished_run_seconds(sweep_dir: Path) -> list[float]:
-    """The wall time of every run that one invocation trained and evaluated whole, from
-    ``sweep.jsonl`` (runs resumed across invocations have no single figure and are left out)."""
+    """From ``sweep.jsonl``, the wall time of every run that one invocation both trained and
+    evaluated (a run resumed from a checkpoint counts with the part that invocation did; runs
+    only evaluated, or found done, are left out)."""
     log = sweep_dir / SWEEP_LOG
     if not log.is_file():
         return []
