@@ -11,3 +11,16 @@ def test_headline_prints_each_backends_macro_and_paired_delta(made_up_summary):
     assert f"| {delta} |" in headline
     assert "| clm_only | `2_CLM` | 3 |" in headline and "| baseline |" in headline
     assert "| antlm | `0.5_CLM+1_MLM+0.5_CLM` | 2 | 2 |" in text  # epochs, seeds
+
+
+def test_the_primary_endpoint_leads_with_its_answer_and_seeds(made_up_summary):
+    text = render_markdown(made_up_summary)
+    primary = text.split("### Primary endpoint (declared in the sweep file before any run)")[1]
+    primary = primary.split("###")[0]
+    result = made_up_summary.primary()
+    assert (f"`antlm` − `clm_only`, the mean of blimp_filtered, blimp_supplement under the "
+            f"`causal` backend: **{result.interval.format()}** points (95% t-interval over 2 "
+            f"paired seeds).") in primary
+    assert f"Answer: {result.verdict}." in primary
+    assert "| 1 | 51.00 | 53.50 | +2.50 |" in primary and "| 2 | 51.50 | 53.00 | +1.50 |" in primary
+    assert text.index("### Primary endpoint") < text.index("### Macro-average")

@@ -3,7 +3,14 @@ the values and show chance."""
 
 import pytest
 
-from antlm.sweep.plots import BACKEND_FREE, forest_rows, plot, plot_forest, score_limits
+from antlm.sweep.plots import (
+    BACKEND_FREE,
+    forest_rows,
+    plot,
+    plot_forest,
+    plot_primary,
+    score_limits,
+)
 from antlm.sweep.stats import paired_interval
 
 
@@ -42,3 +49,12 @@ def test_score_axis_fits_the_values_and_keeps_chance_in_view():
     low, high = score_limits([52.0, 55.0, 58.0])
     assert 45 < low < 50 and 58 < high < 65  # not 0-100: a point's difference stays visible
     assert score_limits([0.5, 99.9]) == (0.0, 100.0)
+
+
+def test_primary_plot_is_drawn_once_both_arms_share_a_seed(made_up_summary, tmp_path):
+    names = [p.name for p in plot(made_up_summary, tmp_path)]
+    assert "smoke-primary.png" in names
+    assert plot_primary(made_up_summary, tmp_path).read_bytes()[:4] == b"\x89PNG"
+    made_up_summary.scores["antlm"] = {}  # nothing paired yet: no figure rather than an empty one
+    names = [p.name for p in plot(made_up_summary, tmp_path / "none")]
+    assert names == ["smoke-dev-loss.png", "smoke-macro.png"]

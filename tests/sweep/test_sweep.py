@@ -50,6 +50,34 @@ def test_a_learning_curve_names_one_known_backend(tmp_path):
         load_sweep(_smoke_with(tmp_path, "{backend: causal,", "{backend: all,"))
 
 
+PRIMARY = "primary: {arm: antlm, backend: causal, parts: [blimp_filtered, blimp_supplement]"
+
+
+@pytest.mark.parametrize(("declared", "error"), [
+    ("primary: {arm: clm_only, backend: causal", (r"primary.arm='clm_only': one of the arms "
+                                                  r"compared with the baseline: \['antlm'\]")),
+    ("primary: {arm: antlm, backend: pll", r"primary.backend: .*one backend: one of causal"),
+    (PRIMARY.replace("blimp_supplement", "ewok"),
+     (r"primary.parts \['ewok'\] are not evaluated; the evaluation scores \['blimp_filtered', "
+     r"'blimp_supplement'\]")),
+    (PRIMARY.replace("blimp_supplement", "glue"), r"primary.parts \['glue'\] are not evaluated"),
+])
+def test_a_primary_endpoint_must_be_something_the_sweep_scores(tmp_path, declared, error):
+    with pytest.raises(ConfigError, match=error):
+        load_sweep(_smoke_with(tmp_path, PRIMARY.split(", parts")[0] if "parts" not in declared
+                               else PRIMARY, declared))
+
+
+def test_a_primary_backend_needs_every_arm_scored_alike(tmp_path):
+    edited = _smoke_with(tmp_path, "backend: all", "backend: auto")
+    with pytest.raises(ConfigError, match=r"evaluation.backend 'auto' depends on each arm"):
+        load_sweep(edited)
+    edited.write_text(edited.read_text().replace("backend: auto", "backend: mlm"))
+    with pytest.raises(ConfigError, match=r"primary.backend='causal' is not among the "
+                                          r"evaluation's backends \(mlm\)"):
+        load_sweep(edited)
+
+
 def test_a_saved_sweep_reads_back_from_a_moved_checkout(tmp_path):
     checkout = tmp_path / "checkout"
     shutil.copytree(CONFIGS, checkout / "configs")
@@ -82,6 +110,10 @@ def test_smoke_sweep_end_to_end(tmp_path, data_dir):
     assert set(_stages(sweep, tmp_path).values()) == {Stage.DONE}
     status = render_status(sweep, tmp_path)
     assert "2 of 2 runs done." in status and "macro" not in status  # progress, never a score
+    # Every planned seed done: the declared seed rule speaks, from the width alone.
+    assert status.endswith("Primary endpoint, seeds: with 1 seed there is no interval yet: add "
+                           "seed 2 to every arm (`seeds:` in the sweep file; the rule allows up "
+                           "to 2 seeds).")
 
     results = read_json(RunPaths(sweep.run_dir(tmp_path, "antlm", 1)).results)
     # the smoke sweep asks for all, under the default suite
@@ -100,7 +132,7 @@ def test_smoke_sweep_end_to_end(tmp_path, data_dir):
     written = write_summary(summary, tmp_path / "out")
     assert [p.name for p in written] == [
         "smoke.json", "smoke.md", "smoke-dev-loss.png", "smoke-macro.png", "smoke-forest.png",
-        "smoke-learning-curves.png"]
+        "smoke-primary.png", "smoke-learning-curves.png"]
     # Learning curves: every arm's milestones and final model, scored causal on the fast sets
     # as `antlm eval RUN --checkpoints` scores them, in order of words seen.
     curve = read_json(RunPaths(sweep.run_dir(tmp_path, "antlm", 1)).learning_curve)
@@ -110,6 +142,7 @@ def test_smoke_sweep_end_to_end(tmp_path, data_dir):
     assert [p.revision for p in points] == ["chck_10K", "chck_20K", "main"]
     assert points[-1].mean == pytest.approx(average_accuracy(curve["points"]["main"]))
     assert "### Learning curves (backend `causal`, the first 5 pairs" in table
+    assert table.index("### Primary endpoint") < table.index("### Macro-average")
     # A study's committed records on another clone have no checkpoints: the sweep goes on, and
     # the curve already scored stays.
     shutil.rmtree(RunPaths(sweep.run_dir(tmp_path, "antlm", 1)).checkpoints)

@@ -47,6 +47,27 @@ def _headline(summary: SweepSummary) -> list[str]:
     return ["### Macro-average under every backend", "", markdown_table(header, rows), ""]
 
 
+def _primary_section(summary: SweepSummary) -> list[str]:
+    """The declared endpoint first, with its reading and the seeds it rests on: the answer a
+    study was run for, computed the way its sweep file declared before any run."""
+    result = summary.primary()
+    if result is None:
+        return []
+    parts = ", ".join(result.parts)
+    estimate = ("no seed evaluated by both arms yet" if result.interval is None else
+                f"**{result.interval.format()}** points (95% t-interval over "
+                f"{len(result.seeds)} paired seeds)")
+    base, mine = summary.primary_values(result.baseline), summary.primary_values(result.arm)
+    rows = [[str(seed), f"{100 * base[seed]:.2f}", f"{100 * mine[seed]:.2f}",
+             f"{100 * difference:+.2f}"]
+            for seed, difference in zip(result.seeds, result.differences, strict=True)]
+    return ["### Primary endpoint (declared in the sweep file before any run)", "",
+            (f"`{result.arm}` − `{result.baseline}`, the mean of {parts} under the "
+             f"`{result.backend}` backend: {estimate}."), "",
+            f"Answer: {result.verdict}. Seeds: {result.seed_rule}.", "",
+            markdown_table(["seed", result.baseline, result.arm, "difference"], rows), ""]
+
+
 def _final_dev_loss_table(summary: SweepSummary) -> list[str]:
     """Dev loss after the last epoch: at CPU scale the objectives' effects show here long
     before they show in the BabyLM scores, and with a far smaller spread over seeds."""
@@ -112,6 +133,7 @@ def render_markdown(summary: SweepSummary) -> str:
              (f"Scores in %, mean ± sd over seeds {spec.seeds}; Δ = paired difference to "
               f"`{spec.baseline}` with its 95% t-interval over seeds. Suite "
               f"{evaluation.suite}; zero-shot: {pairs}. {glue}."), ""]
+    lines += _primary_section(summary)
     lines += _headline(summary)
     lines += _final_dev_loss_table(summary)
     lines += _learning_curve_table(summary)

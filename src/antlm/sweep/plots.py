@@ -1,5 +1,6 @@
 """A sweep's figures: dev loss per arm, the macro-average per arm, a forest plot of every arm's
-paired difference to the baseline, and the arms' learning curves when the sweep scores them.
+paired difference to the baseline, the declared primary endpoint seed by seed when the sweep
+declares one, and the arms' learning curves when the sweep scores them.
 
 Zero-shot scores of small models sit a few points above chance, so the score plots draw the
 chance line and fit their axis to the values (a 0-100 axis would flatten every difference), and
@@ -238,6 +239,64 @@ def plot_forest(summary: SweepSummary, rows: list[ForestRow], out_dir: Path) -> 
     return path
 
 
+def plot_primary(summary: SweepSummary, out_dir: Path) -> Path:
+    """The declared endpoint as the pairing sees it: left, each seed's baseline and arm joined by
+    a line (parallel lines mean a consistent effect, crossing ones noise); right, each seed's
+    difference with their mean and 95% t-interval, against the zero line and the ±margin band
+    the study was sized for, so the reading printed above the table can be checked by eye."""
+    plt = pyplot()
+    result = summary.primary()
+    assert result is not None, "plot_primary needs a sweep that declares its primary endpoint"
+    base, mine = summary.primary_values(result.baseline), summary.primary_values(result.arm)
+    fig, (pairs, deltas) = plt.subplots(1, 2, figsize=(9.5, 4.2), layout="constrained",
+                                        gridspec_kw={"width_ratios": [1, 1.3]})
+    shown: list[float] = []
+    for seed in result.seeds:
+        ys = [100 * base[seed], 100 * mine[seed]]
+        pairs.plot([0, 1], ys, marker="o", color="C0", alpha=0.6)
+        pairs.annotate(f"seed {seed}", (1, ys[1]), xytext=(4, 0), textcoords="offset points",
+                       fontsize=7, va="center")
+        shown += ys
+    pairs.set_xticks([0, 1], [result.baseline, result.arm])
+    pairs.set_xlim(-0.3, 1.45)
+    if shown:
+        pairs.set_ylim(*score_limits(shown))
+    pairs.axhline(100 * CHANCE, color="grey", linestyle=":", linewidth=1)
+    pairs.set_ylabel(f"mean of {', '.join(result.parts)} (%)", fontsize=8)
+    pairs.set_title(f"each seed, {result.backend} scoring", fontsize=10)
+    pairs.grid(axis="y", alpha=0.3)
+
+    points = [100 * d for d in result.differences]
+    drawn = list(points)  # every x drawn, for a symmetric range around zero
+    deltas.axvspan(-result.margin, result.margin, color="grey", alpha=0.15,
+                   label=f"±{result.margin:g}: the declared margin")
+    deltas.axvline(0, color="black", linewidth=0.8)
+    deltas.scatter(points, range(len(points)), color="C0", alpha=0.6, label="one seed")
+    interval = result.interval
+    if interval is not None:
+        mean = 100 * interval.mean
+        xerr = None
+        if interval.low is not None and interval.high is not None:
+            xerr = [[mean - 100 * interval.low], [100 * interval.high - mean]]
+            drawn += [100 * interval.low, 100 * interval.high]
+        deltas.errorbar([mean], [len(points)], xerr=xerr, fmt="D", color="black", capsize=4,
+                        label="mean, 95% t-interval")
+    reach = 1.25 * max([result.margin, *(abs(x) for x in drawn)])
+    deltas.set_xlim(-reach, reach)  # the band and the zero line in the middle
+    deltas.set_yticks(range(len(points) + 1), [f"seed {s}" for s in result.seeds] + ["mean"])
+    deltas.set_ylim(len(points) + 0.6, -0.6)
+    deltas.set_xlabel(f"{result.arm} − {result.baseline} (points)")
+    deltas.set_title(result.verdict, fontsize=8, wrap=True)
+    deltas.grid(axis="x", alpha=0.3)
+    fig.legend(*deltas.get_legend_handles_labels(), loc="outside lower right", ncol=3,
+               fontsize=8, frameon=False)
+    fig.suptitle(f"{summary.sweep.name}: primary endpoint (declared before any run)", fontsize=11)
+    path = out_dir / f"{summary.sweep.name}-primary.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def plot_learning_curves(summary: SweepSummary, out_dir: Path) -> Path:
     """Every arm's fast-set average at each milestone checkpoint against words seen (mean ± sd
     over seeds, each seed a faint dot), on one axis: whether and where the arms part."""
@@ -287,10 +346,16 @@ def plot_learning_curves(summary: SweepSummary, out_dir: Path) -> Path:
 
 
 def plot(summary: SweepSummary, out_dir: Path) -> list[Path]:
-    """Every sweep figure, written to ``out_dir`` (the learning curves when there are any)."""
+    """Every sweep figure, written to ``out_dir`` (the forest plot and the primary endpoint once
+    an arm shares a seed with the baseline, the learning curves when there are any)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [plot_dev_curves(summary, out_dir), plot_macro(summary, out_dir),
-             plot_forest(summary, forest_rows(summary), out_dir)]
+    paths = [plot_dev_curves(summary, out_dir), plot_macro(summary, out_dir)]
+    rows = forest_rows(summary)
+    if rows:  # no arm paired with the baseline yet: no figure rather than an empty one
+        paths.append(plot_forest(summary, rows, out_dir))
+    primary = summary.primary()
+    if primary is not None and primary.seeds:
+        paths.append(plot_primary(summary, out_dir))
     if learning_curves(summary):
         paths.append(plot_learning_curves(summary, out_dir))
     return paths

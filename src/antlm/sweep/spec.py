@@ -11,6 +11,7 @@
     evaluation: {tasks: [blimp_filtered, blimp_supplement, ewok], suite: babylm2025,
                  backend: all, max_pairs: 100}
     learning_curves: {backend: causal}         # optional: score the milestone checkpoints
+    primary: {arm: antlm, backend: causal}     # optional: the study's one declared endpoint
 
 Every run's config is resolved and validated when the sweep is read, so a typo in arm 9 fails
 before arm 1 spends an hour training.
@@ -20,10 +21,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from antlm.config import ConfigError, RunConfig, load_config, locate_config
 from antlm.eval.curves import FAST_PAIRS
@@ -51,6 +60,17 @@ class SweepEvaluation(BaseModel):
         return value
 
 
+def _one_backend(value: str) -> str:
+    if value not in BACKENDS:
+        raise ValueError(f"one backend: one of {', '.join(BACKENDS)}")
+    return value
+
+
+# What a curve or an endpoint compared across arms needs: a single named backend, not a list
+# or ``all``, since every arm must be read the same way.
+OneBackend = Annotated[str, AfterValidator(_one_backend)]
+
+
 class SweepCurves(BaseModel):
     """Learning curves of every run: its milestone checkpoints (``train.checkpoint_words``) and
     final weights scored zero-shot on the fast sets, as ``antlm eval RUN --checkpoints`` scores
@@ -62,15 +82,32 @@ class SweepCurves(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    backend: str
+    backend: OneBackend
     max_pairs: int = Field(default=FAST_PAIRS, gt=0, description="per subtask")
 
-    @field_validator("backend")
-    @classmethod
-    def _one_backend(cls, value: str) -> str:
-        if value not in BACKENDS:
-            raise ValueError(f"a learning curve scores one backend: one of {', '.join(BACKENDS)}")
-        return value
+
+ZERO_SHOT_PARTS = ("blimp_filtered", "blimp_supplement", "ewok")
+
+
+class SweepPrimary(BaseModel):
+    """A study's primary endpoint, declared in the sweep file before any run: the one arm
+    compared with the baseline, the one backend and the parts whose mean is the score, the
+    margin (points) the study is sized for, and the most seeds its sample-size rule may add.
+
+    Written down as data so the answer is computed the way it was declared, never chosen after
+    the scores are seen (the report leads with it; ``--status`` applies the seed rule by the
+    interval's width alone). Kept out of the evaluation's signature: declaring an endpoint
+    changes what is read, not what is scored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    arm: str
+    backend: OneBackend
+    parts: list[str] = Field(default_factory=lambda: list(ZERO_SHOT_PARTS), min_length=1)
+    margin: float = Field(default=1.0, gt=0, description="points: an interval inside ±margin "
+                          "rules out a difference that large, and the seed rule aims at it")
+    max_seeds: int | None = Field(default=None, gt=0, description="seeds may be added, one at "
+                                  "a time, while the interval is wider than ±margin")
 
 
 class SweepSpec(BaseModel):
@@ -84,11 +121,41 @@ class SweepSpec(BaseModel):
     arms: dict[str, dict[str, Any]] = Field(min_length=1)
     evaluation: SweepEvaluation = Field(default_factory=SweepEvaluation)
     learning_curves: SweepCurves | None = None
+    primary: SweepPrimary | None = None
 
     @model_validator(mode="after")
     def _baseline_is_an_arm(self) -> SweepSpec:
         if self.baseline not in self.arms:
             raise ValueError(f"baseline={self.baseline!r} is not an arm; arms: {list(self.arms)}")
+        return self
+
+    @model_validator(mode="after")
+    def _primary_is_measured(self) -> SweepSpec:
+        """The endpoint must be something this sweep scores: an arm besides the baseline, a
+        backend the evaluation runs, parts it evaluates."""
+        primary = self.primary
+        if primary is None:
+            return self
+        others = [arm for arm in self.arms if arm != self.baseline]
+        if primary.arm not in others:
+            raise ValueError(f"primary.arm={primary.arm!r}: one of the arms compared with the "
+                             f"baseline: {others}")
+        requested = self.evaluation.backend
+        if requested in ("auto", "declared"):  # these differ from arm to arm
+            raise ValueError(f"primary.backend needs every arm scored alike: evaluation.backend "
+                             f"{requested!r} depends on each arm's schedule; use 'all' or a list "
+                             f"that includes {primary.backend!r}")
+        if requested != "all" and primary.backend not in {b.strip() for b in requested.split(",")}:
+            raise ValueError(f"primary.backend={primary.backend!r} is not among the evaluation's "
+                             f"backends ({requested})")
+        scored = [*self.evaluation.tasks, *(["glue"] if self.evaluation.glue_tasks else [])]
+        unscored = [part for part in primary.parts if part not in scored]
+        if unscored:
+            raise ValueError(f"primary.parts {unscored} are not evaluated; the evaluation "
+                             f"scores {scored}")
+        if primary.max_seeds is not None and primary.max_seeds < len(self.seeds):
+            raise ValueError(f"primary.max_seeds={primary.max_seeds} is below the "
+                             f"{len(self.seeds)} seeds already planned")
         return self
 
 

@@ -2,9 +2,11 @@
 
 A study outlives the session that starts it, so whoever picks it up needs to see its progress
 without reading a score: a pre-registered analysis must not be peeked at before its runs are
-complete. This module therefore reads only progress (``state.json``, the run's lock, whether
-``results.json`` carries the sweep's evaluation mark, and the run times in ``sweep.jsonl``),
-never a result.
+complete. This module therefore reports only progress (``state.json``, the run's lock, whether
+``results.json`` carries the sweep's evaluation mark, and the run times in ``sweep.jsonl``).
+The one figure it derives from scores is the one a declared sample-size rule needs once every
+planned seed of the compared arms is done: the width of the primary endpoint's interval, never
+its centre.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from antlm.rundir import RunPaths, read_json, read_state
 from antlm.sweep.runner import SWEEP_LOG, planned_runs
 from antlm.sweep.spec import Sweep
+from antlm.sweep.summary import collect
 from antlm.train.lock import RunLock
 from antlm.units import short_count
 
@@ -103,4 +106,20 @@ def render_status(sweep: Sweep, root: Path) -> str:
                     f"{len(seconds)}), so the {left} left need about {_hours(left * pace)} of "
                     f"one process (runs under way counted whole)")
     lines += ["", summary + "."]
+    rule = primary_seed_rule(sweep, root, statuses)
+    if rule:
+        lines += ["", f"Primary endpoint, seeds: {rule}."]
     return "\n".join(lines)
+
+
+def primary_seed_rule(sweep: Sweep, root: Path, statuses: list[RunStatus]) -> str | None:
+    """The declared seed rule's decision, once every planned seed of the primary arm and the
+    baseline is done (None before, and for a sweep that declares no primary endpoint)."""
+    primary = sweep.spec.primary
+    if primary is None:
+        return None
+    compared = {primary.arm, sweep.spec.baseline}
+    if any(s.stage is not Stage.DONE for s in statuses if s.arm in compared):
+        return None
+    result = collect(sweep, root).primary()
+    return None if result is None else result.seed_rule

@@ -18,7 +18,7 @@ from antlm.eval.scoring import BACKENDS
 from antlm.eval.suites import Suite, get_suite
 from antlm.rundir import RunPaths, read_json, read_metrics
 from antlm.sweep.spec import Sweep
-from antlm.sweep.stats import Interval, mean_sd, paired_interval
+from antlm.sweep.stats import Interval, mean_sd, paired_interval, seed_rule, verdict
 
 PARTS = ("blimp_filtered", "blimp_supplement", "ewok", "glue")
 OBJECTIVES = ("CLM", "MLM")  # the objectives whose dev loss a run records
@@ -74,6 +74,29 @@ class SweepSummary:
         differences = self.paired_differences(arm, backend, part)
         return paired_interval(differences) if differences else None
 
+    def primary_values(self, arm: str) -> dict[int, float]:
+        """Each evaluated seed's primary endpoint: the mean of the declared parts under the
+        declared backend (a seed lacking a part has no value rather than a mean of fewer)."""
+        primary = self.sweep.spec.primary
+        if primary is None:
+            return {}
+        parts = [self.values(arm, primary.backend, part) for part in primary.parts]
+        seeds = set.intersection(*(set(p) for p in parts))
+        return {seed: statistics.fmean(p[seed] for p in parts) for seed in sorted(seeds)}
+
+    def primary(self) -> PrimaryResult | None:
+        """The declared endpoint's paired comparison; None when the sweep declares none."""
+        primary = self.sweep.spec.primary
+        if primary is None:
+            return None
+        base, mine = self.primary_values(self.sweep.spec.baseline), self.primary_values(primary.arm)
+        seeds = sorted(set(base) & set(mine))
+        differences = [mine[s] - base[s] for s in seeds]
+        return PrimaryResult(primary.arm, self.sweep.spec.baseline, primary.backend,
+                             list(primary.parts), primary.margin, primary.max_seeds, seeds,
+                             differences,
+                             paired_interval(differences) if differences else None)
+
     def to_json(self) -> dict[str, Any]:
         table = {}
         for arm in self.sweep.spec.arms:
@@ -100,7 +123,39 @@ class SweepSummary:
                 "evaluation": self.sweep.spec.evaluation.model_dump(), "table": table,
                 "final_dev_loss": final_dev_losses(self), "dev_curves": dev_curves(self),
                 "dev_curves_x": dev_axis(self),
-                "learning_curves": [point.__dict__ for point in learning_curves(self)]}
+                "learning_curves": [point.__dict__ for point in learning_curves(self)],
+                "primary": None if (primary := self.primary()) is None else primary.to_json()}
+
+
+@dataclass(frozen=True)
+class PrimaryResult:
+    """The declared endpoint over the seeds both arms have evaluated: the answer to the
+    study's question (differences in fractions, the margin in points)."""
+
+    arm: str
+    baseline: str
+    backend: str
+    parts: list[str]
+    margin: float
+    max_seeds: int | None
+    seeds: list[int]
+    differences: list[float]
+    interval: Interval | None
+
+    @property
+    def verdict(self) -> str:
+        return verdict(self.interval, self.margin, self.arm, self.baseline)
+
+    @property
+    def seed_rule(self) -> str:
+        return seed_rule(self.interval, self.seeds, self.margin, self.max_seeds)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"arm": self.arm, "baseline": self.baseline, "backend": self.backend,
+                "parts": self.parts, "margin_points": self.margin, "seeds": self.seeds,
+                "differences": self.differences,
+                "delta": None if self.interval is None else self.interval.__dict__,
+                "verdict": self.verdict, "seed_rule": self.seed_rule}
 
 
 def collect(sweep: Sweep, root: Path) -> SweepSummary:
