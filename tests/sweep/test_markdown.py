@@ -24,3 +24,11 @@ def test_the_primary_endpoint_leads_with_its_answer_and_seeds(made_up_summary):
     assert f"Answer: {result.verdict}." in primary
     assert "| 1 | 51.00 | 53.50 | +2.50 |" in primary and "| 2 | 51.50 | 53.00 | +1.50 |" in primary
     assert text.index("### Primary endpoint") < text.index("### Macro-average")
+    assert "Interim" not in primary  # smoke.yaml plans one seed; both arms have it
+
+
+def test_a_primary_endpoint_short_of_its_planned_seeds_says_it_is_interim(made_up_summary):
+    made_up_summary.sweep.spec.seeds = [1, 2, 3]
+    text = render_markdown(made_up_summary)
+    assert ("**Interim**: 2 of the 3 planned seeds are paired so far; the declared answer is "
+            "the one over all of them.") in text

@@ -61,9 +61,14 @@ def _primary_section(summary: SweepSummary) -> list[str]:
     rows = [[str(seed), f"{100 * base[seed]:.2f}", f"{100 * mine[seed]:.2f}",
              f"{100 * difference:+.2f}"]
             for seed, difference in zip(result.seeds, result.differences, strict=True)]
+    planned = summary.sweep.spec.seeds
+    interim = []
+    if len(result.seeds) < len(planned):
+        interim = [(f"**Interim**: {len(result.seeds)} of the {len(planned)} planned seeds "
+                    "are paired so far; the declared answer is the one over all of them."), ""]
     return ["### Primary endpoint (declared in the sweep file before any run)", "",
             (f"`{result.arm}` − `{result.baseline}`, the mean of {parts} under the "
-             f"`{result.backend}` backend: {estimate}."), "",
+             f"`{result.backend}` backend: {estimate}."), "", *interim,
             f"Answer: {result.verdict}. Seeds: {result.seed_rule}.", "",
             markdown_table(["seed", result.baseline, result.arm, "difference"], rows), ""]
 
