@@ -13,11 +13,11 @@ from antlm.eval.scoring import BACKENDS
 from antlm.rundir import RunPaths, read_json
 from antlm.sweep.markdown import render_markdown
 from antlm.sweep.report import write_summary
-from antlm.sweep.runner import run_sweep
+from antlm.sweep.runner import SWEEP_LOG, run_sweep
 from antlm.sweep.spec import SPEC_FILE, load_sweep, save_spec, sweep_of_directory
 from antlm.sweep.status import Stage, render_status, sweep_status
 from antlm.sweep.summary import collect, learning_curves
-from antlm.train.lock import RunLock
+from antlm.train.lock import SWEEP_CLAIM_NAME, RunLock
 from tests.conftest import CONFIGS
 
 SMOKE = CONFIGS / "sweeps" / "smoke.yaml"
@@ -102,9 +102,23 @@ def test_smoke_sweep_end_to_end(tmp_path, data_dir):
     assert {(o.arm, o.trained, o.evaluated) for o in trained} == {
         ("clm_only", True, False), ("antlm", True, False)}
     assert set(_stages(sweep, tmp_path).values()) == {Stage.EVALUATING}
-    first = run_sweep(SMOKE, tmp_path, data_dir)  # trained already: evaluated only
+    # Another sweep process's claim on a run: this one leaves it and evaluates the rest, and the
+    # status names the claiming process.
+    claim = RunLock(sweep.run_dir(tmp_path, "antlm", 1), SWEEP_CLAIM_NAME)
+    logged = (tmp_path / sweep.name / SWEEP_LOG).read_text().splitlines()
+    claim.acquire()
+    try:
+        assert f"trained, not evaluated (pid {os.getpid()})" in render_status(sweep, tmp_path)
+        shared = run_sweep(SMOKE, tmp_path, data_dir)
+    finally:
+        claim.release()
+    assert {(o.arm, o.trained, o.evaluated, o.claimed_by) for o in shared} == {
+        ("clm_only", False, True, None), ("antlm", False, False, str(os.getpid()))}
+    added = (tmp_path / sweep.name / SWEEP_LOG).read_text().splitlines()[len(logged):]
+    assert [json.loads(line)["arm"] for line in added] == ["clm_only"]  # antlm: nothing done
+    first = run_sweep(SMOKE, tmp_path, data_dir)  # claim released: evaluated now
     assert {(o.arm, o.trained, o.evaluated) for o in first} == {
-        ("clm_only", False, True), ("antlm", False, True)}
+        ("clm_only", False, False), ("antlm", False, True)}
     again = run_sweep(SMOKE, tmp_path, data_dir)  # everything done: nothing is redone
     assert not any(o.trained or o.evaluated for o in again)
     assert set(_stages(sweep, tmp_path).values()) == {Stage.DONE}

@@ -4,6 +4,12 @@ A sweep is a long study that outlives any one session, so every step is idempote
 ``state.json`` says finished is not trained again, one with a checkpoint is resumed exactly, and
 evaluation is skipped when ``results.json`` already holds results for the same evaluation
 settings. Killing a sweep at any point and starting it again loses at most one epoch of one run.
+
+Several processes may work on one sweep at once (``antlm sweep`` started twice, or on another
+machine sharing the directory): each claims a run for its whole training and evaluation
+(``RUN/.sweep.lock``) and passes over runs another process has claimed, so they share the runs
+without doing one twice. A process that finishes its own sweep can thus be pointed at another
+sweep's root to help with what is left there.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import torch
 
 from antlm.rundir import RunPaths, list_checkpoints, merge_results, read_json, read_state
 from antlm.sweep.spec import Sweep, load_sweep, save_spec
+from antlm.train.lock import SWEEP_CLAIM_NAME, RunLock, RunLockedError
 
 SWEEP_LOG = "sweep.jsonl"  # one line per run an invocation finished: arm, seed, what, seconds
 
@@ -32,6 +39,7 @@ class RunOutcome:
     trained: bool  # trained (or resumed) in this invocation
     evaluated: bool  # evaluated in this invocation
     seconds: float
+    claimed_by: str | None = None  # another process's pid: this one left the run to it
 
 
 def run_one(
@@ -39,13 +47,28 @@ def run_one(
 ) -> RunOutcome:
     """Train (or resume) one run, then evaluate it (and score its learning curve, when the
     sweep asks for one) unless ``train_only``: a study can train everything first and be
-    evaluated later, by the same command without the flag."""
+    evaluated later, by the same command without the flag. A run another sweep process has
+    claimed is left to it."""
+    run_dir = sweep.run_dir(root, arm, seed)
+    claim = RunLock(run_dir, SWEEP_CLAIM_NAME, activity="run by a sweep")
+    try:
+        claim.acquire()
+    except RunLockedError:
+        return RunOutcome(arm, seed, run_dir, False, False, 0.0, claimed_by=claim.holder())
+    try:
+        return _train_and_evaluate(sweep, arm, seed, run_dir, data_dir, train_only)
+    finally:
+        claim.release()
+
+
+def _train_and_evaluate(
+    sweep: Sweep, arm: str, seed: int, run_dir: Path, data_dir: Path, train_only: bool
+) -> RunOutcome:
     from antlm.eval.runner import evaluate_path
     from antlm.eval.suites import get_suite
     from antlm.train.trainer import train_run
 
     started = time.perf_counter()
-    run_dir = sweep.run_dir(root, arm, seed)
     paths = RunPaths(run_dir)
     trained = evaluated = False
     if not read_state(paths).get("finished"):
@@ -97,6 +120,10 @@ def planned_runs(sweep: Sweep) -> list[tuple[str, int]]:
 
 
 def _record(root: Path, sweep: Sweep, outcome: RunOutcome) -> None:
+    if outcome.claimed_by is not None:  # nothing done here: no line in the sweep's log
+        print(f"antlm sweep {sweep.name}: {outcome.arm} seed {outcome.seed} left to process "
+              f"{outcome.claimed_by}, which is running it", flush=True)
+        return
     print(f"antlm sweep {sweep.name}: {outcome.arm} seed {outcome.seed} done "
           f"({'trained' if outcome.trained else 'already trained'}, "
           f"{'evaluated' if outcome.evaluated else 'already evaluated'}, "

@@ -21,14 +21,15 @@ from antlm.rundir import RunPaths, read_json, read_state
 from antlm.sweep.runner import SWEEP_LOG, planned_runs
 from antlm.sweep.spec import Sweep
 from antlm.sweep.summary import collect
-from antlm.train.lock import RunLock
+from antlm.train.lock import SWEEP_CLAIM_NAME, RunLock
 from antlm.units import short_count
 
 
 class Stage(Enum):
     DONE = "done"
-    EVALUATING = "trained, not evaluated"  # evaluation pending, running or interrupted
-    TRAINING = "training"  # a process holds the run's lock now
+    EVALUATING = "trained, not evaluated"  # evaluation pending, running (with its process's
+    # pid) or interrupted
+    TRAINING = "training"  # a process holds the run's lock or its sweep claim now
     INTERRUPTED = "interrupted"  # has a checkpoint, nobody trains it: the sweep resumes it
     PENDING = "pending"
 
@@ -41,7 +42,7 @@ class RunStatus:
     step: int
     total_steps: int | None
     words_seen: int
-    trainer_pid: str | None  # the process training it, when one is
+    worker_pid: str | None  # the process training or evaluating it, when one is
 
     @property
     def progress(self) -> str:
@@ -54,7 +55,9 @@ class RunStatus:
 def run_status(sweep: Sweep, root: Path, arm: str, seed: int) -> RunStatus:
     paths = RunPaths(sweep.run_dir(root, arm, seed))
     state = read_state(paths)
-    holder = RunLock(paths.root).holder()
+    # The trainer's lock, else a sweep process's claim (held while it prepares or evaluates).
+    holder = (RunLock(paths.root).holder()
+              or RunLock(paths.root, SWEEP_CLAIM_NAME).holder())
     if state.get("finished"):
         stage = Stage.DONE if sweep.is_evaluated(read_json(paths.results)) else Stage.EVALUATING
     elif holder is not None:
@@ -63,8 +66,9 @@ def run_status(sweep: Sweep, root: Path, arm: str, seed: int) -> RunStatus:
         stage = Stage.INTERRUPTED
     else:
         stage = Stage.PENDING
+    # A done run's claim may still be held while its learning curve is scored: still done.
     return RunStatus(arm, seed, stage, int(state.get("step", 0)), state.get("total_steps"),
-                     int(state.get("words_seen", 0)), holder)
+                     int(state.get("words_seen", 0)), None if stage is Stage.DONE else holder)
 
 
 def sweep_status(sweep: Sweep, root: Path) -> list[RunStatus]:
@@ -93,7 +97,7 @@ def render_status(sweep: Sweep, root: Path) -> str:
     lines = [f"sweep {sweep.name} under {root / sweep.name}", "",
              "| arm | seed | stage | progress | words seen |", "|---|---|---|---|---|"]
     for s in statuses:
-        stage = s.stage.value + (f" (pid {s.trainer_pid})" if s.trainer_pid else "")
+        stage = s.stage.value + (f" (pid {s.worker_pid})" if s.worker_pid else "")
         words = short_count(s.words_seen) if s.words_seen else ""
         lines.append(f"| {s.arm} | {s.seed} | {stage} | {s.progress} | {words} |")
     done = sum(s.stage is Stage.DONE for s in statuses)

@@ -19,15 +19,23 @@ from pathlib import Path
 from antlm.errors import AntlmError
 
 LOCK_NAME = ".lock"
+# A sweep process's claim on a run, held from its training through its evaluation, so that
+# several sweep processes share one sweep's runs (a separate file: the trainer inside the same
+# process takes LOCK_NAME, and two flocks on one file conflict even within a process).
+SWEEP_CLAIM_NAME = ".sweep.lock"
 
 
 class RunLockedError(AntlmError):
-    """Another process is training the same run directory."""
+    """Another process holds the run directory's lock."""
 
 
 class RunLock:
-    def __init__(self, root: Path) -> None:
-        self.path = Path(root) / LOCK_NAME
+    """``activity`` names what the holder does, for the message (``trained``, ``run by a
+    sweep``); ``name`` is the lock's file in the run directory."""
+
+    def __init__(self, root: Path, name: str = LOCK_NAME, activity: str = "trained") -> None:
+        self.path = Path(root) / name
+        self.activity = activity
         self._fd: int | None = None
 
     def check_free(self) -> None:
@@ -75,5 +83,5 @@ class RunLock:
         return self.path.read_text().strip() or "unknown"
 
     def _held_message(self, holder: str) -> str:
-        return (f"{self.path.parent} is being trained by another process (pid {holder}, which "
+        return (f"{self.path.parent} is being {self.activity} by another process (pid {holder}, which "
                 f"holds {self.path}); wait for it to end, or train into another --out")
