@@ -289,6 +289,8 @@ def run_headline(check: Check) -> None:
         "evaluation": {"tasks": ZERO_SHOT, "backend": "causal",
                        "max_pairs": check.size.max_pairs,
                        "batch_size": check.size.eval_batch_size},
+        # declared before the run, so its summary leads with this comparison and no other
+        "primary": {"arm": "antlm", "backend": "causal", "parts": ZERO_SHOT},
     }
     sweep_path = check.work / f"{name}.yaml"
     sweep_path.write_text(yaml.safe_dump(sweep, sort_keys=False))

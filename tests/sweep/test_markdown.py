@@ -32,3 +32,10 @@ def test_a_primary_endpoint_short_of_its_planned_seeds_says_it_is_interim(made_u
     text = render_markdown(made_up_summary)
     assert ("**Interim**: 2 of the 3 planned seeds are paired so far; the declared answer is "
             "the one over all of them.") in text
+
+
+def test_one_paired_seed_gives_an_estimate_without_an_interval(made_up_summary):
+    del made_up_summary.scores["antlm"][2]
+    text = render_markdown(made_up_summary)
+    assert "under the `causal` backend: **+2.50** points (one paired seed: no interval)." in text
+    assert "Answer: none yet: an interval needs at least two paired seeds." in text

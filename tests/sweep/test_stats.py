@@ -33,7 +33,7 @@ def test_verdict_reads_the_interval_as_pre_registered(low, high, answer):
 
 
 def test_no_verdict_and_no_width_without_an_interval():
-    assert verdict(Interval(0.02, None, None), 1.0, "a", "b").startswith("no answer")
+    assert verdict(Interval(0.02, None, None), 1.0, "a", "b").startswith("none yet")
     assert half_width(Interval(0.02, None, None)) is None
 
 

@@ -54,9 +54,13 @@ def _primary_section(summary: SweepSummary) -> list[str]:
     if result is None:
         return []
     parts = ", ".join(result.parts)
-    estimate = ("no seed evaluated by both arms yet" if result.interval is None else
-                f"**{result.interval.format()}** points (95% t-interval over "
-                f"{len(result.seeds)} paired seeds)")
+    if result.interval is None:
+        estimate = "no seed evaluated by both arms yet"
+    elif result.interval.low is None:
+        estimate = f"**{100 * result.interval.mean:+.2f}** points (one paired seed: no interval)"
+    else:
+        estimate = (f"**{result.interval.format()}** points (95% t-interval over "
+                    f"{len(result.seeds)} paired seeds)")
     base, mine = summary.primary_values(result.baseline), summary.primary_values(result.arm)
     rows = [[str(seed), f"{100 * base[seed]:.2f}", f"{100 * mine[seed]:.2f}",
              f"{100 * difference:+.2f}"]

@@ -64,7 +64,7 @@ def verdict(interval: Interval | None, margin: float, arm: str, baseline: str,
     interval that excludes 0 says better or worse; one inside ±``margin`` points rules out a
     difference of ``margin`` or more (both can hold); anything else is inconclusive."""
     if interval is None or interval.low is None or interval.high is None:
-        return "no answer: an interval needs at least two paired seeds"
+        return "none yet: an interval needs at least two paired seeds"
     low, high = interval.low * scale, interval.high * scale
     within = -margin < low and high < margin
     small = f", by less than {_points(margin)}" if within else ""
