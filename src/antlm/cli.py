@@ -201,22 +201,24 @@ def _cmd_report(args: argparse.Namespace) -> None:
     from antlm.eval.suites import get_suite
 
     if args.sweep:
-        _report_sweep(Path(args.sweep), Path(args.out) if args.out else None)
+        _report_sweep(Path(args.sweep), Path(args.out) if args.out else None, args.interim)
         return
     if not args.run_dirs:
         raise ConfigError("give one or more RUN_DIRs, or --sweep ROOT/NAME")
     print(report_runs(args.run_dirs, get_suite(args.suite), detail=args.detail))
 
 
-def _report_sweep(sweep_dir: Path, out: Path | None) -> None:
+def _report_sweep(sweep_dir: Path, out: Path | None, interim: bool = False) -> None:
     from antlm.outputs import refuse_run_directory
     from antlm.sweep.markdown import render_markdown
-    from antlm.sweep.report import write_summary
+    from antlm.sweep.report import refuse_interim, write_summary
     from antlm.sweep.spec import sweep_of_directory
     from antlm.sweep.summary import collect
 
     sweep = sweep_of_directory(sweep_dir)
     summary = collect(sweep, sweep_dir.parent)
+    if not interim:
+        refuse_interim(summary, sweep_dir)
     if out is not None:
         refuse_run_directory(out, "sweep summary")
     for path in write_summary(summary, out or sweep_dir / "summary"):
@@ -274,6 +276,9 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--sweep", metavar="ROOT/NAME",
                    help="summarise a sweep directory: mean ± sd per arm, deltas, plots")
     r.add_argument("--out", help="with --sweep: where to write the summary (default NAME/summary)")
+    r.add_argument("--interim", action="store_true",
+                   help="with --sweep: show a sweep that declares its primary endpoint before "
+                        "all its planned seeds are in (marked interim)")
     r.add_argument("--detail", action="store_true", help="list every subtask (one run)")
     _add_suite(r)
     r.set_defaults(handler=_cmd_report)
@@ -293,7 +298,12 @@ def _cmd_sweep(args: argparse.Namespace) -> None:
     run_sweep(Path(args.sweep), root, resolve_data_dir(args.data_dir), jobs=args.jobs,
               arms=args.arms.split(",") if args.arms else None, train_only=args.train_only)
     if not args.train_only:
-        _report_sweep(root / load_sweep(args.sweep).name, None)
+        from antlm.sweep.report import InterimReportError
+
+        try:
+            _report_sweep(root / load_sweep(args.sweep).name, None)
+        except InterimReportError as exc:  # other processes still run some: not an error here
+            print(f"antlm sweep: no report yet: {exc}")
 
 
 def _add_sweep(sub: argparse._SubParsersAction) -> None:

@@ -7,7 +7,9 @@ import shutil
 
 import pytest
 
+from antlm.cli import main
 from antlm.config import ConfigError
+from antlm.errors import USAGE_EXIT
 from antlm.eval.curves import average_accuracy
 from antlm.eval.scoring import BACKENDS
 from antlm.rundir import RunPaths, read_json
@@ -95,7 +97,7 @@ def _stages(sweep, root):
     return {(s.arm, s.seed): s.stage for s in sweep_status(sweep, root)}
 
 
-def test_smoke_sweep_end_to_end(tmp_path, data_dir):
+def test_smoke_sweep_end_to_end(tmp_path, data_dir, capsys):
     sweep = load_sweep(SMOKE)
     assert set(_stages(sweep, tmp_path).values()) == {Stage.PENDING}
     trained = run_sweep(SMOKE, tmp_path, data_dir, train_only=True)
@@ -109,11 +111,23 @@ def test_smoke_sweep_end_to_end(tmp_path, data_dir):
     claim.acquire()
     try:
         assert f"trained, not evaluated (pid {os.getpid()})" in render_status(sweep, tmp_path)
-        shared = run_sweep(SMOKE, tmp_path, data_dir)
+        capsys.readouterr()
+        main(["sweep", str(SMOKE), "--root", str(tmp_path), "--data-dir", str(data_dir)])
     finally:
         claim.release()
-    assert {(o.arm, o.trained, o.evaluated, o.claimed_by) for o in shared} == {
-        ("clm_only", False, True, None), ("antlm", False, False, str(os.getpid()))}
+    out = capsys.readouterr().out
+    assert f"smoke: antlm seed 1 left to process {os.getpid()}, which is running it" in out
+    # ... and the process that ends first shows no score of a study whose endpoint lacks a run.
+    assert ("no report yet: sweep smoke declares its primary endpoint and 0 of the 1 planned "
+            "seeds of antlm and clm_only are evaluated (missing: seeds 1)") in out
+    assert "macro" not in out and not (tmp_path / "smoke" / "summary").exists()
+    with pytest.raises(SystemExit) as refused:
+        main(["report", "--sweep", str(tmp_path / "smoke")])
+    assert refused.value.code == USAGE_EXIT
+    assert "--interim` shows them anyway" in capsys.readouterr().err
+    main(["report", "--sweep", str(tmp_path / "smoke"), "--interim", "--out",
+          str(tmp_path / "interim")])
+    assert "**Interim**: 0 of the 1 planned seeds" in capsys.readouterr().out
     added = (tmp_path / sweep.name / SWEEP_LOG).read_text().splitlines()[len(logged):]
     assert [json.loads(line)["arm"] for line in added] == ["clm_only"]  # antlm: nothing done
     first = run_sweep(SMOKE, tmp_path, data_dir)  # claim released: evaluated now

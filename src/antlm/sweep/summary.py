@@ -97,6 +97,19 @@ class SweepSummary:
                              differences,
                              paired_interval(differences) if differences else None)
 
+    def interim(self) -> str | None:
+        """Why the declared endpoint is not complete yet (planned seeds without both arms'
+        value), or None when it is, or when the sweep declares none."""
+        result = self.primary()
+        if result is None:
+            return None
+        missing = [seed for seed in self.sweep.spec.seeds if seed not in result.seeds]
+        if not missing:
+            return None
+        return (f"{len(result.seeds)} of the {len(self.sweep.spec.seeds)} planned seeds of "
+                f"{result.arm} and {result.baseline} are evaluated (missing: seeds "
+                f"{', '.join(map(str, missing))})")
+
     def to_json(self) -> dict[str, Any]:
         table = {}
         for arm in self.sweep.spec.arms:
