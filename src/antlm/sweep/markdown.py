@@ -61,10 +61,9 @@ def _primary_section(summary: SweepSummary) -> list[str]:
     else:
         estimate = (f"**{result.interval.format()}** points (95% t-interval over "
                     f"{len(result.seeds)} paired seeds)")
-    base, mine = summary.primary_values(result.baseline), summary.primary_values(result.arm)
-    rows = [[str(seed), f"{100 * base[seed]:.2f}", f"{100 * mine[seed]:.2f}",
-             f"{100 * difference:+.2f}"]
-            for seed, difference in zip(result.seeds, result.differences, strict=True)]
+    rows = [[str(seed), f"{100 * base:.2f}", f"{100 * mine:.2f}", f"{100 * (mine - base):+.2f}"]
+            for seed, base, mine in zip(result.seeds, result.baseline_values, result.arm_values,
+                                        strict=True)]
     planned = summary.sweep.spec.seeds
     interim = []
     if len(result.seeds) < len(planned):

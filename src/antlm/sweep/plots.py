@@ -247,12 +247,12 @@ def plot_primary(summary: SweepSummary, out_dir: Path) -> Path:
     plt = pyplot()
     result = summary.primary()
     assert result is not None, "plot_primary needs a sweep that declares its primary endpoint"
-    base, mine = summary.primary_values(result.baseline), summary.primary_values(result.arm)
     fig, (pairs, deltas) = plt.subplots(1, 2, figsize=(9.5, 4.2), layout="constrained",
                                         gridspec_kw={"width_ratios": [1, 1.3]})
     shown: list[float] = []
-    for seed in result.seeds:
-        ys = [100 * base[seed], 100 * mine[seed]]
+    for seed, base, mine in zip(result.seeds, result.baseline_values, result.arm_values,
+                                strict=True):
+        ys = [100 * base, 100 * mine]
         pairs.plot([0, 1], ys, marker="o", color="C0", alpha=0.6)
         pairs.annotate(f"seed {seed}", (1, ys[1]), xytext=(4, 0), textcoords="offset points",
                        fontsize=7, va="center")

@@ -39,11 +39,13 @@ from antlm.eval.curves import FAST_PAIRS
 from antlm.eval.scoring import BACKENDS
 from antlm.eval.suites import DEFAULT_SUITE, get_suite
 
+ZERO_SHOT_PARTS = ("blimp_filtered", "blimp_supplement", "ewok")
+
 
 class SweepEvaluation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    tasks: list[str] = Field(default_factory=lambda: ["blimp_filtered", "blimp_supplement", "ewok"])
+    tasks: list[str] = Field(default_factory=lambda: list(ZERO_SHOT_PARTS))
     suite: str = DEFAULT_SUITE
     backend: str = "all"
     max_pairs: int | None = Field(default=None, gt=0, description="per subtask; None = all")
@@ -85,8 +87,6 @@ class SweepCurves(BaseModel):
     backend: OneBackend
     max_pairs: int = Field(default=FAST_PAIRS, gt=0, description="per subtask")
 
-
-ZERO_SHOT_PARTS = ("blimp_filtered", "blimp_supplement", "ewok")
 
 
 class SweepPrimary(BaseModel):

@@ -91,11 +91,9 @@ class SweepSummary:
             return None
         base, mine = self.primary_values(self.sweep.spec.baseline), self.primary_values(primary.arm)
         seeds = sorted(set(base) & set(mine))
-        differences = [mine[s] - base[s] for s in seeds]
         return PrimaryResult(primary.arm, self.sweep.spec.baseline, primary.backend,
                              list(primary.parts), primary.margin, primary.max_seeds, seeds,
-                             differences,
-                             paired_interval(differences) if differences else None)
+                             [base[s] for s in seeds], [mine[s] for s in seeds])
 
     def interim(self) -> str | None:
         """Why the declared endpoint is not complete yet (planned seeds without both arms'
@@ -152,8 +150,19 @@ class PrimaryResult:
     margin: float
     max_seeds: int | None
     seeds: list[int]
-    differences: list[float]
-    interval: Interval | None
+    baseline_values: list[float]  # per paired seed, in ``seeds`` order
+    arm_values: list[float]
+
+    @property
+    def differences(self) -> list[float]:
+        return [mine - base for base, mine in zip(self.baseline_values, self.arm_values,
+                                                  strict=True)]
+
+    @property
+    def interval(self) -> Interval | None:
+        """The paired t-interval; None before any seed is paired."""
+        differences = self.differences
+        return paired_interval(differences) if differences else None
 
     @property
     def verdict(self) -> str:
