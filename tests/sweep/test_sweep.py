@@ -142,6 +142,16 @@ def test_smoke_sweep_end_to_end(tmp_path, data_dir, capsys):
     assert status.endswith("Primary endpoint, seeds: with 1 seed there is no interval yet: add "
                            "seed 2 to every arm (`seeds:` in the sweep file; the rule allows up "
                            "to 2 seeds).")
+    # A process still scoring a run's learning curve holds its claim: the run is not done (its
+    # records are not final), but its primary endpoint is, so the seed rule still speaks.
+    claim.acquire()
+    try:
+        assert _stages(sweep, tmp_path)["antlm", 1] is Stage.CURVE
+        status = render_status(sweep, tmp_path)
+        assert f"| antlm | 1 | evaluated, scoring its learning curve (pid {os.getpid()}) |  |" in status
+        assert "1 of 2 runs done" in status and "Primary endpoint, seeds: with 1 seed" in status
+    finally:
+        claim.release()
 
     results = read_json(RunPaths(sweep.run_dir(tmp_path, "antlm", 1)).results)
     # the smoke sweep asks for all, under the default suite

@@ -27,6 +27,7 @@ from antlm.units import short_count
 
 class Stage(Enum):
     DONE = "done"
+    CURVE = "evaluated, scoring its learning curve"  # its records are not final yet
     EVALUATING = "trained, not evaluated"  # evaluation pending, running (with its process's
     # pid) or interrupted
     TRAINING = "training"  # a process holds the run's lock or its sweep claim now
@@ -46,7 +47,7 @@ class RunStatus:
 
     @property
     def progress(self) -> str:
-        if self.stage in (Stage.DONE, Stage.PENDING) or not self.total_steps:
+        if self.stage in (Stage.DONE, Stage.CURVE, Stage.PENDING) or not self.total_steps:
             return ""
         return (f"saved at step {self.step:,} of {self.total_steps:,} "
                 f"({self.step / self.total_steps:.0%})")
@@ -59,14 +60,18 @@ def run_status(sweep: Sweep, root: Path, arm: str, seed: int) -> RunStatus:
     holder = (RunLock(paths.root).holder()
               or RunLock(paths.root, SWEEP_CLAIM_NAME).holder())
     if state.get("finished"):
-        stage = Stage.DONE if sweep.is_evaluated(read_json(paths.results)) else Stage.EVALUATING
+        if not sweep.is_evaluated(read_json(paths.results)):
+            stage = Stage.EVALUATING
+        elif holder is not None and sweep.spec.learning_curves is not None:
+            stage = Stage.CURVE
+        else:
+            stage = Stage.DONE
     elif holder is not None:
         stage = Stage.TRAINING
     elif paths.checkpoint.is_file():
         stage = Stage.INTERRUPTED
     else:
         stage = Stage.PENDING
-    # A done run's claim may still be held while its learning curve is scored: still done.
     return RunStatus(arm, seed, stage, int(state.get("step", 0)), state.get("total_steps"),
                      int(state.get("words_seen", 0)), None if stage is Stage.DONE else holder)
 
@@ -123,7 +128,8 @@ def primary_seed_rule(sweep: Sweep, root: Path, statuses: list[RunStatus]) -> st
     if primary is None:
         return None
     compared = {primary.arm, sweep.spec.baseline}
-    if any(s.stage is not Stage.DONE for s in statuses if s.arm in compared):
+    # A learning curve still being scored does not touch the primary endpoint.
+    if any(s.stage not in (Stage.DONE, Stage.CURVE) for s in statuses if s.arm in compared):
         return None
     result = collect(sweep, root).primary()
     return None if result is None else result.seed_rule
