@@ -88,7 +88,6 @@ class SweepCurves(BaseModel):
     max_pairs: int = Field(default=FAST_PAIRS, gt=0, description="per subtask")
 
 
-
 class SweepPrimary(BaseModel):
     """A study's primary endpoint, declared in the sweep file before any run: the one arm
     compared with the baseline, the one backend and the parts whose mean is the score, the
