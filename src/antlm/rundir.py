@@ -7,7 +7,8 @@
     RUN/state.json           progress: step, epoch, words and tokens seen, finished
     RUN/metrics.jsonl        one JSON record per log line (train and dev losses, checkpoints),
                              each with its step, epoch, words and tokens seen
-    RUN/results.json         evaluation results, merged by every evaluator
+    RUN/results.json         evaluation results, merged by every evaluator (a sweep adds the
+                             run's dev losses, so that its committed records carry them)
     RUN/checkpoints/chck_<N>.safetensors
                              weights when the words seen first passed milestone N (1M, 10K, ...;
                              the names of the 2025 pipeline's revisions), never rewritten
@@ -227,6 +228,32 @@ def read_metrics(paths: RunPaths) -> list[dict[str, Any]]:
                 raise ValueError("a record without its step")
         records.append(record)
     return records
+
+
+DEV_LOSSES_KEY = "dev_losses"  # in results.json: the dev records a sweep copies there
+_DEV_FIELDS = ("event", "step", "epoch", "words_seen", "tokens_seen", "phase", "objective")
+
+
+def dev_loss_records(paths: RunPaths) -> list[dict[str, Any]]:
+    """The untrained model's dev losses and those after every epoch and phase, each record with
+    its step, epoch, words and tokens seen and both objectives' ``dev_loss_*``.
+
+    Read from metrics.jsonl; where a run has none (a study's committed records on a clone: the
+    log is not committed, see :func:`copy_dev_losses`), from the copy in results.json."""
+    records = [r for r in read_metrics(paths) if r["event"] in ("start", "dev")]
+    if records:
+        return [{k: v for k, v in r.items() if k in _DEV_FIELDS or k.startswith("dev_loss_")}
+                for r in records]
+    return list(read_json(paths.results).get(DEV_LOSSES_KEY, []))
+
+
+def copy_dev_losses(paths: RunPaths) -> None:
+    """Copy the run's dev records into results.json (numbers only: the start record's text,
+    which names the corpora, stays in the log), so that a report drawn from the committed
+    records of a study (config, state, results, learning curve) has its dev losses too."""
+    records = dev_loss_records(paths)
+    if records and read_json(paths.results).get(DEV_LOSSES_KEY) != records:
+        merge_results(paths, {DEV_LOSSES_KEY: records})
 
 
 def read_phases(paths: RunPaths) -> list[dict[str, Any]]:

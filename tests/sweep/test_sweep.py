@@ -12,7 +12,7 @@ from antlm.config import ConfigError
 from antlm.errors import USAGE_EXIT
 from antlm.eval.curves import average_accuracy
 from antlm.eval.scoring import BACKENDS
-from antlm.rundir import RunPaths, read_json
+from antlm.rundir import DEV_LOSSES_KEY, RunPaths, merge_results, read_json, read_metrics
 from antlm.sweep.markdown import render_markdown
 from antlm.sweep.report import write_summary
 from antlm.sweep.runner import SWEEP_LOG, run_sweep
@@ -184,7 +184,11 @@ def test_smoke_sweep_end_to_end(tmp_path, data_dir, capsys):
     # A study's committed records on another clone have no checkpoints: the sweep goes on, and
     # the curve already scored stays.
     shutil.rmtree(RunPaths(sweep.run_dir(tmp_path, "antlm", 1)).checkpoints)
+    # (and a run evaluated before sweeps copied its dev losses into results.json gets them)
+    baseline = RunPaths(sweep.run_dir(tmp_path, "clm_only", 1))
+    merge_results(baseline, {DEV_LOSSES_KEY: None})
     assert not any(o.trained or o.evaluated for o in run_sweep(SMOKE, tmp_path, data_dir))
+    assert len(read_json(baseline.results)[DEV_LOSSES_KEY]) == 3  # untrained, 2 epochs
     assert read_json(RunPaths(sweep.run_dir(tmp_path, "antlm", 1)).learning_curve) == curve
     data = json.loads((tmp_path / "out" / "smoke.json").read_text())
     macro = data["table"]["antlm"]["causal"]["macro"]
@@ -200,6 +204,17 @@ def test_smoke_sweep_end_to_end(tmp_path, data_dir, capsys):
     assert data["dev_curves"]["antlm"]["CLM"][-1][1] == pytest.approx(final["antlm"]["CLM"][0])
     for png in (p for p in written if p.suffix == ".png"):
         assert png.read_bytes()[:4] == b"\x89PNG"
+    # A study's committed records lack metrics.jsonl: results.json carries the dev losses (numbers
+    # only, not the start record's corpus list), so the report has the same dev-loss tables.
+    for arm in sweep.spec.arms:
+        run = RunPaths(sweep.run_dir(tmp_path, arm, 1))
+        copied = read_json(run.results)[DEV_LOSSES_KEY]
+        logged = [r for r in read_metrics(run) if r["event"] in ("start", "dev")]
+        assert [r["dev_loss_CLM"] for r in copied] == [r["dev_loss_CLM"] for r in logged]
+        assert "train" in logged[0] and "train" not in copied[0]
+        run.metrics.unlink()
+    assert json.loads(write_summary(collect(sweep, tmp_path), tmp_path / "clone")[0].read_text())[
+        "final_dev_loss"] == final
 
     # A run whose evaluation has not finished (GLUE still running: no sweep mark yet) is left
     # out, rather than counted with a macro-average that lacks a part.

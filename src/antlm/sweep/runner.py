@@ -24,7 +24,14 @@ from pathlib import Path
 
 import torch
 
-from antlm.rundir import RunPaths, list_checkpoints, merge_results, read_json, read_state
+from antlm.rundir import (
+    RunPaths,
+    copy_dev_losses,
+    list_checkpoints,
+    merge_results,
+    read_json,
+    read_state,
+)
 from antlm.sweep.spec import Sweep, load_sweep, save_spec
 from antlm.train.lock import SWEEP_CLAIM_NAME, RunLock, RunLockedError
 
@@ -90,6 +97,8 @@ def _train_and_evaluate(
                                         "arm": arm, "seed": seed,
                                         "sweep": sweep.name}})
         evaluated = True
+    if not train_only:  # also for runs evaluated before sweeps copied them
+        copy_dev_losses(paths)
     curves = sweep.spec.learning_curves
     if curves is not None and not train_only:
         if list_checkpoints(paths):

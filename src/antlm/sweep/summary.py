@@ -16,7 +16,7 @@ from typing import Any
 from antlm.eval.curves import average_accuracy, curve_settings
 from antlm.eval.scoring import BACKENDS
 from antlm.eval.suites import Suite, get_suite
-from antlm.rundir import RunPaths, read_json, read_metrics
+from antlm.rundir import RunPaths, dev_loss_records, read_json
 from antlm.sweep.spec import Sweep
 from antlm.sweep.stats import Interval, mean_sd, paired_interval, seed_rule, verdict
 
@@ -191,8 +191,7 @@ def collect(sweep: Sweep, root: Path) -> SweepSummary:
             if not sweep.is_evaluated(results):
                 continue
             summary.scores.setdefault(arm, {})[seed] = run_scores(results, suite)
-            summary.dev.setdefault(arm, {})[seed] = [
-                r for r in read_metrics(paths) if r["event"] in ("dev", "start")]
+            summary.dev.setdefault(arm, {})[seed] = dev_loss_records(paths)
             curve = read_json(paths.learning_curve)
             if wanted_curve is not None and curve.get("settings") == wanted_curve:
                 summary.curves.setdefault(arm, {})[seed] = curve["points"]
