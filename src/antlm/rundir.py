@@ -231,12 +231,16 @@ def read_metrics(paths: RunPaths) -> list[dict[str, Any]]:
 
 
 DEV_LOSSES_KEY = "dev_losses"  # in results.json: the dev records a sweep copies there
-_DEV_FIELDS = ("event", "step", "epoch", "words_seen", "tokens_seen", "phase", "objective")
+# what the sweep's tables and plots read (``phases``: the start record's phase spans in words,
+# which tint the dev-loss plots)
+_DEV_FIELDS = ("event", "step", "epoch", "words_seen", "tokens_seen", "phase", "objective",
+               "phases")
 
 
 def dev_loss_records(paths: RunPaths) -> list[dict[str, Any]]:
     """The untrained model's dev losses and those after every epoch and phase, each record with
-    its step, epoch, words and tokens seen and both objectives' ``dev_loss_*``.
+    its step, epoch, words and tokens seen and both objectives' ``dev_loss_*`` (the first also
+    with the run's phases, see :func:`read_phases`).
 
     Read from metrics.jsonl; where a run has none (a study's committed records on a clone: the
     log is not committed, see :func:`copy_dev_losses`), from the copy in results.json."""

@@ -212,6 +212,7 @@ def test_smoke_sweep_end_to_end(tmp_path, data_dir, capsys):
         logged = [r for r in read_metrics(run) if r["event"] in ("start", "dev")]
         assert [r["dev_loss_CLM"] for r in copied] == [r["dev_loss_CLM"] for r in logged]
         assert "train" in logged[0] and "train" not in copied[0]
+        assert copied[0]["phases"] == logged[0]["phases"]  # they tint the dev-loss plot
         run.metrics.unlink()
     assert json.loads(write_summary(collect(sweep, tmp_path), tmp_path / "clone")[0].read_text())[
         "final_dev_loss"] == final
