@@ -237,6 +237,17 @@ _DEV_FIELDS = ("event", "step", "epoch", "words_seen", "tokens_seen", "phase", "
                "phases")
 
 
+def read_dev_log(paths: RunPaths) -> list[dict[str, Any]]:
+    """The dev-loss records of metrics.jsonl, whole: the start record (the untrained model's
+    losses, with the run's corpora and phases) and one after every epoch and phase."""
+    return [r for r in read_metrics(paths) if r["event"] in ("start", "dev")]
+
+
+def _numbers_only(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in r.items() if k in _DEV_FIELDS or k.startswith("dev_loss_")}
+            for r in records]
+
+
 def dev_loss_records(paths: RunPaths) -> list[dict[str, Any]]:
     """The untrained model's dev losses and those after every epoch and phase, each record with
     its step, epoch, words and tokens seen and both objectives' ``dev_loss_*`` (the first also
@@ -244,18 +255,18 @@ def dev_loss_records(paths: RunPaths) -> list[dict[str, Any]]:
 
     Read from metrics.jsonl; where a run has none (a study's committed records on a clone: the
     log is not committed, see :func:`copy_dev_losses`), from the copy in results.json."""
-    records = [r for r in read_metrics(paths) if r["event"] in ("start", "dev")]
-    if records:
-        return [{k: v for k, v in r.items() if k in _DEV_FIELDS or k.startswith("dev_loss_")}
-                for r in records]
+    logged = read_dev_log(paths)
+    if logged:
+        return _numbers_only(logged)
     return list(read_json(paths.results).get(DEV_LOSSES_KEY, []))
 
 
 def copy_dev_losses(paths: RunPaths) -> None:
-    """Copy the run's dev records into results.json (numbers only: the start record's text,
-    which names the corpora, stays in the log), so that a report drawn from the committed
-    records of a study (config, state, results, learning curve) has its dev losses too."""
-    records = dev_loss_records(paths)
+    """Copy the run's dev records from its log into results.json (numbers only: the start
+    record's text, which names the corpora, stays in the log), so that a report drawn from the
+    committed records of a study (config, state, results, learning curve) has its dev losses
+    too. Nothing is written when there is no log or the copy is already there."""
+    records = _numbers_only(read_dev_log(paths))
     if records and read_json(paths.results).get(DEV_LOSSES_KEY) != records:
         merge_results(paths, {DEV_LOSSES_KEY: records})
 

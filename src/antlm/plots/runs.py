@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from antlm.plots import OBJECTIVE_COLOURS, phase_handles, pyplot, tint_phases
-from antlm.rundir import RunDirError, RunPaths, read_metrics, read_phases
+from antlm.rundir import RunDirError, RunPaths, read_dev_log, read_phases
 from antlm.units import short_count
 
 __all__ = ["OBJECTIVES", "dev_curve", "plot_runs"]
@@ -29,7 +29,7 @@ Span = tuple[str, float, float]
 
 def dev_curve(paths: RunPaths) -> dict[str, list[tuple[int, float]]]:
     """``{objective: [(words seen, dev loss), ...]}`` of a run, the untrained model first."""
-    records = [r for r in read_metrics(paths) if r["event"] in ("start", "dev")]
+    records = read_dev_log(paths)
     if not records or any("words_seen" not in r for r in records):
         raise RunDirError(f"{paths.root}: no dev losses with words seen in metrics.jsonl (a run "
                           "trained by antlm writes them after every epoch)")
