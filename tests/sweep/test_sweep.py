@@ -239,3 +239,18 @@ def test_smoke_sweep_end_to_end(tmp_path, data_dir, capsys):
     finally:
         lock.release()
 
+    # A checkout that kept the records of a run trained but not yet evaluated, and lost its
+    # git-ignored weights and checkpoint: the status says so, and the sweep trains it again
+    # (from its seed, to the same state) and evaluates it.
+    paths.state.write_text(json.dumps(state))
+    paths.weights.unlink()
+    paths.checkpoint.unlink()
+    assert _stages(sweep, tmp_path)["antlm", 1] is Stage.WEIGHTS_LOST
+    assert "| antlm | 1 | trained, weights missing: the sweep trains it again |  |" in (
+        render_status(sweep, tmp_path))
+    redone = run_sweep(SMOKE, tmp_path, data_dir)
+    assert {(o.arm, o.trained, o.evaluated) for o in redone} == {
+        ("clm_only", False, False), ("antlm", True, True)}
+    assert json.loads(paths.state.read_text()) == state
+    assert _stages(sweep, tmp_path)["antlm", 1] is Stage.DONE
+

@@ -1,8 +1,8 @@
 """Run a sweep: train every (arm, seed), resume the interrupted, skip the finished, evaluate.
 
 A sweep is a long study that outlives any one session, so every step is idempotent: a run whose
-``state.json`` says finished is not trained again, one with a checkpoint is resumed exactly, and
-evaluation is skipped when ``results.json`` already holds results for the same evaluation
+``state.json`` says finished is not trained again (unless its weights are gone before it was
+evaluated: see ``weights_lost``), one with a checkpoint is resumed exactly, and evaluation is skipped when ``results.json`` already holds results for the same evaluation
 settings. Killing a sweep at any point and starting it again loses at most one epoch of one run.
 
 Several processes may work on one sweep at once (``antlm sweep`` started twice, or on another
@@ -78,7 +78,13 @@ def _train_and_evaluate(
     started = time.perf_counter()
     paths = RunPaths(run_dir)
     trained = evaluated = False
-    if not read_state(paths).get("finished"):
+    if weights_lost(sweep, paths):
+        print(f"antlm sweep {sweep.name}: {arm} seed {seed} finished training but its weights "
+              f"({paths.weights.name}) are gone and it is not evaluated: training it again",
+              flush=True)
+        train_run(sweep.configs[arm, seed], run_dir, data_dir, resume=False, progress=False)
+        trained = True
+    elif not read_state(paths).get("finished"):
         train_run(sweep.configs[arm, seed], run_dir, data_dir,
                   resume=paths.checkpoint.is_file(), progress=False)
         trained = True
@@ -114,6 +120,19 @@ def _train_and_evaluate(
                   f"{paths.checkpoints}, so no learning curve is scored (a curve already in "
                   f"{paths.learning_curve.name} is kept)", flush=True)
     return RunOutcome(arm, seed, run_dir, trained, evaluated, time.perf_counter() - started)
+
+
+def weights_lost(sweep: Sweep, paths: RunPaths) -> bool:
+    """Whether a run finished training but lost its weights before the sweep evaluated it.
+
+    A checkout that keeps a study's small, committed-style records (``state.json``) but not its
+    git-ignored weights and checkpoint leaves such a run: its state says finished, yet nothing can score it, so
+    only training it again (deterministic from its seed) gives the evaluation its model. A run
+    already evaluated needs no weights: its records are final.
+    """
+    return (bool(read_state(paths).get("finished"))
+            and not paths.weights.is_file() and not paths.checkpoint.is_file()
+            and not sweep.is_evaluated(read_json(paths.results)))
 
 
 def _run_in_worker(sweep_path: str, arm: str, seed: int, root: str, data_dir: str,

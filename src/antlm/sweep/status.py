@@ -18,7 +18,7 @@ from enum import Enum
 from pathlib import Path
 
 from antlm.rundir import RunPaths, read_json, read_state
-from antlm.sweep.runner import SWEEP_LOG, planned_runs
+from antlm.sweep.runner import SWEEP_LOG, planned_runs, weights_lost
 from antlm.sweep.spec import Sweep
 from antlm.sweep.summary import collect
 from antlm.train.lock import SWEEP_CLAIM_NAME, RunLock
@@ -30,6 +30,7 @@ class Stage(Enum):
     CURVE = "evaluated, scoring its learning curve"  # its records are not final yet
     EVALUATING = "trained, not evaluated"  # evaluation pending, running (with its process's
     # pid) or interrupted
+    WEIGHTS_LOST = "trained, weights missing: the sweep trains it again"  # see weights_lost
     TRAINING = "training"  # a process holds the run's lock or its sweep claim now
     INTERRUPTED = "interrupted"  # has a checkpoint, nobody trains it: the sweep resumes it
     PENDING = "pending"
@@ -47,7 +48,8 @@ class RunStatus:
 
     @property
     def progress(self) -> str:
-        if self.stage in (Stage.DONE, Stage.CURVE, Stage.PENDING) or not self.total_steps:
+        if (self.stage in (Stage.DONE, Stage.CURVE, Stage.PENDING, Stage.WEIGHTS_LOST)
+                or not self.total_steps):
             return ""
         return (f"saved at step {self.step:,} of {self.total_steps:,} "
                 f"({self.step / self.total_steps:.0%})")
@@ -59,7 +61,9 @@ def run_status(sweep: Sweep, root: Path, arm: str, seed: int) -> RunStatus:
     # The trainer's lock, else a sweep process's claim (held while it prepares or evaluates).
     holder = (RunLock(paths.root).holder()
               or RunLock(paths.root, SWEEP_CLAIM_NAME).holder())
-    if state.get("finished"):
+    if weights_lost(sweep, paths):  # a process holding it is already training it again
+        stage = Stage.TRAINING if holder is not None else Stage.WEIGHTS_LOST
+    elif state.get("finished"):
         if not sweep.is_evaluated(read_json(paths.results)):
             stage = Stage.EVALUATING
         elif holder is not None and sweep.spec.learning_curves is not None:
