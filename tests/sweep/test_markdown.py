@@ -1,6 +1,10 @@
 """The sweep summary as Markdown."""
 
+import pytest
+
 from antlm.sweep.markdown import render_markdown
+from antlm.sweep.spec import load_sweep
+from tests.conftest import CONFIGS
 
 
 def test_headline_prints_each_backends_macro_and_paired_delta(made_up_summary):
@@ -39,3 +43,10 @@ def test_one_paired_seed_gives_an_estimate_without_an_interval(made_up_summary):
     text = render_markdown(made_up_summary)
     assert "under the `causal` backend: **+2.50** points (one paired seed: no interval)." in text
     assert "Answer: none yet: an interval needs at least two paired seeds." in text
+
+
+def test_a_scaled_paper_schedule_is_shown_rounded_not_as_its_exact_floats():
+    """The study's sweep file spells 10 x 6/72 epochs exactly; tables show six digits."""
+    sweep = load_sweep(CONFIGS / "sweeps" / "study-ltgbert.yaml")
+    assert sweep.schedule("antlm") == "0.833333_CLM+8.33333_MLM+0.833333_CLM"
+    assert sweep.plan("antlm").total_epochs == pytest.approx(10.0)

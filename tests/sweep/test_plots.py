@@ -10,6 +10,7 @@ from antlm.sweep.plots import (
     plot_forest,
     plot_primary,
     score_limits,
+    seed_labels,
 )
 from antlm.sweep.stats import paired_interval
 
@@ -58,3 +59,13 @@ def test_primary_plot_is_drawn_once_both_arms_share_a_seed(made_up_summary, tmp_
     made_up_summary.scores["antlm"] = {}  # nothing paired yet: no figure rather than an empty one
     names = [p.name for p in plot(made_up_summary, tmp_path / "none")]
     assert names == ["smoke-dev-loss.png", "smoke-macro.png"]
+
+
+def test_seed_labels_merge_points_too_close_to_read_apart():
+    """The LTG-BERT study's antlm values: seeds 4, 6 and 8 lie within 0.06 points, 2 and 5 tie."""
+    values = [52.81, 52.46, 52.21, 50.71, 52.46, 50.77, 51.45, 50.74]
+    labels = seed_labels(values, [1, 2, 3, 4, 5, 6, 7, 8])
+    assert [text for _, text in labels] == ["seeds 4, 6, 8", "seed 7", "seed 3", "seeds 2, 5",
+                                            "seed 1"]
+    assert labels[0][0] == pytest.approx((50.71 + 50.74 + 50.77) / 3)
+    assert seed_labels([], []) == []

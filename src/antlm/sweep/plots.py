@@ -16,7 +16,6 @@ from pathlib import Path
 from antlm.eval.curves import average_accuracy
 from antlm.eval.macro import PART_LABELS
 from antlm.plots import OBJECTIVE_COLOURS, phase_handles, pyplot, tint_phases
-from antlm.schedule import parse_schedule
 from antlm.sweep.stats import Interval, mean_sd
 from antlm.sweep.summary import (
     OBJECTIVES,
@@ -48,7 +47,7 @@ def _phase_spans(summary: SweepSummary, arm: str, axis: str) -> list[tuple[str, 
         phases = first[0].get("phases", []) if first and first[0]["event"] == "start" else []
         return [(p["objective"], p["start_words"], p["start_words"] + p["words"]) for p in phases]
     spans, start = [], 0.0
-    for phase in parse_schedule(summary.sweep.schedule(arm)).phases:
+    for phase in summary.sweep.plan(arm).phases:
         spans.append((phase.objective, start, start + phase.epochs))
         start += phase.epochs
     return spans
@@ -239,6 +238,26 @@ def plot_forest(summary: SweepSummary, rows: list[ForestRow], out_dir: Path) -> 
     return path
 
 
+def seed_labels(values: list[float], seeds: list[int],
+                min_gap: float = 0.04) -> list[tuple[float, str]]:
+    """One label per cluster of nearby points (``seeds 4, 6, 8``), so eight seeds' labels do not
+    print over each other; ``min_gap`` is a fraction of the values' range."""
+    order = sorted(zip(values, seeds, strict=True))
+    gap = min_gap * ((order[-1][0] - order[0][0]) if order else 0.0)
+    clusters: list[list[tuple[float, int]]] = []
+    for point in order:
+        if clusters and point[0] - clusters[-1][-1][0] <= gap:
+            clusters[-1].append(point)
+        else:
+            clusters.append([point])
+    labels = []
+    for cluster in clusters:
+        names = ", ".join(str(seed) for _, seed in sorted(cluster, key=lambda p: p[1]))
+        mean = sum(v for v, _ in cluster) / len(cluster)
+        labels.append((mean, f"seed{'s' if len(cluster) > 1 else ''} {names}"))
+    return labels
+
+
 def plot_primary(summary: SweepSummary, out_dir: Path) -> Path:
     """The declared endpoint as the pairing sees it: left, each seed's baseline and arm joined by
     a line (parallel lines mean a consistent effect, crossing ones noise); right, each seed's
@@ -250,13 +269,13 @@ def plot_primary(summary: SweepSummary, out_dir: Path) -> Path:
     fig, (pairs, deltas) = plt.subplots(1, 2, figsize=(9.5, 4.2), layout="constrained",
                                         gridspec_kw={"width_ratios": [1, 1.3]})
     shown: list[float] = []
-    for seed, base, mine in zip(result.seeds, result.baseline_values, result.arm_values,
-                                strict=True):
+    for base, mine in zip(result.baseline_values, result.arm_values, strict=True):
         ys = [100 * base, 100 * mine]
         pairs.plot([0, 1], ys, marker="o", color="C0", alpha=0.6)
-        pairs.annotate(f"seed {seed}", (1, ys[1]), xytext=(4, 0), textcoords="offset points",
-                       fontsize=7, va="center")
         shown += ys
+    for y, label in seed_labels([100 * v for v in result.arm_values], result.seeds):
+        pairs.annotate(label, (1, y), xytext=(4, 0), textcoords="offset points",
+                       fontsize=7, va="center")
     pairs.set_xticks([0, 1], [result.baseline, result.arm])
     pairs.set_xlim(-0.3, 1.45)
     if shown:

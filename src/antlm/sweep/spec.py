@@ -38,6 +38,7 @@ from antlm.config import ConfigError, RunConfig, load_config, locate_config
 from antlm.eval.curves import FAST_PAIRS
 from antlm.eval.scoring import BACKENDS
 from antlm.eval.suites import DEFAULT_SUITE, get_suite
+from antlm.schedule import Plan, parse_schedule
 
 ZERO_SHOT_PARTS = ("blimp_filtered", "blimp_supplement", "ewok")
 
@@ -193,9 +194,14 @@ class Sweep:
         """
         return results.get("sweep", {}).get("evaluation") == self.evaluation_signature()
 
+    def plan(self, arm: str) -> Plan:
+        """An arm's schedule, parsed (the same for every seed: seeds vary only ``train.seed``)."""
+        return parse_schedule(self.configs[arm, self.spec.seeds[0]].train.schedule)
+
     def schedule(self, arm: str) -> str:
-        """An arm's schedule (the same for every seed: seeds vary only ``train.seed``)."""
-        return self.configs[arm, self.spec.seeds[0]].train.schedule
+        """An arm's schedule as tables and plots show it: ``0.833333_CLM``, not the
+        ``0.8333333333333334_CLM`` a sweep file may spell out to scale a paper schedule exactly."""
+        return self.plan(arm).canonical()
 
     def total_epochs(self) -> dict[str, float]:
         """Each arm's epochs, after ``train.epochs`` scales its schedule."""
