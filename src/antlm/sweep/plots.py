@@ -354,7 +354,7 @@ def plot_learning_curves(summary: SweepSummary, out_dir: Path) -> Path:
     axis.set_ylabel("fast-set average accuracy (%)")
     scope = "" if curves is None else (f"backend {curves.backend}, first {curves.max_pairs} "
                                        "pairs per subtask, ")
-    axis.set_title(f"{summary.sweep.name}: learning curves ({scope}mean ± sd over seeds)",
+    axis.set_title(f"{summary.sweep.name}: learning curves\n({scope}mean ± sd over seeds)",
                    fontsize=10)
     axis.grid(alpha=0.3, which="both")
     axis.legend(fontsize=8, loc="best")
