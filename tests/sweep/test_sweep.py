@@ -253,4 +253,3 @@ def test_smoke_sweep_end_to_end(tmp_path, data_dir, capsys):
         ("clm_only", False, False), ("antlm", True, True)}
     assert json.loads(paths.state.read_text()) == state
     assert _stages(sweep, tmp_path)["antlm", 1] is Stage.DONE
-

@@ -2,8 +2,8 @@
 
 A sweep is a long study that outlives any one session, so every step is idempotent: a run whose
 ``state.json`` says finished is not trained again (unless its weights are gone before it was
-evaluated: see ``weights_lost``), one with a checkpoint is resumed exactly, and evaluation is skipped when ``results.json`` already holds results for the same evaluation
-settings. Killing a sweep at any point and starting it again loses at most one epoch of one run.
+evaluated: see ``weights_lost``), one with a checkpoint is resumed exactly, and evaluation is
+skipped when ``results.json`` already holds results for the same evaluation settings. Killing a sweep at any point and starting it again loses at most one epoch of one run.
 
 Several processes may work on one sweep at once (``antlm sweep`` started twice, or on another
 machine sharing the directory): each claims a run for its whole training and evaluation
@@ -21,6 +21,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -78,13 +79,14 @@ def _train_and_evaluate(
     started = time.perf_counter()
     paths = RunPaths(run_dir)
     trained = evaluated = False
-    if weights_lost(sweep, paths):
+    state = read_state(paths)
+    if weights_lost(sweep, paths, state):
         print(f"antlm sweep {sweep.name}: {arm} seed {seed} finished training but its weights "
               f"({paths.weights.name}) are gone and it is not evaluated: training it again",
               flush=True)
         train_run(sweep.configs[arm, seed], run_dir, data_dir, resume=False, progress=False)
         trained = True
-    elif not read_state(paths).get("finished"):
+    elif not state.get("finished"):
         train_run(sweep.configs[arm, seed], run_dir, data_dir,
                   resume=paths.checkpoint.is_file(), progress=False)
         trained = True
@@ -122,15 +124,16 @@ def _train_and_evaluate(
     return RunOutcome(arm, seed, run_dir, trained, evaluated, time.perf_counter() - started)
 
 
-def weights_lost(sweep: Sweep, paths: RunPaths) -> bool:
-    """Whether a run finished training but lost its weights before the sweep evaluated it.
+def weights_lost(sweep: Sweep, paths: RunPaths, state: dict[str, Any]) -> bool:
+    """Whether a run finished training but lost its weights before the sweep evaluated it
+    (``state`` is its ``state.json``, already read by the caller).
 
     A checkout that keeps a study's small, committed-style records (``state.json``) but not its
-    git-ignored weights and checkpoint leaves such a run: its state says finished, yet nothing can score it, so
-    only training it again (deterministic from its seed) gives the evaluation its model. A run
-    already evaluated needs no weights: its records are final.
+    git-ignored weights and checkpoint leaves such a run: its state says finished, yet nothing
+    can score it, so only training it again (deterministic from its seed) gives the evaluation
+    its model. A run already evaluated needs no weights: its records are final.
     """
-    return (bool(read_state(paths).get("finished"))
+    return (bool(state.get("finished"))
             and not paths.weights.is_file() and not paths.checkpoint.is_file()
             and not sweep.is_evaluated(read_json(paths.results)))
 

@@ -61,7 +61,7 @@ def run_status(sweep: Sweep, root: Path, arm: str, seed: int) -> RunStatus:
     # The trainer's lock, else a sweep process's claim (held while it prepares or evaluates).
     holder = (RunLock(paths.root).holder()
               or RunLock(paths.root, SWEEP_CLAIM_NAME).holder())
-    if weights_lost(sweep, paths):  # a process holding it is already training it again
+    if weights_lost(sweep, paths, state):  # a process holding it is already training it again
         stage = Stage.TRAINING if holder is not None else Stage.WEIGHTS_LOST
     elif state.get("finished"):
         if not sweep.is_evaluated(read_json(paths.results)):
