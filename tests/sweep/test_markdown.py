@@ -3,7 +3,7 @@
 import pytest
 
 from antlm.sweep.markdown import render_markdown
-from antlm.sweep.spec import load_sweep
+from antlm.sweep.spec import SweepComparison, SweepPrimary, load_sweep
 from tests.conftest import CONFIGS
 
 
@@ -21,7 +21,7 @@ def test_the_primary_endpoint_leads_with_its_answer_and_seeds(made_up_summary):
     text = render_markdown(made_up_summary)
     primary = text.split("### Primary endpoint (declared in the sweep file before any run)")[1]
     primary = primary.split("###")[0]
-    result = made_up_summary.primary()
+    [result] = made_up_summary.primaries()
     assert (f"`antlm` − `clm_only`, the mean of blimp_filtered, blimp_supplement under the "
             f"`causal` backend: **{result.interval.format()}** points (95% t-interval over 2 "
             f"paired seeds).") in primary
@@ -50,3 +50,20 @@ def test_a_scaled_paper_schedule_is_shown_rounded_not_as_its_exact_floats():
     sweep = load_sweep(CONFIGS / "sweeps" / "study-ltgbert.yaml")
     assert sweep.schedule("antlm") == "0.833333_CLM+8.33333_MLM+0.833333_CLM"
     assert sweep.plan("antlm").total_epochs == pytest.approx(10.0)
+
+
+def test_several_endpoints_are_numbered_and_secondaries_listed_without_an_answer(made_up_summary):
+    spec = made_up_summary.sweep.spec
+    spec.primary.append(SweepPrimary(arm="antlm", backend="mlm", parts=["blimp_filtered"]))
+    spec.secondary = [SweepComparison(arm="antlm", backend="declared",
+                                      parts=["blimp_filtered", "blimp_supplement"])]
+    text = render_markdown(made_up_summary)
+    assert "### Primary endpoint 1 of 2" in text and "### Primary endpoint 2 of 2" in text
+    assert "the mean of blimp_filtered under the `mlm` backend" in text
+    secondary = text.split("### Secondary comparisons")[1].split("###")[0]
+    [result] = made_up_summary.secondaries()
+    assert (f"| `antlm` − `clm_only` | each arm's own declared backend (`antlm`: `causal`, "
+            f"`clm_only`: `causal`) | blimp_filtered, "
+            f"blimp_supplement | 2 | {result.interval.format()} |") in secondary
+    assert "Answer" not in secondary
+    assert text.index("### Secondary") < text.index("### Macro-average")

@@ -12,6 +12,7 @@ from antlm.sweep.plots import (
     score_limits,
     seed_labels,
 )
+from antlm.sweep.spec import SweepPrimary
 from antlm.sweep.stats import paired_interval
 
 
@@ -55,7 +56,12 @@ def test_score_axis_fits_the_values_and_keeps_chance_in_view():
 def test_primary_plot_is_drawn_once_both_arms_share_a_seed(made_up_summary, tmp_path):
     names = [p.name for p in plot(made_up_summary, tmp_path)]
     assert "smoke-primary.png" in names
-    assert plot_primary(made_up_summary, tmp_path).read_bytes()[:4] == b"\x89PNG"
+    [result] = made_up_summary.primaries()
+    assert plot_primary(made_up_summary, result, tmp_path).read_bytes()[:4] == b"\x89PNG"
+    made_up_summary.sweep.spec.primary.append(
+        SweepPrimary(arm="antlm", backend="mlm", parts=["blimp_filtered"]))
+    names = [p.name for p in plot(made_up_summary, tmp_path / "two")]
+    assert "smoke-primary.png" in names and "smoke-primary-antlm-mlm.png" in names
     made_up_summary.scores["antlm"] = {}  # nothing paired yet: no figure rather than an empty one
     names = [p.name for p in plot(made_up_summary, tmp_path / "none")]
     assert names == ["smoke-dev-loss.png", "smoke-macro.png"]

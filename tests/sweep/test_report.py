@@ -11,5 +11,5 @@ def test_an_interim_study_is_not_reported_unless_asked(made_up_summary, tmp_path
     with pytest.raises(InterimReportError, match=r"2 of the 3 planned seeds of antlm and "
                                                  r"clm_only are evaluated \(missing: seeds 3\)"):
         refuse_interim(made_up_summary, tmp_path)
-    made_up_summary.sweep.spec.primary = None  # an exploratory sweep reports whatever is in
+    made_up_summary.sweep.spec.primary = []  # an exploratory sweep reports whatever is in
     refuse_interim(made_up_summary, tmp_path)

@@ -253,3 +253,22 @@ def test_smoke_sweep_end_to_end(tmp_path, data_dir, capsys):
         ("clm_only", False, False), ("antlm", True, True)}
     assert json.loads(paths.state.read_text()) == state
     assert _stages(sweep, tmp_path)["antlm", 1] is Stage.DONE
+
+
+def test_several_primaries_and_secondaries_are_checked_like_one(tmp_path):
+    listed = (PRIMARY.replace("primary: {", "primary: [{")
+              + "}, {arm: antlm, backend: mlm, parts: [blimp_filtered]}]")
+    sweep = load_sweep(_smoke_with(tmp_path, PRIMARY + ", max_seeds: 2}", listed))
+    assert [p.backend for p in sweep.spec.primary] == ["causal", "mlm"]
+    bad = listed.replace("backend: mlm,", "backend: pll,")
+    with pytest.raises(ConfigError, match=r"primary.1.backend: .*one backend"):
+        load_sweep(_smoke_with(tmp_path, PRIMARY + ", max_seeds: 2}", bad))
+    for secondary, error in [
+            ("{arm: antlm, baseline: mlm_only, backend: declared}",
+             r"secondary.baseline='mlm_only' is not an arm"),
+            ("{arm: antlm, baseline: antlm, backend: causal}",
+             r"secondary.arm='antlm': one of the arms compared with the baseline: \['clm_only'\]")]:
+        edited = _smoke_with(tmp_path, PRIMARY + ", max_seeds: 2}",
+                             PRIMARY + f", max_seeds: 2}}\nsecondary: [{secondary}]")
+        with pytest.raises(ConfigError, match=error):
+            load_sweep(edited)

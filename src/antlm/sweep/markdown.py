@@ -5,10 +5,12 @@ like every other antlm report."""
 from __future__ import annotations
 
 from antlm.eval.tables import MISSING, markdown_table
+from antlm.sweep.spec import DECLARED
 from antlm.sweep.stats import mean_sd
 from antlm.sweep.summary import (
     OBJECTIVES,
     PARTS,
+    ComparisonResult,
     SweepSummary,
     final_dev_losses,
     learning_curves,
@@ -47,33 +49,61 @@ def _headline(summary: SweepSummary) -> list[str]:
     return ["### Macro-average under every backend", "", markdown_table(header, rows), ""]
 
 
-def _primary_section(summary: SweepSummary) -> list[str]:
-    """The declared endpoint first, with its reading and the seeds it rests on: the answer a
-    study was run for, computed the way its sweep file declared before any run."""
-    result = summary.primary()
-    if result is None:
-        return []
-    parts = ", ".join(result.parts)
+def _estimate(result: ComparisonResult) -> str:
     if result.interval is None:
-        estimate = "no seed evaluated by both arms yet"
-    elif result.interval.low is None:
-        estimate = f"**{100 * result.interval.mean:+.2f}** points (one paired seed: no interval)"
-    else:
-        estimate = (f"**{result.interval.format()}** points (95% t-interval over "
-                    f"{len(result.seeds)} paired seeds)")
-    rows = [[str(seed), f"{100 * base:.2f}", f"{100 * mine:.2f}", f"{100 * (mine - base):+.2f}"]
-            for seed, base, mine in zip(result.seeds, result.baseline_values, result.arm_values,
-                                        strict=True)]
-    planned = summary.sweep.spec.seeds
-    interim = []
-    if len(result.seeds) < len(planned):
-        interim = [(f"**Interim**: {len(result.seeds)} of the {len(planned)} planned seeds "
-                    "are paired so far; the declared answer is the one over all of them."), ""]
-    return ["### Primary endpoint (declared in the sweep file before any run)", "",
-            (f"`{result.arm}` − `{result.baseline}`, the mean of {parts} under the "
-             f"`{result.backend}` backend: {estimate}."), "", *interim,
-            f"Answer: {result.verdict}. Seeds: {result.seed_rule}.", "",
-            markdown_table(["seed", result.baseline, result.arm, "difference"], rows), ""]
+        return "no seed evaluated by both arms yet"
+    if result.interval.low is None:
+        return f"**{100 * result.interval.mean:+.2f}** points (one paired seed: no interval)"
+    return (f"**{result.interval.format()}** points (95% t-interval over "
+            f"{len(result.seeds)} paired seeds)")
+
+
+def _backend_words(summary: SweepSummary, result: ComparisonResult) -> str:
+    if result.backend == DECLARED:
+        declared = summary.sweep.declared_backend
+        return (f"each arm's own declared backend (`{result.arm}`: "
+                f"`{declared(result.arm)}`, `{result.baseline}`: `{declared(result.baseline)}`)")
+    return f"the `{result.backend}` backend"
+
+
+def _primary_section(summary: SweepSummary) -> list[str]:
+    """The declared endpoints first, each with its reading and the seeds it rests on: the
+    answers a study was run for, computed the way its sweep file declared before any run."""
+    results = summary.primaries()
+    lines = []
+    for number, result in enumerate(results, start=1):
+        rows = [[str(seed), f"{100 * base:.2f}", f"{100 * mine:.2f}",
+                 f"{100 * (mine - base):+.2f}"]
+                for seed, base, mine in zip(result.seeds, result.baseline_values,
+                                            result.arm_values, strict=True)]
+        planned = summary.sweep.spec.seeds
+        interim = []
+        if len(result.seeds) < len(planned):
+            interim = [(f"**Interim**: {len(result.seeds)} of the {len(planned)} planned seeds "
+                        "are paired so far; the declared answer is the one over all of them."),
+                       ""]
+        which = f" {number} of {len(results)}" if len(results) > 1 else ""
+        lines += [f"### Primary endpoint{which} (declared in the sweep file before any run)", "",
+                  (f"`{result.arm}` − `{result.baseline}`, the mean of "
+                   f"{', '.join(result.parts)} under {_backend_words(summary, result)}: "
+                   f"{_estimate(result)}."), "", *interim,
+                  f"Answer: {result.verdict}. Seeds: {result.seed_rule}.", "",
+                  markdown_table(["seed", result.baseline, result.arm, "difference"], rows), ""]
+    return lines
+
+
+def _secondary_section(summary: SweepSummary) -> list[str]:
+    """The declared secondary comparisons: described with their intervals, never read as
+    answers (no margin, no verdict)."""
+    results = summary.secondaries()
+    if not results:
+        return []
+    rows = [[f"`{r.arm}` − `{r.baseline}`", _backend_words(summary, r).removeprefix("the "),
+             ", ".join(r.parts), str(len(r.seeds)),
+             MISSING if r.interval is None else r.interval.format()] for r in results]
+    return ["### Secondary comparisons (paired by seed; described, not answers)", "",
+            markdown_table(["comparison", "backend", "parts", "seeds", "difference, 95% CI"],
+                           rows), ""]
 
 
 def _final_dev_loss_table(summary: SweepSummary) -> list[str]:
@@ -142,6 +172,7 @@ def render_markdown(summary: SweepSummary) -> str:
               f"`{spec.baseline}` with its 95% t-interval over seeds. Suite "
               f"{evaluation.suite}; zero-shot: {pairs}. {glue}."), ""]
     lines += _primary_section(summary)
+    lines += _secondary_section(summary)
     lines += _headline(summary)
     lines += _final_dev_loss_table(summary)
     lines += _learning_curve_table(summary)

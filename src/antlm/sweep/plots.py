@@ -20,6 +20,7 @@ from antlm.sweep.stats import Interval, mean_sd
 from antlm.sweep.summary import (
     OBJECTIVES,
     PARTS,
+    PrimaryResult,
     SweepSummary,
     dev_axis,
     dev_curves,
@@ -258,14 +259,13 @@ def seed_labels(values: list[float], seeds: list[int],
     return labels
 
 
-def plot_primary(summary: SweepSummary, out_dir: Path) -> Path:
+def plot_primary(summary: SweepSummary, result: PrimaryResult, out_dir: Path,
+                 number: int = 1) -> Path:
     """The declared endpoint as the pairing sees it: left, each seed's baseline and arm joined by
     a line (parallel lines mean a consistent effect, crossing ones noise); right, each seed's
     difference with their mean and 95% t-interval, against the zero line and the ±margin band
     the study was sized for, so the reading printed above the table can be checked by eye."""
     plt = pyplot()
-    result = summary.primary()
-    assert result is not None, "plot_primary needs a sweep that declares its primary endpoint"
     fig, (pairs, deltas) = plt.subplots(1, 2, figsize=(9.5, 4.2), layout="constrained",
                                         gridspec_kw={"width_ratios": [1, 1.3]})
     shown: list[float] = []
@@ -310,7 +310,9 @@ def plot_primary(summary: SweepSummary, out_dir: Path) -> Path:
     fig.legend(*deltas.get_legend_handles_labels(), loc="outside lower right", ncol=3,
                fontsize=8, frameon=False)
     fig.suptitle(f"{summary.sweep.name}: primary endpoint (declared before any run)", fontsize=11)
-    path = out_dir / f"{summary.sweep.name}-primary.png"
+    # The first endpoint keeps the name a sweep with one question has always had.
+    suffix = "" if number == 1 else f"-{result.arm}-{result.backend}"
+    path = out_dir / f"{summary.sweep.name}-primary{suffix}.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
@@ -372,9 +374,8 @@ def plot(summary: SweepSummary, out_dir: Path) -> list[Path]:
     rows = forest_rows(summary)
     if rows:  # no arm paired with the baseline yet: no figure rather than an empty one
         paths.append(plot_forest(summary, rows, out_dir))
-    primary = summary.primary()
-    if primary is not None and primary.seeds:
-        paths.append(plot_primary(summary, out_dir))
+    paths += [plot_primary(summary, result, out_dir, number)
+              for number, result in enumerate(summary.primaries(), start=1) if result.seeds]
     if learning_curves(summary):
         paths.append(plot_learning_curves(summary, out_dir))
     return paths

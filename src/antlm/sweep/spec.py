@@ -11,7 +11,8 @@
     evaluation: {tasks: [blimp_filtered, blimp_supplement, ewok], suite: babylm2025,
                  backend: all, max_pairs: 100}
     learning_curves: {backend: causal}         # optional: score the milestone checkpoints
-    primary: {arm: antlm, backend: causal}     # optional: the study's one declared endpoint
+    primary: {arm: antlm, backend: causal}     # optional: the declared endpoint (or a list)
+    secondary: [{arm: antlm, backend: declared}]  # optional: described, never an answer
 
 Every run's config is resolved and validated when the sweep is read, so a typo in arm 9 fails
 before arm 1 spends an hour training.
@@ -36,7 +37,7 @@ from pydantic import (
 
 from antlm.config import ConfigError, RunConfig, load_config, locate_config
 from antlm.eval.curves import FAST_PAIRS
-from antlm.eval.scoring import BACKENDS
+from antlm.eval.scoring import BACKENDS, declared_backend
 from antlm.eval.suites import DEFAULT_SUITE, get_suite
 from antlm.schedule import Plan, parse_schedule
 
@@ -69,6 +70,8 @@ def _one_backend(value: str) -> str:
     return value
 
 
+DECLARED = "declared"  # a comparison's backend: each arm under its own declared backend
+
 # What a curve or an endpoint compared across arms needs: a single named backend, not a list
 # or ``all``, since every arm must be read the same way.
 OneBackend = Annotated[str, AfterValidator(_one_backend)]
@@ -89,7 +92,28 @@ class SweepCurves(BaseModel):
     max_pairs: int = Field(default=FAST_PAIRS, gt=0, description="per subtask")
 
 
-class SweepPrimary(BaseModel):
+class SweepComparison(BaseModel):
+    """A paired comparison the report computes: ``arm`` minus ``baseline`` (the sweep's baseline
+    unless named), seed by seed, on the mean of ``parts`` under one backend, or under
+    ``declared``: each arm scored under its own run's declared backend (``eval.backend``, else
+    the objective its schedule ends on), the reading a user of one run alone would get.
+
+    Secondary comparisons are described, never read as answers: they carry no margin."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    arm: str
+    baseline: str | None = Field(default=None, description="default: the sweep's baseline")
+    backend: str
+    parts: list[str] = Field(default_factory=lambda: list(ZERO_SHOT_PARTS), min_length=1)
+
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        return value if value == DECLARED else _one_backend(value)
+
+
+class SweepPrimary(SweepComparison):
     """A study's primary endpoint, declared in the sweep file before any run: the one arm
     compared with the baseline, the one backend and the parts whose mean is the score, the
     margin (points) the study is sized for, and the most seeds its sample-size rule may add.
@@ -97,13 +121,10 @@ class SweepPrimary(BaseModel):
     Written down as data so the answer is computed the way it was declared, never chosen after
     the scores are seen (the report leads with it; ``--status`` applies the seed rule by the
     interval's width alone). Kept out of the evaluation's signature: declaring an endpoint
-    changes what is read, not what is scored."""
+    changes what is read, not what is scored. A sweep may declare several (one per question it
+    answers); each is read on its own."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    arm: str
     backend: OneBackend
-    parts: list[str] = Field(default_factory=lambda: list(ZERO_SHOT_PARTS), min_length=1)
     margin: float = Field(default=1.0, gt=0, description="points: an interval inside ±margin "
                           "rules out a difference that large, and the seed rule aims at it")
     max_seeds: int | None = Field(default=None, gt=0, description="seeds may be added, one at "
@@ -121,7 +142,17 @@ class SweepSpec(BaseModel):
     arms: dict[str, dict[str, Any]] = Field(min_length=1)
     evaluation: SweepEvaluation = Field(default_factory=SweepEvaluation)
     learning_curves: SweepCurves | None = None
-    primary: SweepPrimary | None = None
+    primary: list[SweepPrimary] = Field(default_factory=list, description="one endpoint or a "
+                                        "list of them, one per question")
+    secondary: list[SweepComparison] = Field(default_factory=list)
+
+    @field_validator("primary", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        """``primary: {...}`` (one question) reads as a list of one; ``null`` as none."""
+        if value is None:
+            return []
+        return [value] if isinstance(value, dict) else value
 
     @model_validator(mode="after")
     def _baseline_is_an_arm(self) -> SweepSpec:
@@ -130,33 +161,43 @@ class SweepSpec(BaseModel):
         return self
 
     @model_validator(mode="after")
-    def _primary_is_measured(self) -> SweepSpec:
-        """The endpoint must be something this sweep scores: an arm besides the baseline, a
-        backend the evaluation runs, parts it evaluates."""
-        primary = self.primary
-        if primary is None:
-            return self
-        others = [arm for arm in self.arms if arm != self.baseline]
-        if primary.arm not in others:
-            raise ValueError(f"primary.arm={primary.arm!r}: one of the arms compared with the "
-                             f"baseline: {others}")
-        requested = self.evaluation.backend
-        if requested in ("auto", "declared"):  # these differ from arm to arm
-            raise ValueError(f"primary.backend needs every arm scored alike: evaluation.backend "
-                             f"{requested!r} depends on each arm's schedule; use 'all' or a list "
-                             f"that includes {primary.backend!r}")
-        if requested != "all" and primary.backend not in {b.strip() for b in requested.split(",")}:
-            raise ValueError(f"primary.backend={primary.backend!r} is not among the evaluation's "
-                             f"backends ({requested})")
-        scored = [*self.evaluation.tasks, *(["glue"] if self.evaluation.glue_tasks else [])]
-        unscored = [part for part in primary.parts if part not in scored]
-        if unscored:
-            raise ValueError(f"primary.parts {unscored} are not evaluated; the evaluation "
-                             f"scores {scored}")
-        if primary.max_seeds is not None and primary.max_seeds < len(self.seeds):
-            raise ValueError(f"primary.max_seeds={primary.max_seeds} is below the "
-                             f"{len(self.seeds)} seeds already planned")
+    def _comparisons_are_measured(self) -> SweepSpec:
+        """Every endpoint must be something this sweep scores: two different arms, a backend
+        the evaluation runs, parts it evaluates."""
+        for field, comparisons in (("primary", self.primary), ("secondary", self.secondary)):
+            for comparison in comparisons:
+                self._check_comparison(field, comparison)
+        for primary in self.primary:
+            if primary.max_seeds is not None and primary.max_seeds < len(self.seeds):
+                raise ValueError(f"primary.max_seeds={primary.max_seeds} is below the "
+                                 f"{len(self.seeds)} seeds already planned")
         return self
+
+    def _check_comparison(self, field: str, comparison: SweepComparison) -> None:
+        baseline = comparison.baseline or self.baseline
+        if baseline not in self.arms:
+            raise ValueError(f"{field}.baseline={baseline!r} is not an arm; arms: "
+                             f"{list(self.arms)}")
+        others = [arm for arm in self.arms if arm != baseline]
+        if comparison.arm not in others:
+            raise ValueError(f"{field}.arm={comparison.arm!r}: one of the arms compared with "
+                             f"the baseline: {others}")
+        requested = self.evaluation.backend
+        if comparison.backend != DECLARED:
+            if requested in ("auto", "declared"):  # these differ from arm to arm
+                raise ValueError(f"{field}.backend needs every arm scored alike: "
+                                 f"evaluation.backend {requested!r} depends on each arm's "
+                                 f"schedule; use 'all' or a list that includes "
+                                 f"{comparison.backend!r}")
+            scored_backends = {b.strip() for b in requested.split(",")}
+            if requested != "all" and comparison.backend not in scored_backends:
+                raise ValueError(f"{field}.backend={comparison.backend!r} is not among the "
+                                 f"evaluation's backends ({requested})")
+        scored = [*self.evaluation.tasks, *(["glue"] if self.evaluation.glue_tasks else [])]
+        unscored = [part for part in comparison.parts if part not in scored]
+        if unscored:
+            raise ValueError(f"{field}.parts {unscored} are not evaluated; the evaluation "
+                             f"scores {scored}")
 
 
 class Sweep:
@@ -203,6 +244,10 @@ class Sweep:
         ``0.8333333333333334_CLM`` a sweep file may spell out to scale a paper schedule exactly."""
         return self.plan(arm).canonical()
 
+    def declared_backend(self, arm: str) -> str:
+        """The backend an arm's runs declare for their headline (the same for every seed)."""
+        return declared_backend(self.configs[arm, self.spec.seeds[0]])
+
     def total_epochs(self) -> dict[str, float]:
         """Each arm's epochs, after ``train.epochs`` scales its schedule."""
         seed = self.spec.seeds[0]
@@ -232,6 +277,14 @@ def save_spec(sweep: Sweep, sweep_dir: Path) -> None:
     (sweep_dir / SPEC_FILE).write_text(yaml.safe_dump(raw, sort_keys=False))
 
 
+def _as_written(raw: dict[str, Any], loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """An error's location as the file spells it: ``primary.backend`` for a single endpoint
+    written as a mapping, not the ``primary.0.backend`` of the list it is read into."""
+    if loc[:2] == ("primary", 0) and isinstance(raw.get("primary"), dict):
+        return ("primary", *loc[2:])
+    return loc
+
+
 def load_sweep(path: str | Path) -> Sweep:
     """A sweep file, or the packaged sweep preset of that name (``babyllama-tiny``)."""
     path = locate_config(path, "sweeps")
@@ -242,6 +295,7 @@ def load_sweep(path: str | Path) -> Sweep:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     except ValidationError as exc:
         lines = [f"invalid sweep ({path}):"]
-        lines += [f"  {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        lines += [f"  {'.'.join(map(str, _as_written(raw, e['loc'])))}: {e['msg']}"
+                  for e in exc.errors()]
         raise ConfigError("\n".join(lines)) from None
     return Sweep(spec, (path.parent / spec.base).resolve())

@@ -126,14 +126,17 @@ def render_status(sweep: Sweep, root: Path) -> str:
 
 
 def primary_seed_rule(sweep: Sweep, root: Path, statuses: list[RunStatus]) -> str | None:
-    """The declared seed rule's decision, once every planned seed of the primary arm and the
-    baseline is done (None before, and for a sweep that declares no primary endpoint)."""
-    primary = sweep.spec.primary
-    if primary is None:
-        return None
-    compared = {primary.arm, sweep.spec.baseline}
-    # A learning curve still being scored does not touch the primary endpoint.
-    if any(s.stage not in (Stage.DONE, Stage.CURVE) for s in statuses if s.arm in compared):
-        return None
-    result = collect(sweep, root).primary()
-    return None if result is None else result.seed_rule
+    """The declared seed rule's decision for each primary endpoint whose planned seeds of both
+    arms are done (None before, and for a sweep that declares no primary endpoint)."""
+    rules = []
+    named = len(sweep.spec.primary) > 1
+    summary = None
+    for primary in sweep.spec.primary:
+        compared = {primary.arm, primary.baseline or sweep.spec.baseline}
+        # A learning curve still being scored does not touch the primary endpoint.
+        if any(s.stage not in (Stage.DONE, Stage.CURVE) for s in statuses if s.arm in compared):
+            continue
+        summary = summary or collect(sweep, root)
+        rule = summary.compare(primary).seed_rule
+        rules.append(f"{primary.arm}: {rule}" if named else rule)
+    return "; ".join(rules) or None

@@ -17,7 +17,7 @@ from antlm.eval.curves import average_accuracy, curve_settings
 from antlm.eval.scoring import BACKENDS
 from antlm.eval.suites import Suite, get_suite
 from antlm.rundir import RunPaths, dev_loss_records, read_json
-from antlm.sweep.spec import Sweep
+from antlm.sweep.spec import DECLARED, Sweep, SweepComparison, SweepPrimary
 from antlm.sweep.stats import Interval, mean_sd, paired_interval, seed_rule, verdict
 
 PARTS = ("blimp_filtered", "blimp_supplement", "ewok", "glue")
@@ -74,39 +74,50 @@ class SweepSummary:
         differences = self.paired_differences(arm, backend, part)
         return paired_interval(differences) if differences else None
 
-    def primary_values(self, arm: str) -> dict[int, float]:
-        """Each evaluated seed's primary endpoint: the mean of the declared parts under the
-        declared backend (a seed lacking a part has no value rather than a mean of fewer)."""
-        primary = self.sweep.spec.primary
-        if primary is None:
-            return {}
-        parts = [self.values(arm, primary.backend, part) for part in primary.parts]
+    def endpoint_values(self, arm: str, comparison: SweepComparison) -> dict[int, float]:
+        """Each evaluated seed's value of ``comparison``'s endpoint for ``arm``: the mean of its
+        parts under its backend (or the arm's declared one); a seed lacking a part has no value
+        rather than a mean of fewer."""
+        backend = comparison.backend
+        if backend == DECLARED:
+            backend = self.sweep.declared_backend(arm)
+        parts = [self.values(arm, backend, part) for part in comparison.parts]
         seeds = set.intersection(*(set(p) for p in parts))
         return {seed: statistics.fmean(p[seed] for p in parts) for seed in sorted(seeds)}
 
-    def primary(self) -> PrimaryResult | None:
-        """The declared endpoint's paired comparison; None when the sweep declares none."""
-        primary = self.sweep.spec.primary
-        if primary is None:
-            return None
-        base, mine = self.primary_values(self.sweep.spec.baseline), self.primary_values(primary.arm)
+    def compare(self, comparison: SweepComparison) -> ComparisonResult:
+        """One declared comparison, over the seeds both of its arms have evaluated."""
+        baseline = comparison.baseline or self.sweep.spec.baseline
+        base = self.endpoint_values(baseline, comparison)
+        mine = self.endpoint_values(comparison.arm, comparison)
         seeds = sorted(set(base) & set(mine))
-        return PrimaryResult(primary.arm, self.sweep.spec.baseline, primary.backend,
-                             list(primary.parts), primary.margin, primary.max_seeds, seeds,
-                             [base[s] for s in seeds], [mine[s] for s in seeds])
+        paired = ([base[s] for s in seeds], [mine[s] for s in seeds])
+        if isinstance(comparison, SweepPrimary):
+            return PrimaryResult(comparison.arm, baseline, comparison.backend,
+                                 list(comparison.parts), seeds, *paired, comparison.margin,
+                                 comparison.max_seeds)
+        return ComparisonResult(comparison.arm, baseline, comparison.backend,
+                                list(comparison.parts), seeds, *paired)
+
+    def primaries(self) -> list[PrimaryResult]:
+        """The declared endpoints' paired comparisons, in the sweep file's order."""
+        return [self.compare(primary) for primary in self.sweep.spec.primary]
+
+    def secondaries(self) -> list[ComparisonResult]:
+        return [self.compare(comparison) for comparison in self.sweep.spec.secondary]
 
     def interim(self) -> str | None:
-        """Why the declared endpoint is not complete yet (planned seeds without both arms'
-        value), or None when it is, or when the sweep declares none."""
-        result = self.primary()
-        if result is None:
-            return None
-        missing = [seed for seed in self.sweep.spec.seeds if seed not in result.seeds]
-        if not missing:
-            return None
-        return (f"{len(result.seeds)} of the {len(self.sweep.spec.seeds)} planned seeds of "
-                f"{result.arm} and {result.baseline} are evaluated (missing: seeds "
-                f"{', '.join(map(str, missing))})")
+        """Why the declared endpoints are not complete yet (planned seeds without both arms'
+        value), or None when they are, or when the sweep declares none."""
+        reasons = []
+        for result in self.primaries():
+            missing = [seed for seed in self.sweep.spec.seeds if seed not in result.seeds]
+            if missing:
+                reasons.append(
+                    f"{len(result.seeds)} of the {len(self.sweep.spec.seeds)} planned seeds of "
+                    f"{result.arm} and {result.baseline} are evaluated (missing: seeds "
+                    f"{', '.join(map(str, missing))})")
+        return "; ".join(reasons) or None
 
     def to_json(self) -> dict[str, Any]:
         table = {}
@@ -135,20 +146,18 @@ class SweepSummary:
                 "final_dev_loss": final_dev_losses(self), "dev_curves": dev_curves(self),
                 "dev_curves_x": dev_axis(self),
                 "learning_curves": [point.__dict__ for point in learning_curves(self)],
-                "primary": None if (primary := self.primary()) is None else primary.to_json()}
+                "primary": [result.to_json() for result in self.primaries()],
+                "secondary": [result.to_json() for result in self.secondaries()]}
 
 
 @dataclass(frozen=True)
-class PrimaryResult:
-    """The declared endpoint over the seeds both arms have evaluated: the answer to the
-    study's question (differences in fractions, the margin in points)."""
+class ComparisonResult:
+    """A paired comparison over the seeds both arms have evaluated (differences in fractions)."""
 
     arm: str
     baseline: str
-    backend: str
+    backend: str  # one backend, or ``declared``: each arm under its own
     parts: list[str]
-    margin: float
-    max_seeds: int | None
     seeds: list[int]
     baseline_values: list[float]  # per paired seed, in ``seeds`` order
     arm_values: list[float]
@@ -164,6 +173,21 @@ class PrimaryResult:
         differences = self.differences
         return paired_interval(differences) if differences else None
 
+    def to_json(self) -> dict[str, Any]:
+        interval = self.interval
+        return {"arm": self.arm, "baseline": self.baseline, "backend": self.backend,
+                "parts": self.parts, "seeds": self.seeds, "differences": self.differences,
+                "delta": None if interval is None else interval.__dict__}
+
+
+@dataclass(frozen=True)
+class PrimaryResult(ComparisonResult):
+    """A declared endpoint: the answer to one of the study's questions, read by its margin (in
+    points) and its seed rule."""
+
+    margin: float
+    max_seeds: int | None
+
     @property
     def verdict(self) -> str:
         return verdict(self.interval, self.margin, self.arm, self.baseline)
@@ -173,11 +197,8 @@ class PrimaryResult:
         return seed_rule(self.interval, self.seeds, self.margin, self.max_seeds)
 
     def to_json(self) -> dict[str, Any]:
-        return {"arm": self.arm, "baseline": self.baseline, "backend": self.backend,
-                "parts": self.parts, "margin_points": self.margin, "seeds": self.seeds,
-                "differences": self.differences,
-                "delta": None if self.interval is None else self.interval.__dict__,
-                "verdict": self.verdict, "seed_rule": self.seed_rule}
+        return {**super().to_json(), "margin_points": self.margin, "verdict": self.verdict,
+                "seed_rule": self.seed_rule}
 
 
 def collect(sweep: Sweep, root: Path) -> SweepSummary:
