@@ -13,7 +13,7 @@ export ANTLM_DATA_DIR
 # path of the run's dev-loss plot.
 DEMO_EVAL_PAIRS ?= 50
 
-.PHONY: setup demo test bench lint clean gpu-pack gpu-check gpu-check-dry
+.PHONY: setup demo test test-fast bench lint clean gpu-pack gpu-check gpu-check-dry
 
 # setup also links ./data to the data directory when there is none: the CLI reads --data-dir,
 # else ANTLM_DATA_DIR, else ./data, so the README's commands work as written.
@@ -41,8 +41,14 @@ demo: setup
 	  --backend declared --suite babylm2025 --max-pairs $(DEMO_EVAL_PAIRS) --no-progress
 	$(BIN)/antlm plot runs/demo
 
-test: setup
-	$(BIN)/python -m pytest -q
+# The fast lane first (no training, no Python subprocess: about a minute), so a broken change
+# fails in a minute; then the slow lane (training real models: most of the suite's time).
+# tests/conftest.py marks and enforces the lanes.
+test: test-fast
+	$(BIN)/python -m pytest -q -m "slow and not benchmark"
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow and not benchmark"
 
 # tcmalloc when installed (Debian: apt-get install libtcmalloc-minimal4): +15-30% fp32 and up
 # to 2x bf16 on CPU, see docs/PERFORMANCE.md. Without it LD_PRELOAD stays empty (glibc malloc).

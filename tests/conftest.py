@@ -8,6 +8,8 @@ test would hide a broken set-up.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,55 @@ REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
 
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+
+# Session fixtures that train a model: a test that uses one, directly or through another
+# fixture, is slow whatever it does itself.
+TRAINING_FIXTURES = frozenset({"tiny_run", "milestone_run", "ltgbert_run", "half_run",
+                               "small_run", "straight_ddp_run"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs a trained model ``slow``, so that ``-m "not slow"`` (``make
+    test-fast``) is the lane without training by construction, not by a list kept by hand."""
+    for item in items:
+        if TRAINING_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+class SlowWorkInFastTest(Exception):
+    """A test not marked ``slow`` tried to train or to start Python: mark it."""
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests_stay_fast(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """Hold a test without the ``slow`` marker to what the marker promises: it may not train a
+    model (take an optimizer step of pre-training or fine-tuning) nor start a Python subprocess
+    (a cold ``import torch`` alone costs seconds); a run refused before its first step is fast.
+    The check sits on the three doors all such work goes through, so a new test that forgets
+    the marker fails at once instead of slowing the fast lane."""
+    if request.node.get_closest_marker("slow"):
+        yield
+        return
+    from antlm.eval import finetune
+    from antlm.train.trainer import StepRunner
+
+    def refuse(what: str):
+        def refused(*args, **kwargs):
+            raise SlowWorkInFastTest(f"{request.node.nodeid} {what}: mark it @pytest.mark.slow")
+        return refused
+
+    monkeypatch.setattr(StepRunner, "step", refuse("trains a model"))
+    monkeypatch.setattr(finetune, "_train_epoch", refuse("fine-tunes a model"))
+    popen_init = subprocess.Popen.__init__
+
+    def guarded_popen(self, args, *rest, **kwargs):
+        program = args[0] if isinstance(args, (list, tuple)) else args
+        if str(program) == sys.executable:
+            refuse("starts Python in a subprocess")()
+        popen_init(self, args, *rest, **kwargs)
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", guarded_popen)
+    yield
 
 
 def _find_data_dir() -> Path | None:

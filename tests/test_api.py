@@ -19,6 +19,7 @@ def readme_example() -> str:
     return re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
 
 
+@pytest.mark.slow
 def test_import_antlm_is_light() -> None:
     """``import antlm`` must not load torch: the API's functions import it on first use."""
     code = "import sys, antlm; assert callable(antlm.pretrain); print('torch' in sys.modules)"

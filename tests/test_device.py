@@ -3,6 +3,8 @@ machine cannot give is refused before any work starts."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -21,12 +23,26 @@ def test_auto_precision_is_bf16_exactly_where_the_hardware_has_it() -> None:
     assert TrainConfig().precision == "auto"
 
 
+def _cpu_flags() -> set[str] | None:
+    """The CPU's feature flags as the Linux kernel reports them (None elsewhere)."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.is_file():
+        return None
+    lines = [line for line in cpuinfo.read_text().splitlines() if line.startswith("flags")]
+    return set(lines[0].split(":", 1)[1].split()) if lines else None
+
+
 def test_native_bf16_agrees_with_the_cpu_capability() -> None:
     """AVX2-only CPUs (no AVX512-BF16, no AMX) emulate bf16: ``auto`` must not pick it there.
-    torch reports the vector ISA it dispatches to; bf16 hardware implies at least AVX512."""
-    capability = torch.backends.cpu.get_cpu_capability()
-    if native_bf16(torch.device("cpu")):
-        assert "AVX512" in capability
+    Checked both ways against an independent source: the kernel's CPU flags where there are
+    any, else the vector ISA torch dispatches to (bf16 hardware implies at least AVX512)."""
+    native = native_bf16(torch.device("cpu"))
+    flags = _cpu_flags()
+    if flags is not None:
+        assert native == bool({"avx512_bf16", "amx_bf16"} & flags), sorted(flags)
+    else:
+        capability = torch.backends.cpu.get_cpu_capability()
+        assert "AVX512" in capability or not native
 
 
 def test_auto_device_is_the_cpu_without_cuda() -> None:

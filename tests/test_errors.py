@@ -102,6 +102,7 @@ CORPORA = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(CORPORA))
 def test_an_unusable_corpus_is_refused_before_a_run_exists(case, config_file, data_dir,
                                                            tmp_path):
@@ -150,6 +151,7 @@ def test_unusable_evaluation_data_names_file_and_line(case, run, tmp_path):
 DEVICES = ["gpu", "cuda:7"] + ([] if torch.cuda.is_available() else ["cuda"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("device", DEVICES)
 def test_a_device_that_cannot_be_had_is_refused_before_a_run_exists(device, config_file,
                                                                     data_dir, tmp_path):
@@ -159,6 +161,7 @@ def test_a_device_that_cannot_be_had_is_refused_before_a_run_exists(device, conf
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_a_schedule_number_in_non_ascii_digits_is_refused(config_file, data_dir, tmp_path):
     done = antlm("train", config_file, "--set", "train.schedule=1_CLM+١_MLM", "--data-dir",
                  data_dir, "--out", tmp_path / "out")
@@ -179,6 +182,7 @@ def test_export_never_writes_into_a_run_or_a_used_folder(run, tmp_path):
     assert sorted(p.name for p in used.iterdir()) == ["mine.txt"]
 
 
+@pytest.mark.slow
 def test_resume_of_a_finished_run_changes_nothing(data_dir, tmp_path):
     run = tmp_path / "run"
     train_run(small_config("train.schedule=0.2_CLM"), run, data_dir, progress=False)

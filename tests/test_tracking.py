@@ -14,6 +14,7 @@ pytest.importorskip("tensorboard")
 pytest.importorskip("wandb")
 
 
+@pytest.mark.slow
 def test_a_run_reports_to_tensorboard_and_wandb(
     data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

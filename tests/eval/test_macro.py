@@ -93,6 +93,7 @@ def test_suites_name_their_glue_subtasks() -> None:
         assert set(suite.glue) <= set(GLUE_SUBTASKS)
 
 
+@pytest.mark.slow
 def test_babylm2024_lists_11_glue_subtasks_and_reports_the_missing_as_missing(
     tmp_path: Path, exported_runs, data_dir: Path
 ) -> None:

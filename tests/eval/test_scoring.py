@@ -416,4 +416,5 @@ def test_a_target_with_nothing_before_it_loses_its_first_token_causally(
     unframed = encode_texts(Unframed(bpe_tokenizer), [""], ["The cats sleep soundly."])
     assert unframed.start[0] == 0
     full = text_log_probs(small_llama, unframed, "mlm", bpe_tokenizer.mask_id)
-    assert scores["mlm"][0, 0] == pytest.approx(full[0], abs=1e-9)
+    # Batched against alone: the same sums in another order, fp32 rounding apart.
+    assert scores["mlm"][0, 0] == pytest.approx(full[0], abs=1e-4)

@@ -97,6 +97,7 @@ def _stages(sweep, root):
     return {(s.arm, s.seed): s.stage for s in sweep_status(sweep, root)}
 
 
+@pytest.mark.slow
 def test_smoke_sweep_end_to_end(tmp_path, data_dir, capsys):
     sweep = load_sweep(SMOKE)
     assert set(_stages(sweep, tmp_path).values()) == {Stage.PENDING}

@@ -74,7 +74,7 @@ def test_two_processes_match_one_process(ddp_config, straight_ddp_run, data_dir,
     one, two = dev_records(single), dev_records(straight_ddp_run)
     assert [r["step"] for r in one] == [r["step"] for r in two]
     assert len(one) == 2
-    for a, b in zip(one, two):
+    for a, b in zip(one, two, strict=True):
         for key in ("dev_loss_CLM", "dev_loss_MLM"):
             assert b[key] == pytest.approx(a[key], abs=tolerance), (a["step"], key)
     start = read_metrics(RunPaths(straight_ddp_run))[0]
@@ -87,7 +87,8 @@ def test_two_processes_match_one_process(ddp_config, straight_ddp_run, data_dir,
     # The logged training loss covers both ranks' rows (it is all-reduced), as one process's.
     train_one = [r for r in read_metrics(RunPaths(single)) if r["event"] == "train"]
     train_two = [r for r in read_metrics(RunPaths(straight_ddp_run)) if r["event"] == "train"]
-    for x, y in zip(train_one, train_two):
+    assert train_one and [r["step"] for r in train_one] == [r["step"] for r in train_two]
+    for x, y in zip(train_one, train_two, strict=True):
         for key in ("loss_CLM", "loss_MLM"):
             if key in x:
                 assert y[key] == pytest.approx(x[key], abs=10 * tolerance), (x["step"], key)

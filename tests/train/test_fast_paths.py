@@ -89,6 +89,7 @@ def fp32_curve(data_dir, tmp_path_factory) -> list[float]:
 COMPILED_FP32_TOLERANCE = 5e-3 if TRAIN_DEVICE == "cuda" else 1e-4
 
 
+@pytest.mark.slow
 @pytest.mark.device
 @pytest.mark.parametrize(
     ("overrides", "tolerance"),

@@ -58,6 +58,7 @@ def _kill(process: subprocess.Popen) -> None:
     process.wait()
 
 
+@pytest.mark.slow
 @pytest.mark.device
 def test_sigkill_at_random_moments_resumes_to_the_uninterrupted_weights(tmp_path, data_dir):
     config = tmp_path / "config.yaml"
@@ -91,6 +92,7 @@ def test_sigkill_at_random_moments_resumes_to_the_uninterrupted_weights(tmp_path
                         load_file(killed / "model.safetensors"))
 
 
+@pytest.mark.slow
 def test_a_full_disk_while_checkpointing_keeps_the_last_checkpoint(tmp_path, data_dir,
                                                                    monkeypatch):
     run = tmp_path / "run"
@@ -110,6 +112,7 @@ def test_a_full_disk_while_checkpointing_keeps_the_last_checkpoint(tmp_path, dat
     assert not list(run.glob(".*.tmp"))
 
 
+@pytest.mark.slow
 def test_a_second_trainer_on_the_same_run_is_refused(tmp_path, data_dir):
     config = tmp_path / "config.yaml"
     config.write_text(small_config("train.schedule=100_CLM").to_yaml())

@@ -73,6 +73,7 @@ def test_milestone_weights_are_those_of_a_run_stopped_there(straight, tmp_path, 
     assert _equal(run / "model.safetensors", checkpoint.path)
 
 
+@pytest.mark.slow
 def test_small_runs_say_so_and_old_checkpoints_are_not_overwritten(tmp_path, data_dir, capsys):
     run = tmp_path / "run"
     train_run(small_config("train.schedule=0.1_CLM"), run, data_dir, progress=False)

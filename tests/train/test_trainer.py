@@ -25,6 +25,7 @@ def test_tiny_run_lowers_both_dev_losses(tiny_run):
         assert (tiny_run / name).is_file()
 
 
+@pytest.mark.slow
 @pytest.mark.device
 def test_resume_gives_exactly_the_weights_of_a_straight_run(tmp_path, data_dir):
     config = small_config("train.schedule=1_CLM+1_MLM+1_CLM")
@@ -40,6 +41,7 @@ def test_resume_gives_exactly_the_weights_of_a_straight_run(tmp_path, data_dir):
     assert steps == sorted(set(steps))  # no duplicated records after the resume
 
 
+@pytest.mark.slow
 @pytest.mark.device
 def test_divergence_stops_and_keeps_the_last_good_checkpoint(tmp_path, data_dir):
     run = tmp_path / "run"
@@ -55,6 +57,7 @@ def test_divergence_stops_and_keeps_the_last_good_checkpoint(tmp_path, data_dir)
     assert json.loads((run / "state.json").read_text())["step"] == step
 
 
+@pytest.mark.slow
 def test_run_directory_conflicts_are_refused(tmp_path, data_dir):
     run = tmp_path / "run"
     config = small_config("train.schedule=0.2_CLM")
@@ -78,6 +81,7 @@ def _batch_dividing_the_blocks(config, data_dir) -> int:
     return next(b for b in range(12, 0, -1) if blocks % b == 0)
 
 
+@pytest.mark.slow
 def test_words_seen_after_an_epoch_are_the_corpus_and_resume_exactly(tmp_path, data_dir):
     probe = small_config("train.schedule=0.5_CLM+1_MLM", "train.checkpoint_words=null")
     batch = _batch_dividing_the_blocks(probe, data_dir)
