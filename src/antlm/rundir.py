@@ -8,7 +8,8 @@
     RUN/metrics.jsonl        one JSON record per log line (train and dev losses, checkpoints),
                              each with its step, epoch, words and tokens seen
     RUN/results.json         evaluation results, merged by every evaluator (a sweep adds the
-                             run's dev losses, so that its committed records carry them)
+                             run's dev losses, so that its committed records carry them), one
+                             merge at a time (RUN/.results.lock)
     RUN/checkpoints/chck_<N>.safetensors
                              weights when the words seen first passed milestone N (1M, 10K, ...;
                              the names of the 2025 pipeline's revisions), never rewritten
@@ -16,6 +17,10 @@
     RUN/.partial-eval/       the scored chunks of an evaluation under way (antlm.eval.partial)
 
 Evaluation and export read runs through :func:`load_run` only; they never import the trainer.
+While a trainer holds the run (``RUN/.lock``) its weights are those of an unfinished run:
+:func:`load_run` refuses them (a milestone checkpoint, written once and never changed, stays
+readable), and :func:`merge_results` refuses scores of weights trained further since they were
+loaded.
 An exported Hugging Face folder keeps the run's resolved config as ``antlm_config.yaml``
 (:data:`EXPORTED_CONFIG`), so what the run declared (its headline backend) travels with it.
 """
@@ -23,7 +28,7 @@ An exported Hugging Face folder keeps the run's resolved config as ``antlm_confi
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +44,7 @@ from antlm.atomic import atomic_write_bytes
 from antlm.config import RunConfig, validate_config
 from antlm.data.tokenizer import AntlmTokenizer
 from antlm.errors import AntlmError
+from antlm.locks import RunLock, serialized
 from antlm.models.registry import build_model
 from antlm.units import format_count
 
@@ -82,6 +88,11 @@ class RunPaths:
     @property
     def results(self) -> Path:
         return self.root / "results.json"
+
+    @property
+    def results_lock(self) -> Path:
+        """Held while results.json is read, merged and rewritten (:func:`merge_results`)."""
+        return self.root / ".results.lock"
 
     @property
     def checkpoints(self) -> Path:
@@ -195,19 +206,51 @@ def read_json(path: Path) -> dict[str, Any]:
     return value
 
 
+def trained_step(paths: RunPaths) -> int | None:
+    """The step the run's weights were saved at (state.json), or None before any was saved."""
+    step = read_state(paths).get("step")
+    return step if isinstance(step, int) else None
+
+
+def update_results(
+    paths: RunPaths, change: Callable[[dict[str, Any]], dict[str, Any]],
+    scored_step: int | None = None,
+) -> dict[str, Any]:
+    """Rewrite results.json as ``change(current results)``, atomically and one process at a
+    time: the read, the change and the write run under ``RUN/.results.lock``, so concurrent
+    evaluators each see the others' updates and none is lost.
+
+    ``scored_step``: the step of the weights the update scored (from :attr:`LoadedRun.step`).
+    When the run has been trained further since (``antlm train --resume`` began after the
+    weights were loaded), the scores describe weights that are gone: nothing is written."""
+    with serialized(paths.results_lock):
+        now = trained_step(paths) if scored_step is not None else None
+        if now != scored_step:
+            raise RunDirError(
+                f"{paths.root} was trained further while it was scored (step {scored_step}, "
+                f"now {now}): the scores describe weights it no longer has and were not "
+                f"recorded in {paths.results}; score it again when its training has ended")
+        results = change(read_json(paths.results))
+        atomic_write_bytes(paths.results, json.dumps(results, indent=2).encode())
+    return results
+
+
 def merge_results(
-    paths: RunPaths, update: dict[str, Any], replace: tuple[str, ...] = ()
+    paths: RunPaths, update: dict[str, Any], replace: tuple[str, ...] = (),
+    scored_step: int | None = None,
 ) -> dict[str, Any]:
     """Merge ``update`` into results.json (one level deep; the keys in ``replace`` are
-    replaced whole) and write it atomically."""
-    results = read_json(paths.results)
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(results.get(key), dict) and key not in replace:
-            results[key] = {**results[key], **value}
-        else:
-            results[key] = value
-    atomic_write_bytes(paths.results, json.dumps(results, indent=2).encode())
-    return results
+    replaced whole), as :func:`update_results` does."""
+
+    def merged(results: dict[str, Any]) -> dict[str, Any]:
+        for key, value in update.items():
+            if isinstance(value, dict) and isinstance(results.get(key), dict) and key not in replace:
+                results[key] = {**results[key], **value}
+            else:
+                results[key] = value
+        return results
+
+    return update_results(paths, merged, scored_step)
 
 
 def read_metrics(paths: RunPaths) -> list[dict[str, Any]]:
@@ -285,6 +328,7 @@ class LoadedRun:
     config: RunConfig
     tokenizer: AntlmTokenizer
     model: nn.Module
+    step: int | None = None  # the step its weights were saved at (None: a milestone's)
 
     @property
     def run_dir(self) -> Path:
@@ -302,6 +346,8 @@ def load_run(
     or those of the milestone ``checkpoint`` (e.g. ``chck_1M``)."""
     paths = RunPaths(Path(path))
     config = read_config(paths)
+    if checkpoint is None:
+        refuse_while_training(paths)
     weights = paths.weights if checkpoint is None else paths.checkpoints / f"{checkpoint}.safetensors"
     if not weights.is_file():
         raise RunDirError(f"{paths.root} has no trained weights {weights.relative_to(paths.root)}")
@@ -309,7 +355,15 @@ def load_run(
     with reading(weights, f"the weights of the model in {paths.config.name}"):
         load_model(model, str(weights), device=str(device))
     model.to(device).eval()
-    return LoadedRun(paths, config, read_tokenizer(paths), model)
+    step = trained_step(paths) if checkpoint is None else None
+    return LoadedRun(paths, config, read_tokenizer(paths), model, step)
+
+
+def refuse_while_training(paths: RunPaths) -> None:
+    """Refuse a run that a trainer holds now: its latest weights are those of an unfinished
+    run, and a score of them would be recorded as the run's."""
+    RunLock(paths.root).check_free(
+        advice="its weights are those of an unfinished run: wait for the training to end")
 
 
 def read_tokenizer(paths: RunPaths) -> AntlmTokenizer:

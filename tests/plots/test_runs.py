@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from antlm.cli import main
-from antlm.plots.runs import dev_curve, plot_runs
+from antlm.locks import RunLock
+from antlm.plots.runs import _label, dev_curve, plot_runs
 from antlm.rundir import RunDirError, RunPaths, read_metrics
 
 
@@ -38,3 +40,13 @@ def test_plot_of_a_real_run(milestone_run: Path, tmp_path: Path,
 def test_a_folder_without_dev_losses_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RunDirError, match="no dev losses"):
         plot_runs([tmp_path])
+
+
+def test_a_run_being_trained_is_labelled_so(tmp_path: Path) -> None:
+    lock = RunLock(tmp_path)
+    lock.acquire()
+    try:
+        assert _label(RunPaths(tmp_path)) == f"{tmp_path.name} (being trained, pid {os.getpid()}: so far)"
+    finally:
+        lock.release()
+    assert _label(RunPaths(tmp_path)) == tmp_path.name

@@ -12,6 +12,7 @@ from antlm.config import ConfigError
 from antlm.errors import USAGE_EXIT
 from antlm.eval.curves import average_accuracy
 from antlm.eval.scoring import BACKENDS
+from antlm.locks import SWEEP_CLAIM_NAME, RunLock
 from antlm.rundir import DEV_LOSSES_KEY, RunPaths, merge_results, read_json, read_metrics
 from antlm.sweep.markdown import render_markdown
 from antlm.sweep.report import write_summary
@@ -19,7 +20,6 @@ from antlm.sweep.runner import SWEEP_LOG, run_sweep
 from antlm.sweep.spec import SPEC_FILE, load_sweep, save_spec, sweep_of_directory
 from antlm.sweep.status import Stage, render_status, sweep_status
 from antlm.sweep.summary import collect, learning_curves
-from antlm.train.lock import SWEEP_CLAIM_NAME, RunLock
 from tests.conftest import CONFIGS
 
 SMOKE = CONFIGS / "sweeps" / "smoke.yaml"

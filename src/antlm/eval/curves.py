@@ -39,6 +39,7 @@ from antlm.rundir import (
     read_json,
     read_phases,
     read_state,
+    refuse_while_training,
 )
 from antlm.units import short_count
 
@@ -86,6 +87,7 @@ def evaluate_checkpoints(
     """Score every revision (see the module docstring) and write the curve's files; returns the
     curve as written to ``learning_curve.json``."""
     paths = RunPaths(Path(run_dir))
+    refuse_while_training(paths)  # before the milestones are scored, not at the final model
     if backend in (None, "auto", "declared"):
         backend = declared_backend(read_config(paths))
     elif backend not in BACKENDS:

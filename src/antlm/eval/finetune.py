@@ -328,5 +328,5 @@ def finetune_run(
     outcomes = {}
     for name in tasks:
         outcomes[name] = finetune_task(run, TASKS[name], glue_dir, config, torch_device, progress)
-        merge_results(run.paths, {"glue": {name: outcomes[name].record}})
+        merge_results(run.paths, {"glue": {name: outcomes[name].record}}, scored_step=run.step)
     return outcomes

@@ -31,7 +31,7 @@ from antlm.eval.scoring import resolve_backends, score_pairs
 from antlm.eval.subject import EvalSubject, open_subject
 from antlm.eval.suites import SUITES, Suite
 from antlm.eval.tasks import MinimalPair, load_tasks
-from antlm.rundir import RunPaths, merge_results, read_json
+from antlm.rundir import RunPaths, update_results
 from antlm.tracking import report_evaluation
 
 __all__ = ["evaluate_path", "evaluate_subject", "headline_and_backends"]
@@ -94,6 +94,7 @@ def evaluate_subject(
         "precision": precision,
         "batch_size": batch_size,
         "device": str(next(subject.model.parameters()).device),
+        "trained_step": subject.trained_step,  # a run's weights scored (None: a model folder)
         "seconds": round(seconds, 2),
         "pairs_per_second": round(n_pairs / seconds, 1) if seconds else None,
         "pairs_resumed": partial.resumed_pairs,  # read back from an interrupted attempt
@@ -123,9 +124,14 @@ def evaluate_path(
     subject = open_subject(path, resolve_device(device), trust_remote_code, out)
     update = evaluate_subject(subject, tasks, data_dir, suite, backend, batch_size,
                               max_pairs_per_subtask, precision, progress, save_predictions)
-    zero_shot = merge_zero_shot(read_json(subject.results_path).get("zero_shot"), suite, update)
-    # merge_zero_shot already merged per suite/backend/task: the key is replaced whole.
-    results = merge_results(RunPaths(subject.results_dir), {"zero_shot": zero_shot},
-                            replace=("zero_shot",))
+
+    def with_update(results: dict[str, Any]) -> dict[str, Any]:
+        # merged per suite, backend and task, under the lock: another evaluation's suite or
+        # backend that landed while this one scored is kept
+        results["zero_shot"] = merge_zero_shot(results.get("zero_shot"), suite, update)
+        return results
+
+    results = update_results(RunPaths(subject.results_dir), with_update,
+                             scored_step=subject.trained_step)
     report_evaluation(subject.results_dir, suite.name, update)
     return subject, results

@@ -44,6 +44,7 @@ class EvalSubject:
     declared_by: str  # completes "declared by ...": where the declaration comes from
     auto_backends: list[str]
     results_dir: Path
+    trained_step: int | None = None  # a run's: the step of the weights scored
 
     @property
     def results_path(self) -> Path:
@@ -68,7 +69,8 @@ def default_results_dir(folder: Path) -> Path:
 def subject_of_run(run: LoadedRun) -> EvalSubject:
     backend, reason = declare_backend(run.config)
     return EvalSubject(run.run_dir.name, run.model, run.tokenizer, backend,
-                       f"the run config: {reason}", auto_backends(run.config), run.run_dir)
+                       f"the run config: {reason}", auto_backends(run.config), run.run_dir,
+                       run.step)
 
 
 def _hf_subject(

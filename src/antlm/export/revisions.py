@@ -29,7 +29,7 @@ from pathlib import Path
 from antlm.errors import AntlmError
 from antlm.export.hf import export_run
 from antlm.outputs import check_output_folder
-from antlm.rundir import RunPaths, list_checkpoints, read_state
+from antlm.rundir import RunPaths, list_checkpoints, read_state, refuse_while_training
 
 __all__ = ["ExportError", "export_revisions"]
 
@@ -71,6 +71,7 @@ def export_revisions(
     """Write ``out_dir`` as described in the module docstring; returns the branches, ``main``
     first, then the checkpoints in the order they were passed."""
     paths = RunPaths(Path(run_dir))
+    refuse_while_training(paths)  # before the repository is created, not at its main branch
     checkpoints = list_checkpoints(paths)
     out = Path(out_dir)
     check_output_folder(out, "export repository")  # a repository starts empty: no --force

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from antlm.locks import RunLock
 from antlm.plots import OBJECTIVE_COLOURS, phase_handles, pyplot, tint_phases
 from antlm.rundir import RunDirError, RunPaths, read_dev_log, read_phases
 from antlm.units import short_count
@@ -65,6 +66,13 @@ def _phase_strip(axis: Any, labels: Sequence[str], spans: Sequence[list[Span]]) 
     return shown
 
 
+def _label(paths: RunPaths) -> str:
+    """The run's name, marked when a trainer holds it: its curve stops where training is now."""
+    name = paths.root.name or str(paths.root)
+    holder = RunLock(paths.root).holder()
+    return name if holder is None else f"{name} (being trained, pid {holder}: so far)"
+
+
 def plot_runs(run_dirs: Sequence[str | Path], out: str | Path | None = None) -> Path:
     """Draw the dev-loss figure of ``run_dirs`` to ``out`` (default: ``RUN/dev_loss.png`` for
     one run, ``./dev_loss.png`` for several); returns the path written."""
@@ -73,7 +81,7 @@ def plot_runs(run_dirs: Sequence[str | Path], out: str | Path | None = None) -> 
     if not paths:
         raise RunDirError("give at least one run directory")
     curves = [dev_curve(p) for p in paths]
-    labels = [p.root.name if p.root.name else str(p.root) for p in paths]
+    labels = [_label(p) for p in paths]
     spans = [_spans(p) for p in paths]
     shared = all(s == spans[0] for s in spans)
     strip_rows = 0 if shared else len(paths)

@@ -25,6 +25,7 @@ from typing import Any
 
 import torch
 
+from antlm.locks import SWEEP_CLAIM_NAME, RunLock, RunLockedError
 from antlm.rundir import (
     RunPaths,
     copy_dev_losses,
@@ -34,7 +35,6 @@ from antlm.rundir import (
     read_state,
 )
 from antlm.sweep.spec import Sweep, load_sweep, save_spec
-from antlm.train.lock import SWEEP_CLAIM_NAME, RunLock, RunLockedError
 
 SWEEP_LOG = "sweep.jsonl"  # one line per run an invocation finished: arm, seed, what, seconds
 

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from antlm.locks import SWEEP_CLAIM_NAME, RunLock
 from antlm.rundir import RunPaths, read_json, read_state
 from antlm.sweep.runner import SWEEP_LOG, planned_runs, weights_lost
 from antlm.sweep.spec import Sweep
 from antlm.sweep.summary import collect
-from antlm.train.lock import SWEEP_CLAIM_NAME, RunLock
 from antlm.units import short_count
 
 

@@ -36,6 +36,7 @@ from antlm.data.prepare import PreparedData, load_corpora, tokenize_corpora
 from antlm.data.tokenizer import AntlmTokenizer
 from antlm.device import resolve_precision
 from antlm.errors import AntlmError
+from antlm.locks import RunLock
 from antlm.models.registry import build_model, count_parameters
 from antlm.progress import progress_bar
 from antlm.rundir import (
@@ -57,7 +58,6 @@ from antlm.train.checkpoint import (
 )
 from antlm.train.compile_errors import is_compile_failure
 from antlm.train.distributed import DistContext, init_distributed, shutdown_distributed
-from antlm.train.lock import RunLock
 from antlm.train.loss import ObjectiveLoss, scoring_targets
 from antlm.train.optim import LRSchedule, build_optimizer
 from antlm.train.plan import check_nominal_budget, phase_words, place_plan
