@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 from safetensors import safe_open
 from safetensors.torch import load_model
 from torch import nn
@@ -41,6 +40,7 @@ from antlm.data.tokenizer import AntlmTokenizer
 from antlm.errors import AntlmError
 from antlm.models.registry import build_model
 from antlm.units import format_count
+from antlm.yamlfile import read_yaml
 
 CHECKPOINT_PREFIX = "chck_"
 
@@ -159,7 +159,7 @@ def reading(path: Path, what: str) -> Iterator[None]:
 
 def _read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
     with reading(path, what):
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = read_yaml(path)
         if not isinstance(raw, dict) or not raw:
             raise TypeError("empty, or not a mapping of sections")
     return raw

@@ -9,7 +9,7 @@ import pytest
 
 from antlm.cli import main
 from antlm.config import ConfigError
-from antlm.errors import USAGE_EXIT
+from antlm.errors import USAGE_EXIT, AntlmError
 from antlm.eval.curves import average_accuracy
 from antlm.eval.scoring import BACKENDS
 from antlm.rundir import DEV_LOSSES_KEY, RunPaths, merge_results, read_json, read_metrics
@@ -20,6 +20,7 @@ from antlm.sweep.spec import SPEC_FILE, load_sweep, save_spec, sweep_of_director
 from antlm.sweep.status import Stage, render_status, sweep_status
 from antlm.sweep.summary import collect, learning_curves
 from antlm.train.lock import SWEEP_CLAIM_NAME, RunLock
+from tests.cli import assert_refused
 from tests.conftest import CONFIGS
 
 SMOKE = CONFIGS / "sweeps" / "smoke.yaml"
@@ -50,6 +51,18 @@ def test_bad_arm_fails_before_any_training(tmp_path):
 def test_a_learning_curve_names_one_known_backend(tmp_path):
     with pytest.raises(ConfigError, match=r"learning_curves.backend: .*one backend: one of causal"):
         load_sweep(_smoke_with(tmp_path, "{backend: causal,", "{backend: all,"))
+
+
+def test_an_arm_written_twice_names_both_lines(tmp_path, capsys):
+    text = SMOKE.read_text()
+    arm = next(line for line in text.splitlines() if line.strip().startswith("antlm:"))
+    bad = _smoke_with(tmp_path, arm, f"{arm}\n{arm}")
+    line = 1 + bad.read_text().splitlines().index(arm)
+    message = f"{bad}: key 'antlm' appears twice (lines {line} and {line + 1}); keep one"
+    with pytest.raises(AntlmError) as info:
+        load_sweep(bad)
+    assert str(info.value) == message
+    assert message in assert_refused(capsys, "sweep", bad, "--root", tmp_path, "--status")
 
 
 PRIMARY = "primary: {arm: antlm, backend: causal, parts: [blimp_filtered, blimp_supplement]"

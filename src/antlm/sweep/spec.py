@@ -40,6 +40,7 @@ from antlm.eval.curves import FAST_PAIRS
 from antlm.eval.scoring import BACKENDS, declared_backend
 from antlm.eval.suites import DEFAULT_SUITE, get_suite
 from antlm.schedule import Plan, parse_schedule
+from antlm.yamlfile import read_yaml
 
 ZERO_SHOT_PARTS = ("blimp_filtered", "blimp_supplement", "ewok")
 
@@ -263,8 +264,11 @@ def sweep_of_directory(sweep_dir: Path) -> Sweep:
     spec_path = sweep_dir / SPEC_FILE
     if not spec_path.is_file():
         raise ConfigError(f"{sweep_dir} is not a sweep directory (no {SPEC_FILE})")
-    raw = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
-    base = raw.pop("base_resolved")
+    raw = _read_spec(spec_path)
+    base = raw.pop("base_resolved", None)
+    if not isinstance(base, str):
+        raise ConfigError(f"{spec_path}: no base_resolved (the path of the base config); the "
+                          "file was not written by antlm sweep: restore it, or rerun the sweep")
     return Sweep(SweepSpec.model_validate(raw), (sweep_dir / base).resolve())
 
 
@@ -275,6 +279,18 @@ def save_spec(sweep: Sweep, sweep_dir: Path) -> None:
     base = os.path.relpath(sweep.base_path, sweep_dir.resolve())
     raw = {**sweep.spec.model_dump(mode="json"), "base_resolved": base}
     (sweep_dir / SPEC_FILE).write_text(yaml.safe_dump(raw, sort_keys=False))
+
+
+def _read_spec(path: Path) -> dict[str, Any]:
+    """A sweep file's top-level mapping; a file that is not one is a :class:`ConfigError`
+    naming it (a repeated key is refused by :func:`antlm.yamlfile.read_yaml`)."""
+    try:
+        raw = read_yaml(path) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping (name, base, arms, ...)")
+    return raw
 
 
 def _as_written(raw: dict[str, Any], loc: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -288,11 +304,9 @@ def _as_written(raw: dict[str, Any], loc: tuple[Any, ...]) -> tuple[Any, ...]:
 def load_sweep(path: str | Path) -> Sweep:
     """A sweep file, or the packaged sweep preset of that name (``babyllama-tiny``)."""
     path = locate_config(path, "sweeps")
+    raw = _read_spec(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         spec = SweepSpec.model_validate(raw)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     except ValidationError as exc:
         lines = [f"invalid sweep ({path}):"]
         lines += [f"  {'.'.join(map(str, _as_written(raw, e['loc'])))}: {e['msg']}"
