@@ -65,6 +65,22 @@ def test_an_arm_written_twice_names_both_lines(tmp_path, capsys):
     assert message in assert_refused(capsys, "sweep", bad, "--root", tmp_path, "--status")
 
 
+def test_a_seed_listed_twice_is_refused(tmp_path, capsys):
+    bad = _smoke_with(tmp_path, "seeds: [1]", "seeds: [1, 2, 1]")
+    with pytest.raises(ConfigError, match=rf"(?s)invalid sweep \({bad}\):.*seeds: seed 1 appears "
+                                          r"more than once in \[1, 2, 1\]; list each seed once"):
+        load_sweep(bad)
+    assert "seed 1 appears more than once" in assert_refused(capsys, "sweep", bad, "--root",
+                                                             tmp_path, "--status")
+
+
+def test_an_unknown_arm_is_refused_with_the_arms_there_are(tmp_path, capsys):
+    err = assert_refused(capsys, "sweep", SMOKE, "--root", tmp_path, "--arms", "antlm,nope",
+                         "--data-dir", tmp_path)
+    assert "--arms: sweep smoke has no arm 'nope'; its arms: clm_only, antlm" in err
+    assert not any(tmp_path.iterdir())  # refused before the sweep directory is made
+
+
 PRIMARY = "primary: {arm: antlm, backend: causal, parts: [blimp_filtered, blimp_supplement]"
 
 

@@ -155,6 +155,17 @@ class SweepSpec(BaseModel):
             return []
         return [value] if isinstance(value, dict) else value
 
+    @field_validator("seeds")
+    @classmethod
+    def _each_seed_once(cls, seeds: list[int]) -> list[int]:
+        """A seed listed twice names one run twice: the sweep would train it once and the
+        statistics would count it as two independent samples."""
+        repeated = sorted({seed for seed in seeds if seeds.count(seed) > 1})
+        if repeated:
+            raise ValueError(f"seed {repeated[0]} appears more than once in {seeds}; list each "
+                             "seed once")
+        return seeds
+
     @model_validator(mode="after")
     def _baseline_is_an_arm(self) -> SweepSpec:
         if self.baseline not in self.arms:
@@ -269,7 +280,7 @@ def sweep_of_directory(sweep_dir: Path) -> Sweep:
     if not isinstance(base, str):
         raise ConfigError(f"{spec_path}: no base_resolved (the path of the base config); the "
                           "file was not written by antlm sweep: restore it, or rerun the sweep")
-    return Sweep(SweepSpec.model_validate(raw), (sweep_dir / base).resolve())
+    return Sweep(_validated_spec(raw, spec_path), (sweep_dir / base).resolve())
 
 
 def save_spec(sweep: Sweep, sweep_dir: Path) -> None:
@@ -304,12 +315,17 @@ def _as_written(raw: dict[str, Any], loc: tuple[Any, ...]) -> tuple[Any, ...]:
 def load_sweep(path: str | Path) -> Sweep:
     """A sweep file, or the packaged sweep preset of that name (``babyllama-tiny``)."""
     path = locate_config(path, "sweeps")
-    raw = _read_spec(path)
+    spec = _validated_spec(_read_spec(path), path)
+    return Sweep(spec, (path.parent / spec.base).resolve())
+
+
+def _validated_spec(raw: dict[str, Any], path: Path) -> SweepSpec:
+    """``raw`` as a :class:`SweepSpec`; every mistake in it is one line of a
+    :class:`ConfigError` naming the file, the key as written and what is wrong."""
     try:
-        spec = SweepSpec.model_validate(raw)
+        return SweepSpec.model_validate(raw)
     except ValidationError as exc:
         lines = [f"invalid sweep ({path}):"]
-        lines += [f"  {'.'.join(map(str, _as_written(raw, e['loc'])))}: {e['msg']}"
-                  for e in exc.errors()]
+        lines += [f"  {'.'.join(map(str, _as_written(raw, e['loc'])))}: "
+                  f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
         raise ConfigError("\n".join(lines)) from None
-    return Sweep(spec, (path.parent / spec.base).resolve())
