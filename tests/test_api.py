@@ -19,6 +19,37 @@ def readme_example() -> str:
     return re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
 
 
+@pytest.mark.parametrize(("option", "value"), [("max_pairs", 0), ("max_pairs", -1),
+                                               ("batch_size", 0)])
+def test_evaluate_refuses_a_count_out_of_range(option, value, tmp_path):
+    import antlm
+    from antlm.options import OptionError
+
+    with pytest.raises(OptionError, match=rf"{option}={value}: must be a whole number of at "
+                                          r"least 1"):
+        antlm.evaluate(tmp_path / "no-run", ["word_order"], data_dir=tmp_path,
+                       **{option: value})
+
+
+@pytest.mark.parametrize(("tasks", "names"), [("word_order", ["word_order"]),
+                                              ("ewok,word_order", ["ewok", "word_order"]),
+                                              (("ewok",), ["ewok"])])
+def test_evaluate_reads_a_string_of_tasks_as_names_not_letters(tasks, names, tmp_path,
+                                                                monkeypatch):
+    import antlm
+    from antlm.eval import runner
+
+    seen = {}
+
+    def record(path, task_names, *args, **kwargs):
+        seen["tasks"] = task_names
+        return None, {}
+
+    monkeypatch.setattr(runner, "evaluate_path", record)
+    antlm.evaluate(tmp_path, tasks, data_dir=tmp_path)
+    assert seen["tasks"] == names
+
+
 @pytest.mark.slow
 def test_import_antlm_is_light() -> None:
     """``import antlm`` must not load torch: the API's functions import it on first use."""

@@ -10,6 +10,7 @@ import pytest
 import antlm
 from antlm.cli import build_parser, main
 from antlm.config import ConfigError, FinetuneConfig, resolve_data_dir
+from tests.cli import assert_refused
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -72,3 +73,17 @@ def test_sweep_status_runs_nothing(tmp_path: Path, capsys: pytest.CaptureFixture
     out = capsys.readouterr().out
     assert "| clm_only | 1 | pending |" in out and "0 of 2 runs done." in out
     assert not any(tmp_path.iterdir())  # no run directory, no sweep.yaml: nothing was started
+
+
+@pytest.mark.parametrize("argv", [
+    ["eval", "RUN", "--max-pairs", "0"],
+    ["eval", "RUN", "--max-pairs", "-5"],
+    ["eval", "RUN", "--checkpoints", "--max-pairs", "0"],  # was read as the default, 100
+    ["eval", "RUN", "--batch-size", "0"],
+    ["sweep", "smoke", "--jobs", "0"],
+    ["train", "demo", "--devices", "0"],
+])
+def test_a_count_out_of_range_is_refused_naming_option_and_range(argv, capsys):
+    option = argv[-2]
+    err = assert_refused(capsys, *argv)
+    assert f"argument {option}: must be a whole number of at least 1" in err

@@ -13,6 +13,7 @@ from typing import NoReturn
 
 from antlm.config import ConfigError, load_config, resolve_data_dir
 from antlm.errors import BUG_EXIT, USAGE_EXIT, AntlmError, environment_error_message
+from antlm.options import BATCH_SIZE, DEVICES, JOBS, MAX_PAIRS
 
 DATA_DIR_OPTION = "data directory (default: $ANTLM_DATA_DIR, else ./data)"
 
@@ -79,7 +80,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--stop-after-epochs", type=float, default=None,
                    help="checkpoint and stop after this many more epochs (resume later; "
                         "default: train to the end)")
-    p.add_argument("--devices", type=int, default=None,
+    p.add_argument("--devices", type=DEVICES.parse, default=None,
                    help="train on N local processes/GPUs via torchrun (DDP; default: one process)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=_cmd_train)
@@ -188,7 +189,8 @@ def _eval_checkpoints(args: argparse.Namespace) -> None:
         args.path, resolve_data_dir(args.data_dir),
         backend=args.backend,
         tasks=parse_task_list(args.tasks),
-        max_pairs_per_subtask=args.max_pairs or FAST_PAIRS, batch_size=args.batch_size,
+        max_pairs_per_subtask=FAST_PAIRS if args.max_pairs is None else args.max_pairs,
+        batch_size=args.batch_size,
         precision=args.precision, device=args.device, progress=not args.no_progress,
         suite=args.suite,
     )
@@ -257,8 +259,9 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
                    help="write every pair's scores to predictions/SUITE/TASK.jsonl beside "
                         "results.json")
     p.add_argument("--data-dir", help=DATA_DIR_OPTION)
-    p.add_argument("--batch-size", type=int, default=64, help="model rows per forward pass")
-    p.add_argument("--max-pairs", type=int, default=None,
+    p.add_argument("--batch-size", type=BATCH_SIZE.parse, default=64,
+                   help="model rows per forward pass")
+    p.add_argument("--max-pairs", type=MAX_PAIRS.parse, default=None,
                    help="score only the first N pairs of each subtask (quick runs; default: all)")
     p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
                    help="of the scoring forward passes")
@@ -311,7 +314,7 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     p.add_argument("sweep", help="sweep YAML, e.g. configs/sweeps/babyllama-tiny.yaml, or a "
                                  "preset name (antlm presets)")
     p.add_argument("--root", default="runs", help="runs go to ROOT/NAME/ARM/seedS")
-    p.add_argument("--jobs", type=int, default=1, help="runs trained at once")
+    p.add_argument("--jobs", type=JOBS.parse, default=1, help="runs trained at once")
     p.add_argument("--arms", help="only these arms (comma-separated)")
     p.add_argument("--train-only", action="store_true",
                    help="train (or resume) every run, evaluate none; rerun without it to evaluate")
