@@ -31,6 +31,26 @@ def test_evaluate_refuses_a_count_out_of_range(option, value, tmp_path):
                        **{option: value})
 
 
+@pytest.mark.parametrize(("function", "arguments", "message"), [
+    ("evaluate", {"precision": "fp16"}, "precision='fp16'; allowed: fp32, bf16"),
+    ("pretrain", {"stop_after_epochs": 0}, "stop_after_epochs=0: must be a number greater than 0"),
+    ("export_hf", {"attention": "sideways"}, "attention='sideways': .*allowed: causal, bidirectional"),
+    ("export_hf", {"attention": "sideways", "checkpoints": True}, "attention='sideways'"),
+])
+def test_misuse_of_the_api_is_a_user_error_raised_before_any_work(function, arguments, message,
+                                                                  tmp_path):
+    import antlm
+    from antlm.errors import AntlmError
+
+    first = {"evaluate": tmp_path / "no-run", "pretrain": "demo", "export_hf": tmp_path / "no-run"}
+    rest = {"evaluate": {"data_dir": tmp_path}, "pretrain": {"out": tmp_path / "run",
+                                                             "data_dir": tmp_path},
+            "export_hf": {"out": tmp_path / "hf"}}
+    with pytest.raises(AntlmError, match=message):
+        getattr(antlm, function)(first[function], **rest[function], **arguments)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize(("tasks", "names"), [("word_order", ["word_order"]),
                                               ("ewok,word_order", ["ewok", "word_order"]),
                                               (("ewok",), ["ewok"])])

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from antlm.config import RunConfig, load_config, override_config, resolve_data_dir
-from antlm.options import BATCH_SIZE, MAX_PAIRS
+from antlm.options import BATCH_SIZE, MAX_PAIRS, STOP_AFTER_EPOCHS
 
 __all__ = ["evaluate", "export_hf", "load_model", "plot", "pretrain", "report"]
 
@@ -67,7 +67,7 @@ def pretrain(
     run_config = _run_config(config, overrides)
     run_dir = Path(out) if out is not None else Path("runs") / run_config.name
     train_run(run_config, run_dir, resolve_data_dir(data_dir), resume=resume,
-              stop_after_epochs=stop_after_epochs, progress=progress)
+              stop_after_epochs=STOP_AFTER_EPOCHS.check(stop_after_epochs), progress=progress)
     return run_dir
 
 

@@ -13,7 +13,15 @@ from typing import NoReturn
 
 from antlm.config import ConfigError, load_config, resolve_data_dir
 from antlm.errors import BUG_EXIT, USAGE_EXIT, AntlmError, environment_error_message
-from antlm.options import BATCH_SIZE, DEVICES, JOBS, MAX_PAIRS
+from antlm.options import (
+    BATCH_SIZE,
+    DEVICES,
+    JOBS,
+    MAX_PAIRS,
+    SCALED_EPOCHS,
+    STEPS_PER_EPOCH,
+    STOP_AFTER_EPOCHS,
+)
 
 DATA_DIR_OPTION = "data directory (default: $ANTLM_DATA_DIR, else ./data)"
 
@@ -77,7 +85,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data-dir", help=DATA_DIR_OPTION)
     p.add_argument("--out", help="run directory (default: runs/NAME)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
-    p.add_argument("--stop-after-epochs", type=float, default=None,
+    p.add_argument("--stop-after-epochs", type=STOP_AFTER_EPOCHS.parse, default=None,
                    help="checkpoint and stop after this many more epochs (resume later; "
                         "default: train to the end)")
     p.add_argument("--devices", type=DEVICES.parse, default=None,
@@ -145,11 +153,11 @@ def _add_schedule(sub: argparse._SubParsersAction) -> None:
     ssub = p.add_subparsers(dest="schedule_command", required=True)
     s = ssub.add_parser("show", help="print the plan of a schedule, or of a run config")
     s.add_argument("spec", nargs="?", help="e.g. '4_CLM+16_MLM+4_CLM' or '(2_CLM+2_MLM)*6'")
-    s.add_argument("--epochs", type=float, default=None,
+    s.add_argument("--epochs", type=SCALED_EPOCHS.parse, default=None,
                    help="scale the schedule's proportions to this many epochs")
     s.add_argument("--words-per-epoch", default=None,
                    help="the corpus's words (e.g. 10M): adds the words seen per phase")
-    s.add_argument("--steps-per-epoch", type=int, default=None,
+    s.add_argument("--steps-per-epoch", type=STEPS_PER_EPOCH.parse, default=None,
                    help="adds each phase's steps")
     s.add_argument("--config", help="a run config: its plan as training places it, with the "
                    "exact words seen (reads and tokenizes the corpus, cached)")
@@ -368,7 +376,8 @@ def _add_finetune(sub: argparse._SubParsersAction) -> None:
                    help="evaluate on the first N validation examples (default: all)")
     p.add_argument("--epochs", type=int, default=recipe.epochs, help="at most this many epochs")
     p.add_argument("--lr", type=float, default=recipe.lr, help="learning rate")
-    p.add_argument("--batch-size", type=int, default=recipe.batch_size, help="examples per step")
+    p.add_argument("--batch-size", type=BATCH_SIZE.parse, default=recipe.batch_size,
+                   help="examples per step")
     p.add_argument("--patience", type=int, default=recipe.patience,
                    help="stop after this many epochs without improvement")
     p.add_argument("--seed", type=int, default=recipe.seed, help="classifier head and data order")

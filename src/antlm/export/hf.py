@@ -31,14 +31,15 @@ from tokenizers import Tokenizer
 from tokenizers.processors import TemplateProcessing
 from torch import nn
 
-from antlm.config import ModelConfig
+from antlm.config import ConfigError, ModelConfig
 from antlm.data.tokenizer import SPECIAL_TOKENS, AntlmTokenizer
 from antlm.export.model_card import model_card
+from antlm.models.attention import ATTENTION_KINDS
 from antlm.models.hf_model import REMOTE_CODE, quiet_transformers
 from antlm.outputs import check_output_folder
 from antlm.rundir import EXPORTED_CONFIG, LoadedRun, load_run
 
-__all__ = ["export_run", "hf_tokenizer", "llama_config", "ltgbert_config"]
+__all__ = ["check_export_attention", "export_run", "hf_tokenizer", "llama_config", "ltgbert_config"]
 
 LTGBERT_FILES = ("configuration_ltgbert.py", "modeling_ltgbert.py")
 LLAMA_MASKED_FILE = "modeling_antlm_llama.py"
@@ -147,6 +148,15 @@ def _export_ltgbert(model: nn.Module, config: ModelConfig, tokenizer: AntlmToken
     save_file(state, str(out / "model.safetensors"), metadata={"format": "pt"})
 
 
+def check_export_attention(attention: str) -> None:
+    """Refuse an ``attention`` that is not a view before anything is written: a BabyLlama
+    export ignores it, an LTG-BERT export would write it into ``config.json`` and fail only
+    when loaded."""
+    if attention not in ATTENTION_KINDS:
+        raise ConfigError(f"attention={attention!r}: the view of an LTG-BERT export's AutoModel; "
+                          f"allowed: {', '.join(ATTENTION_KINDS)}")
+
+
 def export_run(run_dir: str | Path, out_dir: str | Path, attention: str = "bidirectional",
                checkpoint: str | None = None, force: bool = False) -> Path:
     """Write a run's model, tokenizer, config and model card to ``out_dir`` in Hugging Face
@@ -155,6 +165,7 @@ def export_run(run_dir: str | Path, out_dir: str | Path, attention: str = "bidir
     classes always attend bidirectionally and causally. ``checkpoint`` exports the weights of a
     milestone checkpoint (e.g. ``chck_1M``) instead of the latest. ``out_dir`` must not be a
     run, nor (without ``force``) a folder that holds files (:mod:`antlm.outputs`)."""
+    check_export_attention(attention)
     out = Path(out_dir)
     check_output_folder(out, "export", force)
     run = load_run(run_dir, checkpoint=checkpoint)
