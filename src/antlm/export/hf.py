@@ -31,6 +31,7 @@ from tokenizers import Tokenizer
 from tokenizers.processors import TemplateProcessing
 from torch import nn
 
+from antlm.atomic import atomic_write, follow_umask
 from antlm.config import ConfigError, ModelConfig
 from antlm.data.tokenizer import SPECIAL_TOKENS, AntlmTokenizer
 from antlm.export.model_card import model_card
@@ -43,6 +44,7 @@ __all__ = ["check_export_attention", "export_run", "hf_tokenizer", "llama_config
 
 LTGBERT_FILES = ("configuration_ltgbert.py", "modeling_ltgbert.py")
 LLAMA_MASKED_FILE = "modeling_antlm_llama.py"
+WEIGHTS = "model.safetensors"  # the name transformers loads
 
 
 def hf_tokenizer(tokenizer: AntlmTokenizer, max_length: int):
@@ -133,6 +135,7 @@ def _export_babyllama(model: nn.Module, config: ModelConfig, tokenizer: AntlmTok
     hf_model.load_state_dict(state, strict=True)  # any unmatched name is an error
     with quiet_transformers():
         hf_model.save_pretrained(out)
+    follow_umask(out / WEIGHTS)  # written 0600 by save_pretrained
     shutil.copyfile(REMOTE_CODE / LLAMA_MASKED_FILE, out / LLAMA_MASKED_FILE)
 
 
@@ -145,7 +148,7 @@ def _export_ltgbert(model: nn.Module, config: ModelConfig, tokenizer: AntlmToken
         json.dumps(ltgbert_config(config, tokenizer, attention), indent=2) + "\n"
     )
     state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(out / "model.safetensors"), metadata={"format": "pt"})
+    atomic_write(out / WEIGHTS, lambda tmp: save_file(state, str(tmp), metadata={"format": "pt"}))
 
 
 def check_export_attention(attention: str) -> None:
