@@ -92,3 +92,13 @@ def test_a_count_out_of_range_is_refused_naming_option_and_range(argv, capsys):
     err = assert_refused(capsys, *argv)
     assert f"argument {option}: must be a " in err
     assert "whole number of at least 1" in err or "number greater than 0" in err
+
+
+def test_presets_are_never_written_into_a_run(tmp_path: Path, capsys) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_text("name: run\n")
+    (run / "state.json").write_text("{}")
+    err = assert_refused(capsys, "presets", "--write", run)
+    assert f"{run} is a run directory; only `antlm train` writes there" in err
+    assert sorted(p.name for p in run.iterdir()) == ["config.yaml", "state.json"]

@@ -457,6 +457,9 @@ def _cmd_presets(args: argparse.Namespace) -> None:
     from antlm.presets import list_presets, preset_root, write_presets
 
     if args.write:
+        from antlm.outputs import refuse_run_directory
+
+        refuse_run_directory(Path(args.write), "presets")
         written = write_presets(Path(args.write))
         print(f"antlm: wrote {len(written)} preset files to {args.write} (existing ones kept)")
         return

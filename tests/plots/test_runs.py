@@ -10,6 +10,7 @@ import pytest
 from antlm.cli import main
 from antlm.plots.runs import dev_curve, plot_runs
 from antlm.rundir import RunDirError, RunPaths, read_metrics
+from tests.cli import assert_refused
 
 
 def _swapped_phases(run: Path, out: Path) -> Path:
@@ -38,3 +39,18 @@ def test_plot_of_a_real_run(milestone_run: Path, tmp_path: Path,
 def test_a_folder_without_dev_losses_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RunDirError, match="no dev losses"):
         plot_runs([tmp_path])
+
+
+@pytest.mark.parametrize("name", ["dev.xyz", "dev"])
+def test_a_format_matplotlib_cannot_write_is_refused_before_any_work(name, tmp_path, capsys):
+    """Checked before the runs are read: the run given here does not even exist."""
+    import antlm
+    from antlm.plots import FigurePathError
+
+    out = tmp_path / name
+    with pytest.raises(FigurePathError, match=rf"{out}: matplotlib cannot write .*; end the name "
+                                              r"in one of .*\.pdf, .*\.png, .*\.svg"):
+        antlm.plot(tmp_path / "no-run", out)
+    err = assert_refused(capsys, "plot", tmp_path / "no-run", "--out", out)
+    assert "matplotlib cannot write" in err and ".png" in err
+    assert not any(tmp_path.iterdir())
