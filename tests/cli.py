@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO
 
 
@@ -33,6 +35,21 @@ def assert_user_error(done: subprocess.CompletedProcess, *fragments: str) -> Non
     assert "Traceback" not in done.stderr, done.stderr
     for fragment in fragments:
         assert fragment in done.stderr, done.stderr
+
+
+def assert_refused(capsys, *argv: str | Path) -> str:
+    """Run ``antlm ARGV`` in this process (no subprocess: the fast lane's way to test the
+    command's error contract) and check it exits 2 without a traceback; returns stderr, which
+    holds the ``antlm: error:`` message, or argparse's for a bad command line."""
+    from antlm.cli import main
+
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(arg) for arg in argv])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2, err
+    assert "error: " in err and "Traceback" not in err, err
+    return err
 
 
 def snapshot(folder: Path) -> dict[str, tuple[str, int, float]]:

@@ -19,6 +19,57 @@ def readme_example() -> str:
     return re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
 
 
+@pytest.mark.parametrize(("option", "value"), [("max_pairs", 0), ("max_pairs", -1),
+                                               ("batch_size", 0)])
+def test_evaluate_refuses_a_count_out_of_range(option, value, tmp_path):
+    import antlm
+    from antlm.options import OptionError
+
+    with pytest.raises(OptionError, match=rf"{option}={value}: must be a whole number of at "
+                                          r"least 1"):
+        antlm.evaluate(tmp_path / "no-run", ["word_order"], data_dir=tmp_path,
+                       **{option: value})
+
+
+@pytest.mark.parametrize(("function", "arguments", "message"), [
+    ("evaluate", {"precision": "fp16"}, "precision='fp16'; allowed: fp32, bf16"),
+    ("pretrain", {"stop_after_epochs": 0}, "stop_after_epochs=0: must be a number greater than 0"),
+    ("export_hf", {"attention": "sideways"}, "attention='sideways': .*allowed: causal, bidirectional"),
+    ("export_hf", {"attention": "sideways", "checkpoints": True}, "attention='sideways'"),
+])
+def test_misuse_of_the_api_is_a_user_error_raised_before_any_work(function, arguments, message,
+                                                                  tmp_path):
+    import antlm
+    from antlm.errors import AntlmError
+
+    first = {"evaluate": tmp_path / "no-run", "pretrain": "demo", "export_hf": tmp_path / "no-run"}
+    rest = {"evaluate": {"data_dir": tmp_path}, "pretrain": {"out": tmp_path / "run",
+                                                             "data_dir": tmp_path},
+            "export_hf": {"out": tmp_path / "hf"}}
+    with pytest.raises(AntlmError, match=message):
+        getattr(antlm, function)(first[function], **rest[function], **arguments)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("tasks", "names"), [("word_order", ["word_order"]),
+                                              ("ewok,word_order", ["ewok", "word_order"]),
+                                              (("ewok",), ["ewok"])])
+def test_evaluate_reads_a_string_of_tasks_as_names_not_letters(tasks, names, tmp_path,
+                                                                monkeypatch):
+    import antlm
+    from antlm.eval import runner
+
+    seen = {}
+
+    def record(path, task_names, *args, **kwargs):
+        seen["tasks"] = task_names
+        return None, {}
+
+    monkeypatch.setattr(runner, "evaluate_path", record)
+    antlm.evaluate(tmp_path, tasks, data_dir=tmp_path)
+    assert seen["tasks"] == names
+
+
 @pytest.mark.slow
 def test_import_antlm_is_light() -> None:
     """``import antlm`` must not load torch: the API's functions import it on first use."""

@@ -10,6 +10,7 @@ import pytest
 import antlm
 from antlm.cli import build_parser, main
 from antlm.config import ConfigError, FinetuneConfig, resolve_data_dir
+from tests.cli import assert_refused
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -72,3 +73,32 @@ def test_sweep_status_runs_nothing(tmp_path: Path, capsys: pytest.CaptureFixture
     out = capsys.readouterr().out
     assert "| clm_only | 1 | pending |" in out and "0 of 2 runs done." in out
     assert not any(tmp_path.iterdir())  # no run directory, no sweep.yaml: nothing was started
+
+
+@pytest.mark.parametrize("argv", [
+    ["eval", "RUN", "--max-pairs", "0"],
+    ["eval", "RUN", "--max-pairs", "-5"],
+    ["eval", "RUN", "--checkpoints", "--max-pairs", "0"],  # was read as the default, 100
+    ["eval", "RUN", "--batch-size", "0"],
+    ["sweep", "smoke", "--jobs", "0"],
+    ["train", "demo", "--devices", "0"],
+    ["train", "demo", "--stop-after-epochs", "0"],
+    ["schedule", "show", "4_CLM", "--epochs", "0"],
+    ["schedule", "show", "4_CLM", "--steps-per-epoch", "0"],
+    ["finetune", "RUN", "--batch-size", "0"],
+])
+def test_a_count_out_of_range_is_refused_naming_option_and_range(argv, capsys):
+    option = argv[-2]
+    err = assert_refused(capsys, *argv)
+    assert f"argument {option}: must be a " in err
+    assert "whole number of at least 1" in err or "number greater than 0" in err
+
+
+def test_presets_are_never_written_into_a_run(tmp_path: Path, capsys) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_text("name: run\n")
+    (run / "state.json").write_text("{}")
+    err = assert_refused(capsys, "presets", "--write", run)
+    assert f"{run} is a run directory; only `antlm train` writes there" in err
+    assert sorted(p.name for p in run.iterdir()) == ["config.yaml", "state.json"]

@@ -1,6 +1,8 @@
 import pytest
 
 from antlm.config import ConfigError, load_config, parse_overrides, resolve_data_dir
+from antlm.errors import AntlmError
+from tests.cli import assert_refused
 from tests.conftest import CONFIGS
 
 
@@ -69,6 +71,23 @@ def test_bad_yaml_and_missing_file(tmp_path):
         load_config(tmp_path / "nope.yaml")
     with pytest.raises(ConfigError, match="key=value"):
         parse_overrides(["train.lr"])
+
+
+def test_a_key_written_twice_names_both_lines(tmp_path, capsys):
+    run = write(tmp_path, "train:\n  lr: 0.001\n  seed: 3\n  lr: 0.01\n")
+    message = f"{run}: key 'lr' appears twice (lines 2 and 4); keep one"
+    with pytest.raises(AntlmError) as info:
+        load_config(run)
+    assert str(info.value) == message
+    assert message in assert_refused(capsys, "train", run, "--out", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_set_value_is_read_like_a_file():
+    with pytest.raises(AntlmError, match=r"--set train.x: key 'a' appears twice \(lines 1 and 1\)"):
+        parse_overrides(["train.x={a: 1, a: 2}"])
+    with pytest.raises(ConfigError, match=r"--set 'train.x=\[1': the value is not valid YAML"):
+        parse_overrides(["train.x=[1"])
 
 
 def test_data_dir_resolution(tmp_path, monkeypatch):

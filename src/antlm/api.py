@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from antlm.config import RunConfig, load_config, override_config, resolve_data_dir
+from antlm.options import BATCH_SIZE, MAX_PAIRS, STOP_AFTER_EPOCHS
 
 __all__ = ["evaluate", "export_hf", "load_model", "plot", "pretrain", "report"]
 
@@ -40,6 +41,12 @@ def _run_config(config: RunConfig | PathLike, overrides: Mapping[str, Any] | Non
     if isinstance(config, RunConfig):
         return override_config(config, dict(overrides or {}))
     return load_config(config, updates=dict(overrides or {}))
+
+
+def _comma_list(names: str | Sequence[str]) -> str:
+    """Names as the command line spells them (``a,b``): a string is taken whole, since joining
+    its letters would turn ``"word_order"`` into the tasks ``w``, ``o``, ``r``, ..."""
+    return names if isinstance(names, str) else ",".join(names)
 
 
 def pretrain(
@@ -60,32 +67,35 @@ def pretrain(
     run_config = _run_config(config, overrides)
     run_dir = Path(out) if out is not None else Path("runs") / run_config.name
     train_run(run_config, run_dir, resolve_data_dir(data_dir), resume=resume,
-              stop_after_epochs=stop_after_epochs, progress=progress)
+              stop_after_epochs=STOP_AFTER_EPOCHS.check(stop_after_epochs), progress=progress)
     return run_dir
 
 
 def evaluate(
     path: PathLike,
-    tasks: Sequence[str] = DEFAULT_TASKS,
+    tasks: str | Sequence[str] = DEFAULT_TASKS,
     *,
     backend: str = "auto",
     suite: str | None = None,
     max_pairs: int | None = None,
+    batch_size: int = 64,
     data_dir: PathLike | None = None,
     device: str = "auto",
     progress: bool = True,
     **options: Any,
 ) -> dict[str, Any]:
     """Zero-shot evaluation of a run or a Hugging Face model folder, as ``antlm eval``; returns
-    the whole ``results.json`` (also written). ``options`` go to
-    :func:`antlm.eval.runner.evaluate_path` (``batch_size``, ``precision``, ``out``, ...)."""
+    the whole ``results.json`` (also written). ``tasks`` is one name, a comma-separated
+    string as ``--tasks`` takes, or a list. ``options`` go to
+    :func:`antlm.eval.runner.evaluate_path` (``precision``, ``out``, ...)."""
     from antlm.eval.runner import evaluate_path
     from antlm.eval.suites import get_suite
     from antlm.eval.tasks import parse_task_list
 
     _, results = evaluate_path(
-        path, parse_task_list(",".join(tasks)), resolve_data_dir(data_dir), get_suite(suite),
-        backend=backend, max_pairs_per_subtask=max_pairs, device=device, progress=progress,
+        path, parse_task_list(_comma_list(tasks)), resolve_data_dir(data_dir), get_suite(suite),
+        backend=backend, batch_size=BATCH_SIZE.check(batch_size),
+        max_pairs_per_subtask=MAX_PAIRS.check(max_pairs), device=device, progress=progress,
         **options,
     )
     return results

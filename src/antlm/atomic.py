@@ -23,6 +23,13 @@ def current_umask() -> int:
     return mask
 
 
+def follow_umask(path: Path) -> None:
+    """Give ``path`` the mode ``open()`` would have given it (0666 less the umask): for a file
+    that a library wrote with a private mode (safetensors and ``save_pretrained`` write weights
+    0600), which a user sharing a run or an export would otherwise find unreadable to others."""
+    os.chmod(path, 0o666 & ~current_umask())
+
+
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp)`` to fill a temporary file beside ``path``, then rename it to ``path``."""
     path = Path(path)
@@ -32,7 +39,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     tmp = Path(name)
     try:
         write(tmp)
-        os.chmod(tmp, 0o666 & ~current_umask())
+        follow_umask(tmp)
         with tmp.open("rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)

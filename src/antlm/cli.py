@@ -13,6 +13,15 @@ from typing import NoReturn
 
 from antlm.config import ConfigError, load_config, resolve_data_dir
 from antlm.errors import BUG_EXIT, USAGE_EXIT, AntlmError, environment_error_message
+from antlm.options import (
+    BATCH_SIZE,
+    DEVICES,
+    JOBS,
+    MAX_PAIRS,
+    SCALED_EPOCHS,
+    STEPS_PER_EPOCH,
+    STOP_AFTER_EPOCHS,
+)
 
 DATA_DIR_OPTION = "data directory (default: $ANTLM_DATA_DIR, else ./data)"
 
@@ -76,10 +85,10 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data-dir", help=DATA_DIR_OPTION)
     p.add_argument("--out", help="run directory (default: runs/NAME)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
-    p.add_argument("--stop-after-epochs", type=float, default=None,
+    p.add_argument("--stop-after-epochs", type=STOP_AFTER_EPOCHS.parse, default=None,
                    help="checkpoint and stop after this many more epochs (resume later; "
                         "default: train to the end)")
-    p.add_argument("--devices", type=int, default=None,
+    p.add_argument("--devices", type=DEVICES.parse, default=None,
                    help="train on N local processes/GPUs via torchrun (DDP; default: one process)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=_cmd_train)
@@ -144,11 +153,11 @@ def _add_schedule(sub: argparse._SubParsersAction) -> None:
     ssub = p.add_subparsers(dest="schedule_command", required=True)
     s = ssub.add_parser("show", help="print the plan of a schedule, or of a run config")
     s.add_argument("spec", nargs="?", help="e.g. '4_CLM+16_MLM+4_CLM' or '(2_CLM+2_MLM)*6'")
-    s.add_argument("--epochs", type=float, default=None,
+    s.add_argument("--epochs", type=SCALED_EPOCHS.parse, default=None,
                    help="scale the schedule's proportions to this many epochs")
     s.add_argument("--words-per-epoch", default=None,
                    help="the corpus's words (e.g. 10M): adds the words seen per phase")
-    s.add_argument("--steps-per-epoch", type=int, default=None,
+    s.add_argument("--steps-per-epoch", type=STEPS_PER_EPOCH.parse, default=None,
                    help="adds each phase's steps")
     s.add_argument("--config", help="a run config: its plan as training places it, with the "
                    "exact words seen (reads and tokenizes the corpus, cached)")
@@ -188,7 +197,8 @@ def _eval_checkpoints(args: argparse.Namespace) -> None:
         args.path, resolve_data_dir(args.data_dir),
         backend=args.backend,
         tasks=parse_task_list(args.tasks),
-        max_pairs_per_subtask=args.max_pairs or FAST_PAIRS, batch_size=args.batch_size,
+        max_pairs_per_subtask=FAST_PAIRS if args.max_pairs is None else args.max_pairs,
+        batch_size=args.batch_size,
         precision=args.precision, device=args.device, progress=not args.no_progress,
         suite=args.suite,
     )
@@ -257,8 +267,9 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
                    help="write every pair's scores to predictions/SUITE/TASK.jsonl beside "
                         "results.json")
     p.add_argument("--data-dir", help=DATA_DIR_OPTION)
-    p.add_argument("--batch-size", type=int, default=64, help="model rows per forward pass")
-    p.add_argument("--max-pairs", type=int, default=None,
+    p.add_argument("--batch-size", type=BATCH_SIZE.parse, default=64,
+                   help="model rows per forward pass")
+    p.add_argument("--max-pairs", type=MAX_PAIRS.parse, default=None,
                    help="score only the first N pairs of each subtask (quick runs; default: all)")
     p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
                    help="of the scoring forward passes")
@@ -311,7 +322,7 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     p.add_argument("sweep", help="sweep YAML, e.g. configs/sweeps/babyllama-tiny.yaml, or a "
                                  "preset name (antlm presets)")
     p.add_argument("--root", default="runs", help="runs go to ROOT/NAME/ARM/seedS")
-    p.add_argument("--jobs", type=int, default=1, help="runs trained at once")
+    p.add_argument("--jobs", type=JOBS.parse, default=1, help="runs trained at once")
     p.add_argument("--arms", help="only these arms (comma-separated)")
     p.add_argument("--train-only", action="store_true",
                    help="train (or resume) every run, evaluate none; rerun without it to evaluate")
@@ -365,7 +376,8 @@ def _add_finetune(sub: argparse._SubParsersAction) -> None:
                    help="evaluate on the first N validation examples (default: all)")
     p.add_argument("--epochs", type=int, default=recipe.epochs, help="at most this many epochs")
     p.add_argument("--lr", type=float, default=recipe.lr, help="learning rate")
-    p.add_argument("--batch-size", type=int, default=recipe.batch_size, help="examples per step")
+    p.add_argument("--batch-size", type=BATCH_SIZE.parse, default=recipe.batch_size,
+                   help="examples per step")
     p.add_argument("--patience", type=int, default=recipe.patience,
                    help="stop after this many epochs without improvement")
     p.add_argument("--seed", type=int, default=recipe.seed, help="classifier head and data order")
@@ -445,6 +457,9 @@ def _cmd_presets(args: argparse.Namespace) -> None:
     from antlm.presets import list_presets, preset_root, write_presets
 
     if args.write:
+        from antlm.outputs import refuse_run_directory
+
+        refuse_run_directory(Path(args.write), "presets")
         written = write_presets(Path(args.write))
         print(f"antlm: wrote {len(written)} preset files to {args.write} (existing ones kept)")
         return

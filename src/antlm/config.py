@@ -28,6 +28,7 @@ from pydantic import (
 
 from antlm.errors import AntlmError
 from antlm.units import CHALLENGE_MILESTONES, parse_count, parse_milestones
+from antlm.yamlfile import load_yaml, read_yaml
 
 if TYPE_CHECKING:
     from antlm.schedule import Plan
@@ -321,7 +322,7 @@ def _read_yaml_tree(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = read_yaml(path) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
@@ -357,7 +358,11 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"--set expects key=value, got {pair!r}")
-        values[key] = yaml.safe_load(value) if value != "" else None
+        try:
+            values[key] = load_yaml(value, f"--set {key}") if value != "" else None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"--set {pair!r}: the value is not valid YAML ("
+                              f"{str(exc).splitlines()[0]}); quote it if it is text") from None
     return nest_dotted(values)
 
 

@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 from safetensors import safe_open
 from safetensors.torch import load_model
 from torch import nn
@@ -47,6 +46,7 @@ from antlm.errors import AntlmError
 from antlm.locks import RunLock, serialized
 from antlm.models.registry import build_model
 from antlm.units import format_count
+from antlm.yamlfile import read_yaml
 
 CHECKPOINT_PREFIX = "chck_"
 
@@ -170,7 +170,7 @@ def reading(path: Path, what: str) -> Iterator[None]:
 
 def _read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
     with reading(path, what):
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = read_yaml(path)
         if not isinstance(raw, dict) or not raw:
             raise TypeError("empty, or not a mapping of sections")
     return raw

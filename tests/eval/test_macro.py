@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from antlm.config import ConfigError
 from antlm.eval.finetune import FinetuneConfig, finetune_run
 from antlm.eval.glue import GLUE_SUBTASKS
 from antlm.eval.macro import compute_macro, render_macro_markdown, report_macro
@@ -80,7 +81,8 @@ def test_missing_parts_are_not_filled_in() -> None:
     assert macro.average == pytest.approx(0.8)
     assert macro.missing == ["blimp_supplement", "ewok", "glue (not run)"]
     assert "no GLUE task fine-tuned" in render_macro_markdown(macro)
-    with pytest.raises(ValueError, match="fused"):
+    with pytest.raises(ConfigError, match="--backend 'fused': no babylm2025 zero-shot results "
+                                          "under it; the results have causal"):
         compute_macro(results, BABYLM_2025, backend="fused")
     # Another suite's scores are not this suite's.
     assert compute_macro(results, BABYLM_2024).parts["blimp_filtered"] is None

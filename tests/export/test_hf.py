@@ -9,6 +9,7 @@ every view: causal through ``AutoModelForCausalLM``, bidirectional through
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,18 @@ def test_ltgbert_classifier_follows_the_exported_attention(
     # The masked-LM class is bidirectional whatever the classifier's attention.
     _assert_view(AutoModelForMaskedLM.from_pretrained(out, trust_remote_code=True).eval(), model,
                  ids, real, "bidirectional")
+
+
+@pytest.mark.parametrize("arch", ["babyllama", "ltgbert"])
+def test_every_exported_file_follows_the_umask(arch, exported_runs, tmp_path) -> None:
+    """The weights too: safetensors and ``save_pretrained`` write them 0600, which a folder
+    meant to be shared (pushed, copied to a group's disk) must not keep."""
+    run, _ = exported_runs[arch]
+    previous = os.umask(0o027)
+    try:
+        out = export_run(run, tmp_path / "hf")
+    finally:
+        os.umask(previous)
+    modes = {p.name: oct(p.stat().st_mode & 0o777) for p in out.rglob("*") if p.is_file()}
+    assert "model.safetensors" in modes
+    assert modes == dict.fromkeys(modes, oct(0o640))

@@ -12,6 +12,7 @@ from antlm.cli import main
 from antlm.locks import RunLock
 from antlm.plots.runs import _label, dev_curve, plot_runs
 from antlm.rundir import RunDirError, RunPaths, read_metrics
+from tests.cli import assert_refused
 
 
 def _swapped_phases(run: Path, out: Path) -> Path:
@@ -50,3 +51,18 @@ def test_a_run_being_trained_is_labelled_so(tmp_path: Path) -> None:
     finally:
         lock.release()
     assert _label(RunPaths(tmp_path)) == tmp_path.name
+
+
+@pytest.mark.parametrize("name", ["dev.xyz", "dev"])
+def test_a_format_matplotlib_cannot_write_is_refused_before_any_work(name, tmp_path, capsys):
+    """Checked before the runs are read: the run given here does not even exist."""
+    import antlm
+    from antlm.plots import FigurePathError
+
+    out = tmp_path / name
+    with pytest.raises(FigurePathError, match=rf"{out}: matplotlib cannot write .*; end the name "
+                                              r"in one of .*\.pdf, .*\.png, .*\.svg"):
+        antlm.plot(tmp_path / "no-run", out)
+    err = assert_refused(capsys, "plot", tmp_path / "no-run", "--out", out)
+    assert "matplotlib cannot write" in err and ".png" in err
+    assert not any(tmp_path.iterdir())

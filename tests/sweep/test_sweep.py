@@ -9,7 +9,7 @@ import pytest
 
 from antlm.cli import main
 from antlm.config import ConfigError
-from antlm.errors import USAGE_EXIT
+from antlm.errors import USAGE_EXIT, AntlmError
 from antlm.eval.curves import average_accuracy
 from antlm.eval.scoring import BACKENDS
 from antlm.locks import SWEEP_CLAIM_NAME, RunLock
@@ -20,6 +20,7 @@ from antlm.sweep.runner import SWEEP_LOG, run_sweep
 from antlm.sweep.spec import SPEC_FILE, load_sweep, save_spec, sweep_of_directory
 from antlm.sweep.status import Stage, render_status, sweep_status
 from antlm.sweep.summary import collect, learning_curves
+from tests.cli import assert_refused
 from tests.conftest import CONFIGS
 
 SMOKE = CONFIGS / "sweeps" / "smoke.yaml"
@@ -50,6 +51,34 @@ def test_bad_arm_fails_before_any_training(tmp_path):
 def test_a_learning_curve_names_one_known_backend(tmp_path):
     with pytest.raises(ConfigError, match=r"learning_curves.backend: .*one backend: one of causal"):
         load_sweep(_smoke_with(tmp_path, "{backend: causal,", "{backend: all,"))
+
+
+def test_an_arm_written_twice_names_both_lines(tmp_path, capsys):
+    text = SMOKE.read_text()
+    arm = next(line for line in text.splitlines() if line.strip().startswith("antlm:"))
+    bad = _smoke_with(tmp_path, arm, f"{arm}\n{arm}")
+    line = 1 + bad.read_text().splitlines().index(arm)
+    message = f"{bad}: key 'antlm' appears twice (lines {line} and {line + 1}); keep one"
+    with pytest.raises(AntlmError) as info:
+        load_sweep(bad)
+    assert str(info.value) == message
+    assert message in assert_refused(capsys, "sweep", bad, "--root", tmp_path, "--status")
+
+
+def test_a_seed_listed_twice_is_refused(tmp_path, capsys):
+    bad = _smoke_with(tmp_path, "seeds: [1]", "seeds: [1, 2, 1]")
+    with pytest.raises(ConfigError, match=rf"(?s)invalid sweep \({bad}\):.*seeds: seed 1 appears "
+                                          r"more than once in \[1, 2, 1\]; list each seed once"):
+        load_sweep(bad)
+    assert "seed 1 appears more than once" in assert_refused(capsys, "sweep", bad, "--root",
+                                                             tmp_path, "--status")
+
+
+def test_an_unknown_arm_is_refused_with_the_arms_there_are(tmp_path, capsys):
+    err = assert_refused(capsys, "sweep", SMOKE, "--root", tmp_path, "--arms", "antlm,nope",
+                         "--data-dir", tmp_path)
+    assert "--arms: sweep smoke has no arm 'nope'; its arms: clm_only, antlm" in err
+    assert not any(tmp_path.iterdir())  # refused before the sweep directory is made
 
 
 PRIMARY = "primary: {arm: antlm, backend: causal, parts: [blimp_filtered, blimp_supplement]"

@@ -26,7 +26,7 @@ from antlm.atomic import atomic_write_bytes
 from antlm.config import ConfigError
 from antlm.device import resolve_device
 from antlm.eval.runner import evaluate_subject
-from antlm.eval.scoring import BACKENDS, declared_backend
+from antlm.eval.scoring import BACKENDS, check_precision, declared_backend
 from antlm.eval.subject import subject_of_run
 from antlm.eval.suites import get_suite
 from antlm.plots import phase_handles, pyplot, tint_phases
@@ -86,6 +86,7 @@ def evaluate_checkpoints(
 ) -> dict[str, Any]:
     """Score every revision (see the module docstring) and write the curve's files; returns the
     curve as written to ``learning_curve.json``."""
+    check_precision(precision)
     paths = RunPaths(Path(run_dir))
     refuse_while_training(paths)  # before the milestones are scored, not at the final model
     if backend in (None, "auto", "declared"):

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from antlm.config import ConfigError
 from antlm.eval.glue import subtask_record
 from antlm.eval.suites import Suite
 from antlm.eval.tables import MISSING, markdown_table, pct
@@ -77,8 +78,9 @@ def compute_macro(
     section = zero_shot_section(results, suite)
     scores = section.get("scores") or {}
     if backend is not None and backend not in scores:
-        raise ValueError(
-            f"no {suite.name} zero-shot results for backend {backend!r}; have {sorted(scores)}"
+        raise ConfigError(
+            f"--backend {backend!r}: no {suite.name} zero-shot results under it; the results "
+            f"have {', '.join(sorted(scores)) or 'none'}"
         )
     declared = section.get("declared_backend")
     if backend is not None:

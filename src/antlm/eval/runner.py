@@ -27,7 +27,7 @@ from antlm.device import resolve_device
 from antlm.eval.partial import PartialScores
 from antlm.eval.predictions import write_predictions
 from antlm.eval.report import merge_zero_shot, task_summary
-from antlm.eval.scoring import resolve_backends, score_pairs
+from antlm.eval.scoring import check_precision, resolve_backends, score_pairs
 from antlm.eval.subject import EvalSubject, open_subject
 from antlm.eval.suites import SUITES, Suite
 from antlm.eval.tasks import MinimalPair, load_tasks
@@ -121,6 +121,7 @@ def evaluate_path(
 ) -> tuple[EvalSubject, dict[str, Any]]:
     """Open, score, merge into the subject's ``results.json``; returns the subject and its
     whole results."""
+    check_precision(precision)
     subject = open_subject(path, resolve_device(device), trust_remote_code, out)
     update = evaluate_subject(subject, tasks, data_dir, suite, backend, batch_size,
                               max_pairs_per_subtask, precision, progress, save_predictions)

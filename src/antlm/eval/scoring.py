@@ -67,9 +67,11 @@ from antlm.schedule import parse_schedule
 __all__ = [
     "BACKENDS",
     "BACKEND_VIEWS",
+    "PRECISIONS",
     "EncodedTexts",
     "applicable_backends",
     "auto_backends",
+    "check_precision",
     "declare_backend",
     "declared_backend",
     "encode_texts",
@@ -178,6 +180,17 @@ def _word_ends(words: Sequence[int]) -> np.ndarray:
         if words[j] >= 0 and words[j + 1] == words[j]:
             ends[j] = ends[j + 1]
     return ends
+
+
+PRECISIONS = ("fp32", "bf16")  # of the scoring forward passes
+
+
+def check_precision(precision: str) -> str:
+    """``precision`` if scoring runs at it, else a :class:`ConfigError` listing those it runs
+    at; checked where an evaluation starts, before a model is loaded."""
+    if precision not in PRECISIONS:
+        raise ConfigError(f"precision={precision!r}; allowed: {', '.join(PRECISIONS)}")
+    return precision
 
 
 def primitives_for(backends: Sequence[str]) -> list[str]:
@@ -457,8 +470,7 @@ def text_log_probs(
     """Summed log-probability of each text's target span under ``primitive`` (float64 [N])."""
     if primitive not in PRIMITIVES:
         raise ValueError(f"unknown primitive backend {primitive!r}; allowed: {PRIMITIVES}")
-    if precision not in ("fp32", "bf16"):
-        raise ValueError(f"precision={precision!r}; allowed: fp32, bf16")
+    check_precision(precision)
     max_len = getattr(getattr(model, "config", None), "max_seq_len", None)
     if max_len is not None and len(encoded) and int(encoded.lengths.max()) > max_len:
         longest = int(encoded.lengths.argmax())

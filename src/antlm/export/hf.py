@@ -31,17 +31,20 @@ from tokenizers import Tokenizer
 from tokenizers.processors import TemplateProcessing
 from torch import nn
 
-from antlm.config import ModelConfig
+from antlm.atomic import atomic_write, follow_umask
+from antlm.config import ConfigError, ModelConfig
 from antlm.data.tokenizer import SPECIAL_TOKENS, AntlmTokenizer
 from antlm.export.model_card import model_card
+from antlm.models.attention import ATTENTION_KINDS
 from antlm.models.hf_model import REMOTE_CODE, quiet_transformers
 from antlm.outputs import check_output_folder
 from antlm.rundir import EXPORTED_CONFIG, LoadedRun, load_run
 
-__all__ = ["export_run", "hf_tokenizer", "llama_config", "ltgbert_config"]
+__all__ = ["check_export_attention", "export_run", "hf_tokenizer", "llama_config", "ltgbert_config"]
 
 LTGBERT_FILES = ("configuration_ltgbert.py", "modeling_ltgbert.py")
 LLAMA_MASKED_FILE = "modeling_antlm_llama.py"
+WEIGHTS = "model.safetensors"  # the name transformers loads
 
 
 def hf_tokenizer(tokenizer: AntlmTokenizer, max_length: int):
@@ -132,6 +135,7 @@ def _export_babyllama(model: nn.Module, config: ModelConfig, tokenizer: AntlmTok
     hf_model.load_state_dict(state, strict=True)  # any unmatched name is an error
     with quiet_transformers():
         hf_model.save_pretrained(out)
+    follow_umask(out / WEIGHTS)  # written 0600 by save_pretrained
     shutil.copyfile(REMOTE_CODE / LLAMA_MASKED_FILE, out / LLAMA_MASKED_FILE)
 
 
@@ -144,7 +148,16 @@ def _export_ltgbert(model: nn.Module, config: ModelConfig, tokenizer: AntlmToken
         json.dumps(ltgbert_config(config, tokenizer, attention), indent=2) + "\n"
     )
     state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(out / "model.safetensors"), metadata={"format": "pt"})
+    atomic_write(out / WEIGHTS, lambda tmp: save_file(state, str(tmp), metadata={"format": "pt"}))
+
+
+def check_export_attention(attention: str) -> None:
+    """Refuse an ``attention`` that is not a view before anything is written: a BabyLlama
+    export ignores it, an LTG-BERT export would write it into ``config.json`` and fail only
+    when loaded."""
+    if attention not in ATTENTION_KINDS:
+        raise ConfigError(f"attention={attention!r}: the view of an LTG-BERT export's AutoModel; "
+                          f"allowed: {', '.join(ATTENTION_KINDS)}")
 
 
 def export_run(run_dir: str | Path, out_dir: str | Path, attention: str = "bidirectional",
@@ -155,6 +168,7 @@ def export_run(run_dir: str | Path, out_dir: str | Path, attention: str = "bidir
     classes always attend bidirectionally and causally. ``checkpoint`` exports the weights of a
     milestone checkpoint (e.g. ``chck_1M``) instead of the latest. ``out_dir`` must not be a
     run, nor (without ``force``) a folder that holds files (:mod:`antlm.outputs`)."""
+    check_export_attention(attention)
     out = Path(out_dir)
     check_output_folder(out, "export", force)
     run = load_run(run_dir, checkpoint=checkpoint)

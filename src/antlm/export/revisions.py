@@ -27,7 +27,7 @@ import tempfile
 from pathlib import Path
 
 from antlm.errors import AntlmError
-from antlm.export.hf import export_run
+from antlm.export.hf import check_export_attention, export_run
 from antlm.outputs import check_output_folder
 from antlm.rundir import RunPaths, list_checkpoints, read_state, refuse_while_training
 
@@ -70,6 +70,7 @@ def export_revisions(
 ) -> list[str]:
     """Write ``out_dir`` as described in the module docstring; returns the branches, ``main``
     first, then the checkpoints in the order they were passed."""
+    check_export_attention(attention)
     paths = RunPaths(Path(run_dir))
     refuse_while_training(paths)  # before the repository is created, not at its main branch
     checkpoints = list_checkpoints(paths)

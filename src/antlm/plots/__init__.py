@@ -5,7 +5,10 @@ that shows which objective trained when."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
+
+from antlm.errors import AntlmError
 
 OBJECTIVE_COLOURS = {"CLM": "tab:blue", "MLM": "tab:orange", "MIX": "tab:purple"}
 
@@ -18,6 +21,25 @@ def pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+class FigurePathError(AntlmError):
+    """A figure's path in a format matplotlib cannot write."""
+
+
+def check_figure_path(path: Path) -> Path:
+    """``path`` if matplotlib can write a figure there, judged by its extension; checked before
+    any run is read, since ``savefig`` would refuse an unknown one only after all the drawing,
+    and would append ``.png`` to a name without one, writing a file the user did not name."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    formats = sorted(FigureCanvasBase.get_supported_filetypes())
+    suffix = path.suffix.lower().removeprefix(".")
+    if suffix not in formats:
+        written = f"a .{suffix} file" if suffix else "a file without an extension"
+        raise FigurePathError(f"{path}: matplotlib cannot write {written}; end the name in one "
+                              f"of {', '.join('.' + f for f in formats)}")
+    return path
 
 
 def tint_phases(axis: Any, spans: Iterable[tuple[str, float, float]]) -> set[str]:

@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from antlm.locks import RunLock
-from antlm.plots import OBJECTIVE_COLOURS, phase_handles, pyplot, tint_phases
+from antlm.plots import (
+    OBJECTIVE_COLOURS,
+    check_figure_path,
+    phase_handles,
+    pyplot,
+    tint_phases,
+)
 from antlm.rundir import RunDirError, RunPaths, read_dev_log, read_phases
 from antlm.units import short_count
 
@@ -76,6 +82,8 @@ def _label(paths: RunPaths) -> str:
 def plot_runs(run_dirs: Sequence[str | Path], out: str | Path | None = None) -> Path:
     """Draw the dev-loss figure of ``run_dirs`` to ``out`` (default: ``RUN/dev_loss.png`` for
     one run, ``./dev_loss.png`` for several); returns the path written."""
+    if out is not None:
+        check_figure_path(Path(out))
     plt = pyplot()
     paths = [RunPaths(Path(d)) for d in run_dirs]
     if not paths:

@@ -25,6 +25,7 @@ from typing import Any
 
 import torch
 
+from antlm.config import ConfigError
 from antlm.locks import SWEEP_CLAIM_NAME, RunLock, RunLockedError
 from antlm.rundir import (
     RunPaths,
@@ -168,14 +169,21 @@ def _record(root: Path, sweep: Sweep, outcome: RunOutcome) -> None:
                                  "at": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n")
 
 
+def _check_arms(sweep: Sweep, arms: list[str] | None) -> None:
+    """Refuse an arm the sweep does not have before anything runs: a misspelt ``--arms`` would
+    otherwise run nothing, or a subset the user did not ask for."""
+    unknown = [arm for arm in arms or [] if arm not in sweep.spec.arms]
+    if unknown:
+        raise ConfigError(f"--arms: sweep {sweep.name} has no arm {', '.join(map(repr, unknown))}"
+                          f"; its arms: {', '.join(sweep.spec.arms)}")
+
+
 def run_sweep(
     sweep_path: Path, root: Path, data_dir: Path, jobs: int = 1,
     arms: list[str] | None = None, train_only: bool = False,
 ) -> list[RunOutcome]:
     sweep = load_sweep(sweep_path)
-    unknown = sorted(set(arms or []) - set(sweep.spec.arms))
-    if unknown:
-        raise ValueError(f"unknown arms {unknown}; the sweep has {list(sweep.spec.arms)}")
+    _check_arms(sweep, arms)
     plan = [(a, s) for a, s in planned_runs(sweep) if not arms or a in arms]
     save_spec(sweep, root / sweep.name)
     print(f"antlm sweep {sweep.name}: {len(plan)} runs ({len(sweep.spec.arms)} arms x "

@@ -40,6 +40,7 @@ from antlm.eval.curves import FAST_PAIRS
 from antlm.eval.scoring import BACKENDS, declared_backend
 from antlm.eval.suites import DEFAULT_SUITE, get_suite
 from antlm.schedule import Plan, parse_schedule
+from antlm.yamlfile import read_yaml
 
 ZERO_SHOT_PARTS = ("blimp_filtered", "blimp_supplement", "ewok")
 
@@ -154,6 +155,17 @@ class SweepSpec(BaseModel):
             return []
         return [value] if isinstance(value, dict) else value
 
+    @field_validator("seeds")
+    @classmethod
+    def _each_seed_once(cls, seeds: list[int]) -> list[int]:
+        """A seed listed twice names one run twice: the sweep would train it once and the
+        statistics would count it as two independent samples."""
+        repeated = sorted({seed for seed in seeds if seeds.count(seed) > 1})
+        if repeated:
+            raise ValueError(f"seed {repeated[0]} appears more than once in {seeds}; list each "
+                             "seed once")
+        return seeds
+
     @model_validator(mode="after")
     def _baseline_is_an_arm(self) -> SweepSpec:
         if self.baseline not in self.arms:
@@ -263,9 +275,12 @@ def sweep_of_directory(sweep_dir: Path) -> Sweep:
     spec_path = sweep_dir / SPEC_FILE
     if not spec_path.is_file():
         raise ConfigError(f"{sweep_dir} is not a sweep directory (no {SPEC_FILE})")
-    raw = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
-    base = raw.pop("base_resolved")
-    return Sweep(SweepSpec.model_validate(raw), (sweep_dir / base).resolve())
+    raw = _read_spec(spec_path)
+    base = raw.pop("base_resolved", None)
+    if not isinstance(base, str):
+        raise ConfigError(f"{spec_path}: no base_resolved (the path of the base config); the "
+                          "file was not written by antlm sweep: restore it, or rerun the sweep")
+    return Sweep(_validated_spec(raw, spec_path), (sweep_dir / base).resolve())
 
 
 def save_spec(sweep: Sweep, sweep_dir: Path) -> None:
@@ -275,6 +290,18 @@ def save_spec(sweep: Sweep, sweep_dir: Path) -> None:
     base = os.path.relpath(sweep.base_path, sweep_dir.resolve())
     raw = {**sweep.spec.model_dump(mode="json"), "base_resolved": base}
     (sweep_dir / SPEC_FILE).write_text(yaml.safe_dump(raw, sort_keys=False))
+
+
+def _read_spec(path: Path) -> dict[str, Any]:
+    """A sweep file's top-level mapping; a file that is not one is a :class:`ConfigError`
+    naming it (a repeated key is refused by :func:`antlm.yamlfile.read_yaml`)."""
+    try:
+        raw = read_yaml(path) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping (name, base, arms, ...)")
+    return raw
 
 
 def _as_written(raw: dict[str, Any], loc: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -288,14 +315,17 @@ def _as_written(raw: dict[str, Any], loc: tuple[Any, ...]) -> tuple[Any, ...]:
 def load_sweep(path: str | Path) -> Sweep:
     """A sweep file, or the packaged sweep preset of that name (``babyllama-tiny``)."""
     path = locate_config(path, "sweeps")
+    spec = _validated_spec(_read_spec(path), path)
+    return Sweep(spec, (path.parent / spec.base).resolve())
+
+
+def _validated_spec(raw: dict[str, Any], path: Path) -> SweepSpec:
+    """``raw`` as a :class:`SweepSpec`; every mistake in it is one line of a
+    :class:`ConfigError` naming the file, the key as written and what is wrong."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        spec = SweepSpec.model_validate(raw)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        return SweepSpec.model_validate(raw)
     except ValidationError as exc:
         lines = [f"invalid sweep ({path}):"]
-        lines += [f"  {'.'.join(map(str, _as_written(raw, e['loc'])))}: {e['msg']}"
-                  for e in exc.errors()]
+        lines += [f"  {'.'.join(map(str, _as_written(raw, e['loc'])))}: "
+                  f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
         raise ConfigError("\n".join(lines)) from None
-    return Sweep(spec, (path.parent / spec.base).resolve())
