@@ -671,11 +671,9 @@ class Trainer:
         finished = run.step >= run.plan.total_steps
         self._write_state(run, finished)
         if self.dist.is_main:
-            saved = sorted(self.paths.checkpoints.glob("*.safetensors"))
             print(f"antlm: step {run.step:,} of {run.plan.total_steps:,} (epoch {run.epoch:.2f}): "
                   f"{run.words_seen:,} words seen ({short_count(run.words_seen)}), "
-                  f"{run.tokens_seen:,} tokens; {len(saved)} milestone checkpoints in "
-                  f"{self.paths.checkpoints}")
+                  f"{run.tokens_seen:,} tokens; {milestones.describe_saved(self.paths)}")
         shutdown_distributed(self.dist)
         return {"step": run.step, "finished": finished, "words_seen": run.words_seen}
 
