@@ -11,7 +11,7 @@ import pytest
 
 from antlm.eval.finetune import FinetuneConfig, finetune_run
 from antlm.eval.glue import GLUE_SUBTASKS
-from antlm.eval.macro import compute_macro, render_macro_markdown, report_macro
+from antlm.eval.macro import compute_macro, render_macro, report_macro
 from antlm.eval.suites import SUITES
 from antlm.rundir import RunDirError
 
@@ -60,9 +60,9 @@ def test_headline_is_the_declared_backend_even_when_another_scores_higher() -> N
     assert not macro.complete
     named = compute_macro(results, BABYLM_2025, backend="mlm")
     assert named.parts["blimp_filtered"] == 0.9
-    assert "asked for by name; the declared one is causal" in render_macro_markdown(named)
+    assert "asked for by name; the declared one is causal" in render_macro(named)
 
-    table = render_macro_markdown(macro, results["glue"], BABYLM_2025)
+    table = render_macro(macro, results["glue"], BABYLM_2025)
     assert table.startswith("**Headline: suite babylm2025, zero-shot backend causal** "
                             "(declared by the run config: test;")
     assert "--max-train-examples 500" in table
@@ -79,7 +79,7 @@ def test_missing_parts_are_not_filled_in() -> None:
                            "glue": None}
     assert macro.average == pytest.approx(0.8)
     assert macro.missing == ["blimp_supplement", "ewok", "glue (not run)"]
-    assert "no GLUE task fine-tuned" in render_macro_markdown(macro)
+    assert "no GLUE task fine-tuned" in render_macro(macro)
     with pytest.raises(ValueError, match="fused"):
         compute_macro(results, BABYLM_2025, backend="fused")
     # Another suite's scores are not this suite's.

@@ -162,10 +162,15 @@ def test_cli_eval_merges_results_and_report_reads_them(
     main(["eval", str(run), "--tasks", "blimp_supplement", "--backend", "causal", *common])
     main(["eval", str(run), "--tasks", "ewok", "--backend", "causal,mlm", *common])
     printed = capsys.readouterr().out
-    assert "| ewok (first 3/subtask) | 33 |" in printed
+    # A terminal gets plain columns: no Markdown pipes, bold or &nbsp; indentation.
+    assert "|" not in printed and "**" not in printed and "&nbsp;" not in printed
+    lines = printed.splitlines()
+    assert next(line for line in lines if line.startswith("ewok (first 3/subtask)")).split()[3] \
+        == "33"
+    assert any(line.startswith("  agent-properties ") for line in lines)  # a subtask, indented
     # The output ends with the headline: the macro-average table, then GLUE's.
-    assert printed.rstrip().splitlines()[-1].startswith("| cola (not in babylm2025) | mcc |")
-    assert "**Headline: suite babylm2025, zero-shot backend mlm** (declared by the run " in printed
+    assert lines[-1].split()[:5] == ["cola", "(not", "in", "babylm2025)", "mcc"]
+    assert "Headline: suite babylm2025, zero-shot backend mlm (declared by the run " in printed
 
     results = json.loads((run / "results.json").read_text())
     assert results["glue"] == {"cola": cola}  # other evaluators' keys survive
@@ -176,6 +181,11 @@ def test_cli_eval_merges_results_and_report_reads_them(
 
     main(["report", str(run)])
     assert "blimp_supplement (first 3/subtask)" in capsys.readouterr().out
+    main(["report", str(run), "--out", str(tmp_path / "report.md")])  # a .md file: Markdown
+    written = (tmp_path / "report.md").read_text()
+    assert written.startswith("## run\n") and "| &nbsp;&nbsp;agent-properties |" in written
+    main(["report", str(run), "--out", str(tmp_path / "report.txt")])  # any other: plain text
+    assert (tmp_path / "report.txt").read_text().startswith("run\n===\n")
     main(["report", str(run), "--suite", "babylm2024"])
     assert "(no babylm2024 zero-shot results)" in capsys.readouterr().out
 

@@ -99,4 +99,4 @@ def test_cli_names_the_remote_code_a_backend_needs(
     main([*args, "--trust-remote-code"])
     printed = capsys.readouterr()
     assert f"antlm: results in {tmp_path / 'out' / 'results.json'}" in printed.err
-    assert printed.out.startswith("## llama\n")
+    assert printed.out.startswith("llama\n=====\n")

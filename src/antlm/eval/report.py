@@ -30,10 +30,10 @@ from typing import Any
 
 import numpy as np
 
-from antlm.eval.macro import compute_macro, read_results, render_macro_markdown, zero_shot_section
+from antlm.eval.macro import compute_macro, read_results, render_macro, zero_shot_section
 from antlm.eval.scoring import BACKENDS
 from antlm.eval.suites import SUITES, Suite
-from antlm.eval.tables import markdown_table, pct
+from antlm.eval.tables import INDENT, Target, heading, pct, render_table, strong
 from antlm.eval.tasks import WORD_ORDER, MinimalPair
 
 __all__ = [
@@ -96,7 +96,9 @@ def _subset(entry: dict[str, Any]) -> tuple[int | None, int]:
     return entry.get("max_pairs_per_subtask"), entry["n_pairs"]
 
 
-def render_backend_table(section: dict[str, Any], suite: Suite, detail: bool = False) -> str:
+def render_backend_table(
+    section: dict[str, Any], suite: Suite, detail: bool = False, target: Target = "markdown"
+) -> str:
     """Accuracy (%) per task (and subtask) under every backend that was scored: exploratory,
     the declared backend's column marked."""
     scores = section.get("scores") or {}
@@ -119,7 +121,7 @@ def render_backend_table(section: dict[str, Any], suite: Suite, detail: bool = F
             if detail or len(first["subtasks"]) <= _MAX_INLINE_SUBTASKS:
                 for sub in first["subtasks"]:
                     values = [e and e["subtasks"].get(sub) for e in row]
-                    rows.append([f"&nbsp;&nbsp;{sub}", ""] + [pct(v) for v in values])
+                    rows.append([f"{INDENT}{sub}", ""] + [pct(v) for v in values])
     # the diagnostic is no BabyLM task: it never enters a mean of tasks
     common = [t for t in tasks if t != WORD_ORDER and all(t in scores[b] for b in backends)
               and len({_subset(scores[b][t]) for b in backends}) == 1]
@@ -131,10 +133,10 @@ def render_backend_table(section: dict[str, Any], suite: Suite, detail: bool = F
     title = (f"Zero-shot, suite {suite.name}, every backend scored (exploratory: the headline "
              f"is the declared backend's, below)" if backends != [declared] else
              f"Zero-shot, suite {suite.name}, the declared backend {declared} alone")
-    return title + "\n\n" + markdown_table(header, rows)
+    return title + "\n\n" + render_table(header, rows, target)
 
 
-def render_word_order(section: dict[str, Any]) -> str | None:
+def render_word_order(section: dict[str, Any], target: Target = "markdown") -> str | None:
     """The word-order diagnostic under the declared backend, next to chance: a tiny model still
     at chance on BLiMP is already far above it here, which tells a run that learned from one
     that did not (None when it was not scored)."""
@@ -142,31 +144,36 @@ def render_word_order(section: dict[str, Any]) -> str | None:
     entry = (section.get("scores") or {}).get(declared, {}).get(WORD_ORDER)
     if entry is None:
         return None
-    return (f"**Word-order diagnostic** (not a BabyLM task: each BLiMP sentence against its own "
+    return (f"{strong('Word-order diagnostic', target)} (not a BabyLM task: each BLiMP sentence against its own "
             f"words shuffled; {entry['n_pairs']} pairs): {pct(entry['score'])}% under {declared}, "
             f"chance {pct(0.5)}%")
 
 
-def render_suite(results: dict[str, Any], suite: Suite, detail: bool = False) -> str:
+def render_suite(
+    results: dict[str, Any], suite: Suite, detail: bool = False, target: Target = "markdown"
+) -> str:
     """One suite's results: the exploratory table of every backend, then the headline (the
     macro-average under the declared backend, and the GLUE table), then the word-order
     diagnostic when it was scored."""
     section = zero_shot_section(results, suite)
-    table = render_backend_table(section, suite, detail)
-    headline = render_macro_markdown(compute_macro(results, suite), results.get("glue") or {},
-                                     suite)
-    word_order = render_word_order(section)
+    table = render_backend_table(section, suite, detail, target)
+    headline = render_macro(compute_macro(results, suite), results.get("glue") or {}, suite,
+                            target)
+    word_order = render_word_order(section, target)
     return f"{table}\n\n{headline}" + (f"\n\n{word_order}" if word_order else "")
 
 
 def render_evaluation(
-    results: dict[str, Any], suite: Suite, name: str, detail: bool = False
+    results: dict[str, Any], suite: Suite, name: str, detail: bool = False,
+    target: Target = "markdown",
 ) -> str:
     """One model's report under ``suite``, titled with its name."""
-    return f"## {name}\n\n{render_suite(results, suite, detail)}"
+    return f"{heading(name, target)}\n\n{render_suite(results, suite, detail, target)}"
 
 
-def compare_runs(directories: Sequence[str | Path], suite: Suite) -> str:
+def compare_runs(
+    directories: Sequence[str | Path], suite: Suite, target: Target = "markdown"
+) -> str:
     """Side-by-side task scores (%) of several models, each under its own declared backend."""
     results = [read_results(d) for d in directories]
     macros = [compute_macro(r, suite) for r in results]
@@ -177,16 +184,20 @@ def compare_runs(directories: Sequence[str | Path], suite: Suite) -> str:
     rows = [[t] + [pct(tasks[t]["score"] if t in tasks else None) for tasks in columns]
             for t in names]
     rows.append(["glue"] + [pct(m.parts["glue"]) for m in macros])
-    rows.append(["**macro-average**"] + [
+    rows.append([strong("macro-average", target)] + [
         pct(m.average) + ("" if m.complete else " (partial)") for m in macros])
     title = (f"Suite {suite.name}; each model under its declared backend (in brackets), fixed "
              "before scoring")
-    return title + "\n\n" + markdown_table(["task", *labels], rows)
+    return title + "\n\n" + render_table(["task", *labels], rows, target)
 
 
-def report_runs(directories: Sequence[str | Path], suite: Suite, detail: bool = False) -> str:
-    """``antlm report``: one model's full report, or several side by side."""
+def report_runs(
+    directories: Sequence[str | Path], suite: Suite, detail: bool = False,
+    target: Target = "markdown",
+) -> str:
+    """``antlm report``: one model's full report, or several side by side, for ``target``
+    (plain text for a terminal, Markdown for a file)."""
     if len(directories) == 1:
         directory = Path(directories[0])
-        return render_evaluation(read_results(directory), suite, directory.name, detail)
-    return compare_runs(directories, suite)
+        return render_evaluation(read_results(directory), suite, directory.name, detail, target)
+    return compare_runs(directories, suite, target)
