@@ -13,6 +13,7 @@ from antlm.eval.finetune import FinetuneConfig, finetune_run
 from antlm.eval.glue import GLUE_SUBTASKS
 from antlm.eval.macro import compute_macro, render_macro, report_macro
 from antlm.eval.suites import SUITES
+from antlm.eval.tasks import EWOK_NOTE
 from antlm.rundir import RunDirError
 
 BABYLM_2025, BABYLM_2024 = SUITES["babylm2025"], SUITES["babylm2024"]
@@ -126,3 +127,12 @@ def test_babylm2024_lists_11_glue_subtasks_and_reports_the_missing_as_missing(
 def test_report_needs_results(tmp_path: Path) -> None:
     with pytest.raises(RunDirError, match="antlm eval"):
         report_macro(tmp_path, BABYLM_2025)
+
+
+def test_the_macro_table_says_why_ewok_can_score_exactly_50(tmp_path: Path) -> None:
+    (tmp_path / "results.json").write_text(json.dumps(
+        {"zero_shot": _zero_shot(causal={"blimp_filtered": 0.7, "ewok": 0.5})}))
+    assert report_macro(tmp_path, BABYLM_2025).endswith(EWOK_NOTE)
+    (tmp_path / "results.json").write_text(json.dumps(
+        {"zero_shot": _zero_shot(causal={"blimp_filtered": 0.7})}))
+    assert EWOK_NOTE not in report_macro(tmp_path, BABYLM_2025)  # no EWoK score, no note

@@ -22,7 +22,7 @@ from antlm.eval.runner import evaluate_subject
 from antlm.eval.scoring import score_pairs
 from antlm.eval.subject import subject_of_run
 from antlm.eval.suites import SUITES
-from antlm.eval.tasks import MinimalPair
+from antlm.eval.tasks import EWOK_NOTE, MinimalPair
 from antlm.models.babyllama import BabyLlama
 from antlm.rundir import LoadedRun, RunPaths, load_run
 
@@ -110,6 +110,45 @@ def test_compare_runs_reads_each_under_its_declared_backend(tmp_path: Path) -> N
         compare_runs([tmp_path], BABYLM_2025)
 
 
+def _write_results(run: Path, tasks: dict[str, dict]) -> Path:
+    """``run``/results.json with ``tasks`` scored under the declared backend, causal."""
+    run.mkdir()
+    section = _section("causal", causal=tasks)
+    (run / "results.json").write_text(json.dumps({"zero_shot": {"babylm2025": section}}))
+    return run
+
+
+def _quick(score: float, per_subtask: int | None, n_pairs: int) -> dict:
+    return {**_entry(score), "max_pairs_per_subtask": per_subtask, "n_pairs": n_pairs}
+
+
+def test_compare_runs_notes_a_part_scored_on_different_pairs(tmp_path: Path) -> None:
+    full = _write_results(tmp_path / "full", {"ewok": _quick(0.5, 50, 550),
+                                              "blimp_supplement": _quick(0.6, None, 100)})
+    quick = _write_results(tmp_path / "quick", {"ewok": _quick(0.5, 5, 55),
+                                                "blimp_supplement": _quick(0.7, None, 100)})
+    lines = compare_runs([full, quick], BABYLM_2025, "terminal").splitlines()
+    assert next(line for line in lines if line.startswith("ewok")).endswith(
+        "pairs differ: 550 / 55")
+    assert "pairs differ" not in next(line for line in lines
+                                      if line.startswith("blimp_supplement"))
+
+
+def test_compare_runs_shows_dashes_for_a_run_without_results_or_a_part(tmp_path: Path) -> None:
+    both = _write_results(tmp_path / "both", {"ewok": _entry(0.5),
+                                              "blimp_supplement": _entry(0.6)})
+    one = _write_results(tmp_path / "one", {"blimp_supplement": _entry(0.7)})
+    (tmp_path / "none").mkdir()
+    table = compare_runs([both, one, tmp_path / "none"], BABYLM_2025)
+    assert "| task | both (causal) | one (causal) | none (no results) |" in table
+    assert "| ewok | 50.0 | – | – |" in table
+    assert "| blimp_supplement | 60.0 | 70.0 | – |" in table
+    assert "| **macro-average** | 55.0 (partial) | 70.0 (partial) | – |" in table
+    assert "none: no results.json (run `antlm eval` on it first)" in table
+    assert "one: no results for ewok" in table
+    assert table.endswith(EWOK_NOTE)  # a table showing EWoK says why 50.0 is no measurement
+
+
 def _run_config(model: BabyLlama) -> RunConfig:
     return RunConfig.model_validate({
         "train": {"schedule": "1_CLM+1_MLM"},
@@ -168,8 +207,10 @@ def test_cli_eval_merges_results_and_report_reads_them(
     assert next(line for line in lines if line.startswith("ewok (first 3/subtask)")).split()[3] \
         == "33"
     assert any(line.startswith("  agent-properties ") for line in lines)  # a subtask, indented
-    # The output ends with the headline: the macro-average table, then GLUE's.
-    assert lines[-1].split()[:5] == ["cola", "(not", "in", "babylm2025)", "mcc"]
+    # The output ends with the headline: the macro-average table, then GLUE's, then the note
+    # that EWoK's exact 50.0 is no measurement.
+    assert lines[-3].split()[:5] == ["cola", "(not", "in", "babylm2025)", "mcc"]
+    assert lines[-1] == EWOK_NOTE and printed.count(EWOK_NOTE) == 1
     assert "Headline: suite babylm2025, zero-shot backend mlm (declared by the run " in printed
 
     results = json.loads((run / "results.json").read_text())

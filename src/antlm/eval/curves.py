@@ -30,6 +30,7 @@ from antlm.eval.scoring import BACKENDS, declared_backend
 from antlm.eval.subject import subject_of_run
 from antlm.eval.suites import get_suite
 from antlm.eval.tables import Target, code, heading, pct, render_table
+from antlm.eval.tasks import score_notes
 from antlm.plots import phase_handles, pyplot, tint_phases
 from antlm.rundir import (
     RunDirError,
@@ -143,7 +144,7 @@ def render_curve(curve: dict[str, Any], title: str, target: Target = "markdown")
         heading(f"Learning curve of {code(title, target)}", target), "",
         (f"Zero-shot accuracy (%), {_scope(settings, target)}; {code('main', target)} is the "
          "final model."), "",
-        render_table(header, rows, target)])
+        render_table(header, rows, target), *("\n" + n for n in score_notes(tasks))])
 
 
 def plot_curve(curve: dict[str, Any], paths: RunPaths) -> Path:

@@ -26,6 +26,7 @@ import numpy as np
 from antlm.eval.glue import subtask_record
 from antlm.eval.suites import Suite
 from antlm.eval.tables import MISSING, Target, pct, render_table, strong
+from antlm.eval.tasks import score_notes
 from antlm.rundir import RunDirError, read_json
 
 PART_LABELS: dict[str, str] = {
@@ -189,4 +190,6 @@ def report_macro(
     """``antlm macro DIR``: the macro-average table of one results directory."""
     results = read_results(directory)
     glue = results.get("glue") or {}
-    return render_macro(compute_macro(results, suite, backend), glue, suite, target)
+    macro = compute_macro(results, suite, backend)
+    shown = [part for part, value in macro.parts.items() if value is not None]
+    return "\n\n".join([render_macro(macro, glue, suite, target), *score_notes(shown)])

@@ -33,8 +33,9 @@ import numpy as np
 from antlm.eval.macro import compute_macro, read_results, render_macro, zero_shot_section
 from antlm.eval.scoring import BACKENDS
 from antlm.eval.suites import SUITES, Suite
-from antlm.eval.tables import INDENT, Target, heading, pct, render_table, strong
-from antlm.eval.tasks import WORD_ORDER, MinimalPair
+from antlm.eval.tables import INDENT, MISSING, Target, heading, pct, render_table, strong
+from antlm.eval.tasks import WORD_ORDER, MinimalPair, score_notes
+from antlm.rundir import RunDirError
 
 __all__ = [
     "compare_runs",
@@ -160,7 +161,10 @@ def render_suite(
     headline = render_macro(compute_macro(results, suite), results.get("glue") or {}, suite,
                             target)
     word_order = render_word_order(section, target)
-    return f"{table}\n\n{headline}" + (f"\n\n{word_order}" if word_order else "")
+    shown = {task for tasks in (section.get("scores") or {}).values() for task in tasks}
+    notes = [word_order] if word_order else []
+    notes += score_notes(shown)
+    return "\n\n".join([table, headline, *notes])
 
 
 def render_evaluation(
@@ -171,24 +175,66 @@ def render_evaluation(
     return f"{heading(name, target)}\n\n{render_suite(results, suite, detail, target)}"
 
 
+def _read_or_none(directory: str | Path) -> dict[str, Any] | None:
+    """A run's results, or None when it has none yet: one run not evaluated leaves its column
+    empty instead of hiding the others' scores."""
+    try:
+        return read_results(directory)
+    except RunDirError:
+        return None
+
+
+def _pairs_note(entries: Sequence[dict[str, Any] | None]) -> str:
+    """``pairs differ: 1650 / 165`` when the runs scored a task on different pairs (a quick
+    ``--max-pairs`` run beside a full one): their scores are then not like for like."""
+    subsets = {_subset(e) for e in entries if e}
+    if len(subsets) <= 1:
+        return ""
+    counts = [str(e["n_pairs"]) if e else MISSING for e in entries]
+    return "pairs differ: " + " / ".join(counts)
+
+
+def _missing_lines(names: Sequence[str], results: Sequence[dict[str, Any] | None],
+                   columns: Sequence[dict[str, Any]], tasks: Sequence[str]) -> list[str]:
+    """One line per run whose cells are dashes: no results at all, or none for some tasks."""
+    lines = []
+    for name, result, column in zip(names, results, columns):
+        if result is None:
+            lines.append(f"{name}: no results.json (run `antlm eval` on it first)")
+        elif lacking := [t for t in tasks if t not in column]:
+            lines.append(f"{name}: no results for {', '.join(lacking)}")
+    return lines
+
+
 def compare_runs(
     directories: Sequence[str | Path], suite: Suite, target: Target = "markdown"
 ) -> str:
-    """Side-by-side task scores (%) of several models, each under its own declared backend."""
-    results = [read_results(d) for d in directories]
+    """Side-by-side task scores (%) of several models, each under its own declared backend. A
+    run without results, or without a task, shows dashes there (said below the table), and a
+    task scored on different pairs by different runs says so in its row."""
+    read = [_read_or_none(d) for d in directories]
+    if all(r is None for r in read):
+        read_results(directories[0])  # nothing to compare: the first run's error says why
+    results = [r or {} for r in read]
     macros = [compute_macro(r, suite) for r in results]
-    labels = [f"{Path(d).name} ({m.backend or 'no results'})" for d, m in zip(directories, macros)]
+    names = [Path(d).name for d in directories]
+    labels = [f"{n} ({m.backend or 'no results'})" for n, m in zip(names, macros)]
     columns = [zero_shot_section(r, suite).get("scores", {}).get(m.backend, {})
                for r, m in zip(results, macros)]
-    names = sorted({t for tasks in columns for t in tasks})
-    rows = [[t] + [pct(tasks[t]["score"] if t in tasks else None) for tasks in columns]
-            for t in names]
-    rows.append(["glue"] + [pct(m.parts["glue"]) for m in macros])
+    tasks = sorted({t for tasks in columns for t in tasks})
+    rows = [[t] + [pct(c[t]["score"] if t in c else None) for c in columns]
+            + [_pairs_note([c.get(t) for c in columns])] for t in tasks]
+    rows.append(["glue"] + [pct(m.parts["glue"]) for m in macros] + [""])
     rows.append([strong("macro-average", target)] + [
-        pct(m.average) + ("" if m.complete else " (partial)") for m in macros])
+        MISSING if r is None else pct(m.average) + ("" if m.complete else " (partial)")
+        for r, m in zip(read, macros)] + [""])
+    header = ["task", *labels, "note"]
+    if not any(row[-1] for row in rows):  # no note: no empty column
+        header, rows = header[:-1], [row[:-1] for row in rows]
     title = (f"Suite {suite.name}; each model under its declared backend (in brackets), fixed "
              "before scoring")
-    return title + "\n\n" + render_table(["task", *labels], rows, target)
+    below = _missing_lines(names, read, columns, tasks) + score_notes(tasks)
+    return "\n\n".join([title, render_table(header, rows, target), *below])
 
 
 def report_runs(
