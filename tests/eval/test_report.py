@@ -144,8 +144,8 @@ def test_compare_runs_shows_dashes_for_a_run_without_results_or_a_part(tmp_path:
     assert "| ewok | 50.0 | – | – |" in table
     assert "| blimp_supplement | 60.0 | 70.0 | – |" in table
     assert "| **macro-average** | 55.0 (partial) | 70.0 (partial) | – |" in table
-    assert "none: no results.json (run `antlm eval` on it first)" in table
-    assert "one: no results for ewok" in table
+    assert ("- one: no results for ewok\n"
+            "- none: no results.json (run `antlm eval` on it first)") in table
     assert table.endswith(EWOK_NOTE)  # a table showing EWoK says why 50.0 is no measurement
 
 

@@ -34,6 +34,9 @@ def test_words_line_up_left_and_numbers_right_in_one_column() -> None:
     assert lines[2] == "rte       50.0"
     assert lines[3] == "boolq  not run  no train file"
     assert lines[1].endswith("  ----")  # a last column of notes: its rule as long as its header
+    # a column of nothing but missing scores (a run without results) still lines up right
+    assert render_table(["task", "a run", "none"], [["ewok", "50.0", "–"]],
+                        "terminal").splitlines()[2] == "ewok   50.0     –"
 
 
 def test_a_md_file_gets_markdown_and_anything_else_plain_text() -> None:

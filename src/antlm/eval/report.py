@@ -196,14 +196,15 @@ def _pairs_note(entries: Sequence[dict[str, Any] | None]) -> str:
 
 def _missing_lines(names: Sequence[str], results: Sequence[dict[str, Any] | None],
                    columns: Sequence[dict[str, Any]], tasks: Sequence[str]) -> list[str]:
-    """One line per run whose cells are dashes: no results at all, or none for some tasks."""
+    """A list, one line per run whose cells are dashes: no results at all, or none for some
+    tasks (empty when every run has every task)."""
     lines = []
     for name, result, column in zip(names, results, columns):
         if result is None:
-            lines.append(f"{name}: no results.json (run `antlm eval` on it first)")
+            lines.append(f"- {name}: no results.json (run `antlm eval` on it first)")
         elif lacking := [t for t in tasks if t not in column]:
-            lines.append(f"{name}: no results for {', '.join(lacking)}")
-    return lines
+            lines.append(f"- {name}: no results for {', '.join(lacking)}")
+    return ["\n".join(lines)] if lines else []
 
 
 def compare_runs(

@@ -67,12 +67,19 @@ def _is_number(cell: str) -> bool:
     return cell.strip().lstrip("+-−")[:1].isdigit()
 
 
+def _numeric_column(cells: Sequence[str]) -> bool:
+    """A column of scores: some cell is a number, or every cell is a missing one (a run
+    without results still lines up with the scores beside it)."""
+    only_missing = any(cells) and all(c.strip() in (MISSING, "") for c in cells)
+    return only_missing or any(_is_number(c) for c in cells)
+
+
 def text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """Plain aligned columns under a rule: names and words left-aligned, numbers right-aligned
     (a missing number, and the header, as the column's numbers), so that digits line up. A
     last column of words (notes) gets a rule as long as its header, not its longest note."""
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    numeric = [i > 0 and any(_is_number(r[i]) for r in rows) for i in range(len(header))]
+    numeric = [i > 0 and _numeric_column([r[i] for r in rows]) for i in range(len(header))]
 
     def right(cell: str, column: int, is_header: bool) -> bool:
         if not numeric[column]:
