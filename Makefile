@@ -13,7 +13,7 @@ export ANTLM_DATA_DIR
 # path of the run's dev-loss plot.
 DEMO_EVAL_PAIRS ?= 50
 
-.PHONY: setup demo test test-fast bench lint clean gpu-pack gpu-check gpu-check-dry
+.PHONY: setup demo test test-fast bench lint wheel clean gpu-pack gpu-check gpu-check-dry
 
 # setup also links ./data to the data directory when there is none: the CLI reads --data-dir,
 # else ANTLM_DATA_DIR, else ./data, so the README's commands work as written.
@@ -35,6 +35,7 @@ demo: setup
 	  echo "No data directory. Set ANTLM_DATA_DIR to a folder holding the BabyLM corpus"; \
 	  echo "(e.g. babylm_10M/train_10M/*.train from https://babylm.github.io) and the evaluation data;"; \
 	  echo "see README.md, section 'Data'."; exit 2; fi
+	@if [ -e runs/demo ]; then echo "make demo: replacing the previous demo run in runs/demo"; fi
 	rm -rf runs/demo
 	$(BIN)/antlm train configs/runs/demo.yaml --out runs/demo
 	$(BIN)/antlm eval runs/demo --tasks blimp_filtered,blimp_supplement,ewok,word_order \
@@ -59,6 +60,15 @@ bench: setup
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
+
+# The wheel the README installs outside a checkout (dist/antlm-VERSION-py3-none-any.whl). pip
+# builds it offline with the environment's setuptools when it has one, else in an isolated
+# build environment (which downloads setuptools).
+wheel: setup
+	rm -f dist/antlm-*.whl
+	isolation=; $(BIN)/python -c 'import setuptools' 2>/dev/null && isolation=--no-build-isolation; \
+	  $(BIN)/pip wheel -q --no-deps $$isolation -w dist .
+	@ls dist/antlm-*.whl
 
 clean:
 	rm -rf runs .antlm_cache

@@ -101,13 +101,16 @@ def evaluate(
     return results
 
 
-def report(paths: PathLike | Sequence[PathLike], suite: str | None = None) -> str:
-    """The Markdown report of one run (or several side by side), as ``antlm report``."""
+def report(
+    paths: PathLike | Sequence[PathLike], suite: str | None = None, markdown: bool = False
+) -> str:
+    """The report of one run (or several side by side), as ``antlm report`` prints it (plain
+    text columns), or in Markdown (``markdown=True``) for a file or a notebook cell."""
     from antlm.eval.report import report_runs
     from antlm.eval.suites import get_suite
 
     dirs = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
-    return report_runs(dirs, get_suite(suite))
+    return report_runs(dirs, get_suite(suite), target="markdown" if markdown else "terminal")
 
 
 def plot(runs: PathLike | Sequence[PathLike], out: PathLike | None = None) -> Path:

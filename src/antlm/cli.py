@@ -186,7 +186,7 @@ def _cmd_eval(args: argparse.Namespace) -> None:
         save_predictions=args.save_predictions,
     )
     print(f"antlm: results in {subject.results_path}", file=sys.stderr)
-    print(render_evaluation(results, suite, subject.name, detail=args.detail))
+    print(render_evaluation(results, suite, subject.name, detail=args.detail, target="terminal"))
 
 
 def _eval_checkpoints(args: argparse.Namespace) -> None:
@@ -202,20 +202,31 @@ def _eval_checkpoints(args: argparse.Namespace) -> None:
         precision=args.precision, device=args.device, progress=not args.no_progress,
         suite=args.suite,
     )
-    print(render_curve(curve, Path(args.path).name))
+    print(render_curve(curve, Path(args.path).name, target="terminal"))
     print(f"antlm: wrote {Path(args.path) / 'learning_curve'}.{{json,md,png}}")
 
 
 def _cmd_report(args: argparse.Namespace) -> None:
+    from antlm.atomic import atomic_write_bytes
     from antlm.eval.report import report_runs
     from antlm.eval.suites import get_suite
+    from antlm.eval.tables import target_of
+    from antlm.outputs import check_output_file
 
     if args.sweep:
         _report_sweep(Path(args.sweep), Path(args.out) if args.out else None, args.interim)
         return
     if not args.run_dirs:
         raise ConfigError("give one or more RUN_DIRs, or --sweep ROOT/NAME")
-    print(report_runs(args.run_dirs, get_suite(args.suite), detail=args.detail))
+    if args.out is not None:  # a report file is rewritten at will, never in a run directory
+        check_output_file(Path(args.out), "report", force=True)
+    text = report_runs(args.run_dirs, get_suite(args.suite), detail=args.detail,
+                       target=target_of(args.out))
+    if args.out is None:
+        print(text)
+        return
+    atomic_write_bytes(Path(args.out), (text + "\n").encode())
+    print(f"antlm: wrote {args.out}")
 
 
 def _report_sweep(sweep_dir: Path, out: Path | None, interim: bool = False) -> None:
@@ -286,7 +297,9 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     r.add_argument("run_dirs", nargs="*", metavar="DIR", help="runs or results directories")
     r.add_argument("--sweep", metavar="ROOT/NAME",
                    help="summarise a sweep directory: mean ± sd per arm, deltas, plots")
-    r.add_argument("--out", help="with --sweep: where to write the summary (default NAME/summary)")
+    r.add_argument("--out", help="with --sweep: where to write the summary (default NAME/summary); "
+                                 "with DIRs: a file for the report, Markdown if it ends in .md, "
+                                 "else plain text (default: print it as plain text)")
     r.add_argument("--interim", action="store_true",
                    help="with --sweep: show a sweep that declares its primary endpoint before "
                         "all its planned seeds are in (marked interim)")
@@ -347,14 +360,15 @@ def _cmd_finetune(args: argparse.Namespace) -> None:
         config, device=args.device, progress=not args.no_progress,
     )
     # every result recorded so far, not just this call's
-    print(report_macro(args.run_dir, get_suite(args.suite)))
+    print(report_macro(args.run_dir, get_suite(args.suite), target="terminal"))
 
 
 def _cmd_macro(args: argparse.Namespace) -> None:
     from antlm.eval.macro import report_macro
     from antlm.eval.suites import get_suite
 
-    print(report_macro(args.run_dir, get_suite(args.suite), backend=args.backend))
+    print(report_macro(args.run_dir, get_suite(args.suite), backend=args.backend,
+                       target="terminal"))
 
 
 def _add_finetune(sub: argparse._SubParsersAction) -> None:

@@ -5,11 +5,16 @@ sweep, CI, nohup) every redraw would be one more carriage-return-separated copy 
 ``set_postfix_str`` redraws at each call whatever ``mininterval`` says; there the bar is drawn
 at most once every :data:`LOG_INTERVAL_S` seconds (postfix updates wait for the next draw), each
 draw a line of its own, so a log holds a readable trace.
+
+The training bar's label (:func:`training_label`) names the phase of the step just taken and
+the loss of the objective that phase trains, never a loss left over from another phase.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar, TextIO
 from weakref import WeakSet
 
@@ -67,3 +72,28 @@ def progress_bar(iterable: Any = None, **kwargs: Any) -> tqdm:
         return tqdm(iterable, file=stream, dynamic_ncols=True, **kwargs)
     kwargs.setdefault("mininterval", LOG_INTERVAL_S)
     return _LogBar(iterable, file=_Lines(stream), **kwargs)
+
+
+@dataclass(frozen=True)
+class LossReading:
+    """The mean losses of one readback (every ``train.log_every`` steps: reading a loss waits for
+    the device, so it is not done every step), the phase it was read in, and the speed."""
+
+    phase: int  # 0-based index of the phase of the step the losses were read at
+    losses: Mapping[str, float]  # objective -> mean loss since the previous readback
+    tokens_per_s: float
+
+
+def training_label(
+    phase: int, phases: int, objective: str, trains: Sequence[str],
+    reading: LossReading | None, words: str,
+) -> str:
+    """The training bar's label after a step of phase ``phase`` (0-based) of ``phases``, which
+    trains the objectives ``trains``: only their losses, and only when read in this same phase.
+    A readback spanning a phase change also averages the previous objective's last steps, and a
+    reading from an earlier phase is stale: a label showing either tells the wrong story."""
+    current = reading.losses if reading is not None and reading.phase == phase else {}
+    losses = ", ".join(f"{name} loss {current[name]:.3f}" for name in trains if name in current)
+    speed = f" {reading.tokens_per_s:,.0f} tok/s" if reading is not None else ""
+    return (f"phase {phase + 1}/{phases} {objective}" + (f": {losses}" if losses else "")
+            + f", {words} words{speed}")

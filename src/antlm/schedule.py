@@ -52,6 +52,13 @@ class Phase:
             return self.mlm_weight / (self.clm_weight + self.mlm_weight)
         return 1.0 if self.objective == "MLM" else 0.0
 
+    @property
+    def trains(self) -> tuple[str, ...]:
+        """The objectives whose losses this phase produces (a MIX phase: each with a share of
+        its sequences), in the order CLM, MLM."""
+        fraction = self.mlm_fraction
+        return tuple(o for o, share in (("CLM", 1 - fraction), ("MLM", fraction)) if share > 0)
+
     def label(self) -> str:
         epochs = f"{self.epochs:g}"
         if self.objective == "MIX":

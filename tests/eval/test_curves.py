@@ -5,6 +5,7 @@ import json
 from antlm.eval import curves
 from antlm.eval.curves import evaluate_checkpoints
 from antlm.eval.scoring import declared_backend
+from antlm.eval.tasks import EWOK_NOTE
 from antlm.rundir import RunPaths, list_checkpoints, read_config, read_state
 
 TASKS = ["blimp_supplement", "word_order"]
@@ -54,3 +55,16 @@ def test_a_curve_scores_one_backend_and_says_so_otherwise(milestone_run, data_di
     for many in ("all", "causal,mlm"):
         with pytest.raises(ConfigError, match="a learning curve scores one backend"):
             evaluate_checkpoints(milestone_run, data_dir, backend=many, device="cpu")
+
+
+def test_the_curve_table_has_both_targets_and_the_ewok_note():
+    point = {"words_seen": 1_000_000, "step": 30, "scores": {"blimp_filtered": 0.6, "ewok": 0.5}}
+    curve = {"settings": {"tasks": ["blimp_filtered", "ewok"], "suite": "babylm2025",
+                          "backend": "causal", "max_pairs_per_subtask": 100},
+             "points": {"chck_1M": point}}
+    markdown = curves.render_curve(curve, "run")
+    assert markdown.startswith("## Learning curve of `run`")
+    assert "| chck_1M | 1,000,000 | 30 | 60.0 | 50.0 | 55.0 |" in markdown
+    text = curves.render_curve(curve, "run", target="terminal")
+    assert text.splitlines()[-3].split() == ["chck_1M", "1,000,000", "30", "60.0", "50.0", "55.0"]
+    assert text.endswith(EWOK_NOTE) and markdown.endswith(EWOK_NOTE)

@@ -12,8 +12,9 @@ import pytest
 from antlm.config import ConfigError
 from antlm.eval.finetune import FinetuneConfig, finetune_run
 from antlm.eval.glue import GLUE_SUBTASKS
-from antlm.eval.macro import compute_macro, render_macro_markdown, report_macro
+from antlm.eval.macro import compute_macro, render_macro, report_macro
 from antlm.eval.suites import SUITES
+from antlm.eval.tasks import EWOK_NOTE
 from antlm.rundir import RunDirError
 
 BABYLM_2025, BABYLM_2024 = SUITES["babylm2025"], SUITES["babylm2024"]
@@ -61,9 +62,9 @@ def test_headline_is_the_declared_backend_even_when_another_scores_higher() -> N
     assert not macro.complete
     named = compute_macro(results, BABYLM_2025, backend="mlm")
     assert named.parts["blimp_filtered"] == 0.9
-    assert "asked for by name; the declared one is causal" in render_macro_markdown(named)
+    assert "asked for by name; the declared one is causal" in render_macro(named)
 
-    table = render_macro_markdown(macro, results["glue"], BABYLM_2025)
+    table = render_macro(macro, results["glue"], BABYLM_2025)
     assert table.startswith("**Headline: suite babylm2025, zero-shot backend causal** "
                             "(declared by the run config: test;")
     assert "--max-train-examples 500" in table
@@ -80,7 +81,7 @@ def test_missing_parts_are_not_filled_in() -> None:
                            "glue": None}
     assert macro.average == pytest.approx(0.8)
     assert macro.missing == ["blimp_supplement", "ewok", "glue (not run)"]
-    assert "no GLUE task fine-tuned" in render_macro_markdown(macro)
+    assert "no GLUE task fine-tuned" in render_macro(macro)
     with pytest.raises(ConfigError, match="--backend 'fused': no babylm2025 zero-shot results "
                                           "under it; the results have causal"):
         compute_macro(results, BABYLM_2025, backend="fused")
@@ -128,3 +129,12 @@ def test_babylm2024_lists_11_glue_subtasks_and_reports_the_missing_as_missing(
 def test_report_needs_results(tmp_path: Path) -> None:
     with pytest.raises(RunDirError, match="antlm eval"):
         report_macro(tmp_path, BABYLM_2025)
+
+
+def test_the_macro_table_says_why_ewok_can_score_exactly_50(tmp_path: Path) -> None:
+    (tmp_path / "results.json").write_text(json.dumps(
+        {"zero_shot": _zero_shot(causal={"blimp_filtered": 0.7, "ewok": 0.5})}))
+    assert report_macro(tmp_path, BABYLM_2025).endswith(EWOK_NOTE)
+    (tmp_path / "results.json").write_text(json.dumps(
+        {"zero_shot": _zero_shot(causal={"blimp_filtered": 0.7})}))
+    assert EWOK_NOTE not in report_macro(tmp_path, BABYLM_2025)  # no EWoK score, no note

@@ -22,7 +22,7 @@ from antlm.eval.runner import evaluate_subject
 from antlm.eval.scoring import score_pairs
 from antlm.eval.subject import subject_of_run
 from antlm.eval.suites import SUITES
-from antlm.eval.tasks import MinimalPair
+from antlm.eval.tasks import EWOK_NOTE, MinimalPair
 from antlm.models.babyllama import BabyLlama
 from antlm.rundir import LoadedRun, RunPaths, load_run
 
@@ -110,6 +110,45 @@ def test_compare_runs_reads_each_under_its_declared_backend(tmp_path: Path) -> N
         compare_runs([tmp_path], BABYLM_2025)
 
 
+def _write_results(run: Path, tasks: dict[str, dict]) -> Path:
+    """``run``/results.json with ``tasks`` scored under the declared backend, causal."""
+    run.mkdir()
+    section = _section("causal", causal=tasks)
+    (run / "results.json").write_text(json.dumps({"zero_shot": {"babylm2025": section}}))
+    return run
+
+
+def _quick(score: float, per_subtask: int | None, n_pairs: int) -> dict:
+    return {**_entry(score), "max_pairs_per_subtask": per_subtask, "n_pairs": n_pairs}
+
+
+def test_compare_runs_notes_a_part_scored_on_different_pairs(tmp_path: Path) -> None:
+    full = _write_results(tmp_path / "full", {"ewok": _quick(0.5, 50, 550),
+                                              "blimp_supplement": _quick(0.6, None, 100)})
+    quick = _write_results(tmp_path / "quick", {"ewok": _quick(0.5, 5, 55),
+                                                "blimp_supplement": _quick(0.7, None, 100)})
+    lines = compare_runs([full, quick], BABYLM_2025, "terminal").splitlines()
+    assert next(line for line in lines if line.startswith("ewok")).endswith(
+        "pairs differ: 550 / 55")
+    assert "pairs differ" not in next(line for line in lines
+                                      if line.startswith("blimp_supplement"))
+
+
+def test_compare_runs_shows_dashes_for_a_run_without_results_or_a_part(tmp_path: Path) -> None:
+    both = _write_results(tmp_path / "both", {"ewok": _entry(0.5),
+                                              "blimp_supplement": _entry(0.6)})
+    one = _write_results(tmp_path / "one", {"blimp_supplement": _entry(0.7)})
+    (tmp_path / "none").mkdir()
+    table = compare_runs([both, one, tmp_path / "none"], BABYLM_2025)
+    assert "| task | both (causal) | one (causal) | none (no results) |" in table
+    assert "| ewok | 50.0 | – | – |" in table
+    assert "| blimp_supplement | 60.0 | 70.0 | – |" in table
+    assert "| **macro-average** | 55.0 (partial) | 70.0 (partial) | – |" in table
+    assert ("- one: no results for ewok\n"
+            "- none: no results.json (run `antlm eval` on it first)") in table
+    assert table.endswith(EWOK_NOTE)  # a table showing EWoK says why 50.0 is no measurement
+
+
 def _run_config(model: BabyLlama) -> RunConfig:
     return RunConfig.model_validate({
         "train": {"schedule": "1_CLM+1_MLM"},
@@ -125,13 +164,13 @@ def test_evaluate_subject_end_to_end(
     subject = subject_of_run(run)
     update = evaluate_subject(subject, ["blimp_supplement", "ewok"], data_dir,
                               max_pairs_per_subtask=4, progress=False)
-    assert list(update["scores"]) == ["causal", "mlm", "mntp", "fused"]
+    assert list(update["scores"]) == ["causal", "mlm"]  # no mntp: trained with same targets
     assert update["declared_backend"] == "mlm"  # 1_CLM+1_MLM ends on MLM
     assert update["declared_by"] == "the run config: train.schedule '1_CLM+1_MLM' ends on MLM"
     ewok = update["scores"]["causal"]["ewok"]
     assert ewok["n_pairs"] == 44 and len(ewok["subtasks"]) == 11
     assert ewok["max_pairs_per_subtask"] == 4
-    assert update["meta"]["backends"] == ["causal", "mlm", "mntp", "fused"]
+    assert update["meta"]["backends"] == ["causal", "mlm"]
     assert update["meta"]["suite_pipeline"].startswith("babylm/evaluation-pipeline-2025@")
     # One backend named alone is the headline; the declared one is scored with any list.
     named = evaluate_subject(subject, ["blimp_supplement"], data_dir, backend="mntp",
@@ -162,10 +201,17 @@ def test_cli_eval_merges_results_and_report_reads_them(
     main(["eval", str(run), "--tasks", "blimp_supplement", "--backend", "causal", *common])
     main(["eval", str(run), "--tasks", "ewok", "--backend", "causal,mlm", *common])
     printed = capsys.readouterr().out
-    assert "| ewok (first 3/subtask) | 33 |" in printed
-    # The output ends with the headline: the macro-average table, then GLUE's.
-    assert printed.rstrip().splitlines()[-1].startswith("| cola (not in babylm2025) | mcc |")
-    assert "**Headline: suite babylm2025, zero-shot backend mlm** (declared by the run " in printed
+    # A terminal gets plain columns: no Markdown pipes, bold or &nbsp; indentation.
+    assert "|" not in printed and "**" not in printed and "&nbsp;" not in printed
+    lines = printed.splitlines()
+    assert next(line for line in lines if line.startswith("ewok (first 3/subtask)")).split()[3] \
+        == "33"
+    assert any(line.startswith("  agent-properties ") for line in lines)  # a subtask, indented
+    # The output ends with the headline: the macro-average table, then GLUE's, then the note
+    # that EWoK's exact 50.0 is no measurement.
+    assert lines[-3].split()[:5] == ["cola", "(not", "in", "babylm2025)", "mcc"]
+    assert lines[-1] == EWOK_NOTE and printed.count(EWOK_NOTE) == 1
+    assert "Headline: suite babylm2025, zero-shot backend mlm (declared by the run " in printed
 
     results = json.loads((run / "results.json").read_text())
     assert results["glue"] == {"cola": cola}  # other evaluators' keys survive
@@ -176,6 +222,11 @@ def test_cli_eval_merges_results_and_report_reads_them(
 
     main(["report", str(run)])
     assert "blimp_supplement (first 3/subtask)" in capsys.readouterr().out
+    main(["report", str(run), "--out", str(tmp_path / "report.md")])  # a .md file: Markdown
+    written = (tmp_path / "report.md").read_text()
+    assert written.startswith("## run\n") and "| &nbsp;&nbsp;agent-properties |" in written
+    main(["report", str(run), "--out", str(tmp_path / "report.txt")])  # any other: plain text
+    assert (tmp_path / "report.txt").read_text().startswith("run\n===\n")
     main(["report", str(run), "--suite", "babylm2024"])
     assert "(no babylm2024 zero-shot results)" in capsys.readouterr().out
 

@@ -92,11 +92,11 @@ def test_cli_names_the_remote_code_a_backend_needs(
     args = ["eval", str(llama), "--tasks", "blimp_supplement", "--max-pairs", "1",
             "--data-dir", str(data_dir), "--out", str(tmp_path / "out"), "--no-progress"]
     with pytest.raises(SystemExit):
-        main(args)  # the run declared causal, but auto also runs mlm, mntp and fused
+        main(args)  # the run declared causal, but auto also runs mlm (same targets: no mntp)
     err = capsys.readouterr().err
-    assert "antlm: error: backend(s) mlm, mntp, fused need the bidirectional view" in err
+    assert "antlm: error: backend(s) mlm need the bidirectional view" in err
     assert "modeling_antlm_llama.py: pass --trust-remote-code" in err
     main([*args, "--trust-remote-code"])
     printed = capsys.readouterr()
     assert f"antlm: results in {tmp_path / 'out' / 'results.json'}" in printed.err
-    assert printed.out.startswith("## llama\n")
+    assert printed.out.startswith("llama\n=====\n")

@@ -9,6 +9,7 @@ from antlm.data.blocks import BlockStream
 from antlm.data.cache import default_cache_dir
 from antlm.data.prepare import prepare_data
 from antlm.rundir import RunPaths, list_checkpoints, read_metrics
+from antlm.train.milestones import describe, describe_saved
 from antlm.train.trainer import TrainingError, train_run
 from tests.runs import MILESTONE_RUN, small_config
 
@@ -86,3 +87,19 @@ def test_small_runs_say_so_and_old_checkpoints_are_not_overwritten(tmp_path, dat
     (run / "checkpoint.pt").unlink()
     with pytest.raises(TrainingError, match="holds milestone checkpoints of an earlier start"):
         train_run(small_config("train.schedule=0.1_CLM"), run, data_dir, progress=False)
+
+
+def test_counts_say_one_milestone_checkpoint_in_the_singular(tmp_path) -> None:
+    paths = RunPaths(tmp_path / "run")
+    paths.checkpoints.mkdir(parents=True)
+    (paths.checkpoints / "chck_1M.safetensors").write_bytes(b"")
+    assert describe_saved(paths) == f"1 milestone checkpoint in {paths.checkpoints}"
+    (paths.checkpoints / "chck_2M.safetensors").write_bytes(b"")
+    assert describe_saved(paths) == f"2 milestone checkpoints in {paths.checkpoints}"
+    assert describe([1_000_000, 2_000_000], 1_500_000).startswith("1 milestone checkpoint within")
+
+
+def test_a_run_without_milestones_names_no_missing_folder(tmp_path) -> None:
+    paths = RunPaths(tmp_path / "run")
+    assert describe_saved(paths) == "the run has no milestone checkpoints"
+    assert str(paths.checkpoints) not in describe_saved(paths)

@@ -29,6 +29,8 @@ from antlm.eval.runner import evaluate_subject
 from antlm.eval.scoring import BACKENDS, check_precision, declared_backend
 from antlm.eval.subject import subject_of_run
 from antlm.eval.suites import get_suite
+from antlm.eval.tables import Target, code, heading, pct, render_table
+from antlm.eval.tasks import score_notes
 from antlm.plots import phase_handles, pyplot, tint_phases
 from antlm.rundir import (
     RunDirError,
@@ -126,25 +128,26 @@ def average_accuracy(point: dict[str, Any]) -> float:
     return sum(point["scores"].values()) / len(point["scores"])
 
 
-def _scope(settings: dict[str, Any]) -> str:
+def _scope(settings: dict[str, Any], target: Target) -> str:
     pairs = settings["max_pairs_per_subtask"]
-    return (f"suite {settings['suite']}, backend `{settings['backend']}`, "
+    return (f"suite {settings['suite']}, backend {code(settings['backend'], target)}, "
             + (f"the first {pairs} pairs of every subtask" if pairs else "all pairs"))
 
 
-def render_curve(curve: dict[str, Any], title: str) -> str:
-    """The curve as a Markdown table: accuracy (%) per task and their mean, per revision."""
+def render_curve(curve: dict[str, Any], title: str, target: Target = "markdown") -> str:
+    """The curve as a table: accuracy (%) per task and their mean, per revision (Markdown for
+    ``learning_curve.md``, plain text for a terminal)."""
     settings = curve["settings"]
     tasks = settings["tasks"]
-    lines = [f"## Learning curve of `{title}`", "",
-             f"Zero-shot accuracy (%), {_scope(settings)}; `main` is the final model.", "",
-             "| revision | words seen | step | " + " | ".join(tasks) + " | average |",
-             "|:--|--:|--:|" + "--:|" * (len(tasks) + 1)]
-    for name, point in _ordered(curve):
-        cells = [f"{100 * point['scores'][t]:.1f}" for t in tasks]
-        lines.append(f"| {name} | {point['words_seen']:,} | {point['step']:,} | "
-                     + " | ".join(cells) + f" | {100 * average_accuracy(point):.1f} |")
-    return "\n".join(lines)
+    header = ["revision", "words seen", "step", *tasks, "average"]
+    rows = [[name, f"{point['words_seen']:,}", f"{point['step']:,}",
+             *(pct(point["scores"][t]) for t in tasks), pct(average_accuracy(point))]
+            for name, point in _ordered(curve)]
+    return "\n".join([
+        heading(f"Learning curve of {code(title, target)}", target), "",
+        (f"Zero-shot accuracy (%), {_scope(settings, target)}; {code('main', target)} is the "
+         "final model."), "",
+        render_table(header, rows, target), *("\n" + n for n in score_notes(tasks))])
 
 
 def plot_curve(curve: dict[str, Any], paths: RunPaths) -> Path:
@@ -171,7 +174,7 @@ def plot_curve(curve: dict[str, Any], paths: RunPaths) -> Path:
     axis.set_xlabel("words seen")
     axis.set_ylabel("accuracy (%)")
     axis.grid(alpha=0.3, which="both")
-    axis.set_title(f"{paths.root.name}: {_scope(curve['settings'])}".replace("`", ""),
+    axis.set_title(f"{paths.root.name}: {_scope(curve['settings'], 'terminal')}",
                    fontsize=10)
     handles, _ = axis.get_legend_handles_labels()
     axis.legend(handles=handles + phase_handles(shaded), fontsize=8, loc="best")

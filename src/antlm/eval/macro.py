@@ -26,7 +26,8 @@ import numpy as np
 from antlm.config import ConfigError
 from antlm.eval.glue import subtask_record
 from antlm.eval.suites import Suite
-from antlm.eval.tables import MISSING, markdown_table, pct
+from antlm.eval.tables import MISSING, Target, pct, render_table, strong
+from antlm.eval.tasks import score_notes
 from antlm.rundir import RunDirError, read_json
 
 PART_LABELS: dict[str, str] = {
@@ -122,7 +123,7 @@ def describe_train_limit(limits: list[int | None]) -> str:
     return f"GLUE fine-tuned with {text}"
 
 
-def render_glue_table(glue: dict[str, Any], suite: Suite) -> str:
+def render_glue_table(glue: dict[str, Any], suite: Suite, target: Target = "markdown") -> str:
     """One row per GLUE subtask of the suite (missing ones say why), then any other task that
     was run, marked as outside the suite."""
     names = [*suite.glue, *sorted(n for n in glue if n not in suite.glue)]
@@ -142,7 +143,7 @@ def render_glue_table(glue: dict[str, Any], suite: Suite) -> str:
             str(record["n_eval"]),
         ])
     header = ["task", "metric", "score", "best/run epochs", "train examples", "eval examples"]
-    return markdown_table(header, rows)
+    return render_table(header, rows, target)
 
 
 def _part_note(macro: MacroAverage, part: str, value: float | None) -> str:
@@ -156,21 +157,23 @@ def _part_note(macro: MacroAverage, part: str, value: float | None) -> str:
     return ""
 
 
-def render_macro_markdown(
-    macro: MacroAverage, glue: dict[str, Any] | None = None, suite: Suite | None = None
+def render_macro(
+    macro: MacroAverage, glue: dict[str, Any] | None = None, suite: Suite | None = None,
+    target: Target = "markdown",
 ) -> str:
     """The headline table: the macro-average under one suite and backend (and, given a
     ``"glue"`` section with any record and the suite, its per-subtask GLUE table)."""
     rows = [[PART_LABELS[p], pct(v), _part_note(macro, p, v)] for p, v in macro.parts.items()]
     overall = "" if macro.complete else "partial: missing " + ", ".join(macro.missing)
-    rows.append(["**Macro-average**", pct(macro.average), overall])
+    rows.append([strong("Macro-average", target), pct(macro.average), overall])
     title = (
-        f"**Headline: suite {macro.suite}, zero-shot backend {macro.backend or 'none'}** "
+        strong(f"Headline: suite {macro.suite}, zero-shot backend {macro.backend or 'none'}",
+               target) + " "
         f"({macro.backend_note}; {describe_train_limit(macro.max_train_examples)})"
     )
-    out = [title, "", markdown_table(["part", "score", "note"], rows)]
+    out = [title, "", render_table(["part", "score", "note"], rows, target)]
     if glue and suite is not None:
-        out += ["", render_glue_table(glue, suite)]
+        out += ["", render_glue_table(glue, suite, target)]
     return "\n".join(out)
 
 
@@ -182,8 +185,13 @@ def read_results(directory: str | Path) -> dict[str, Any]:
     return read_json(path)
 
 
-def report_macro(directory: str | Path, suite: Suite, backend: str | None = None) -> str:
+def report_macro(
+    directory: str | Path, suite: Suite, backend: str | None = None,
+    target: Target = "markdown",
+) -> str:
     """``antlm macro DIR``: the macro-average table of one results directory."""
     results = read_results(directory)
     glue = results.get("glue") or {}
-    return render_macro_markdown(compute_macro(results, suite, backend), glue, suite)
+    macro = compute_macro(results, suite, backend)
+    shown = [part for part, value in macro.parts.items() if value is not None]
+    return "\n\n".join([render_macro(macro, glue, suite, target), *score_notes(shown)])

@@ -30,11 +30,12 @@ from typing import Any
 
 import numpy as np
 
-from antlm.eval.macro import compute_macro, read_results, render_macro_markdown, zero_shot_section
+from antlm.eval.macro import compute_macro, read_results, render_macro, zero_shot_section
 from antlm.eval.scoring import BACKENDS
 from antlm.eval.suites import SUITES, Suite
-from antlm.eval.tables import markdown_table, pct
-from antlm.eval.tasks import WORD_ORDER, MinimalPair
+from antlm.eval.tables import INDENT, MISSING, Target, heading, pct, render_table, strong
+from antlm.eval.tasks import WORD_ORDER, MinimalPair, score_notes
+from antlm.rundir import RunDirError
 
 __all__ = [
     "compare_runs",
@@ -96,7 +97,9 @@ def _subset(entry: dict[str, Any]) -> tuple[int | None, int]:
     return entry.get("max_pairs_per_subtask"), entry["n_pairs"]
 
 
-def render_backend_table(section: dict[str, Any], suite: Suite, detail: bool = False) -> str:
+def render_backend_table(
+    section: dict[str, Any], suite: Suite, detail: bool = False, target: Target = "markdown"
+) -> str:
     """Accuracy (%) per task (and subtask) under every backend that was scored: exploratory,
     the declared backend's column marked."""
     scores = section.get("scores") or {}
@@ -119,7 +122,7 @@ def render_backend_table(section: dict[str, Any], suite: Suite, detail: bool = F
             if detail or len(first["subtasks"]) <= _MAX_INLINE_SUBTASKS:
                 for sub in first["subtasks"]:
                     values = [e and e["subtasks"].get(sub) for e in row]
-                    rows.append([f"&nbsp;&nbsp;{sub}", ""] + [pct(v) for v in values])
+                    rows.append([f"{INDENT}{sub}", ""] + [pct(v) for v in values])
     # the diagnostic is no BabyLM task: it never enters a mean of tasks
     common = [t for t in tasks if t != WORD_ORDER and all(t in scores[b] for b in backends)
               and len({_subset(scores[b][t]) for b in backends}) == 1]
@@ -131,10 +134,10 @@ def render_backend_table(section: dict[str, Any], suite: Suite, detail: bool = F
     title = (f"Zero-shot, suite {suite.name}, every backend scored (exploratory: the headline "
              f"is the declared backend's, below)" if backends != [declared] else
              f"Zero-shot, suite {suite.name}, the declared backend {declared} alone")
-    return title + "\n\n" + markdown_table(header, rows)
+    return title + "\n\n" + render_table(header, rows, target)
 
 
-def render_word_order(section: dict[str, Any]) -> str | None:
+def render_word_order(section: dict[str, Any], target: Target = "markdown") -> str | None:
     """The word-order diagnostic under the declared backend, next to chance: a tiny model still
     at chance on BLiMP is already far above it here, which tells a run that learned from one
     that did not (None when it was not scored)."""
@@ -142,51 +145,106 @@ def render_word_order(section: dict[str, Any]) -> str | None:
     entry = (section.get("scores") or {}).get(declared, {}).get(WORD_ORDER)
     if entry is None:
         return None
-    return (f"**Word-order diagnostic** (not a BabyLM task: each BLiMP sentence against its own "
+    return (f"{strong('Word-order diagnostic', target)} (not a BabyLM task: each BLiMP sentence against its own "
             f"words shuffled; {entry['n_pairs']} pairs): {pct(entry['score'])}% under {declared}, "
             f"chance {pct(0.5)}%")
 
 
-def render_suite(results: dict[str, Any], suite: Suite, detail: bool = False) -> str:
+def render_suite(
+    results: dict[str, Any], suite: Suite, detail: bool = False, target: Target = "markdown"
+) -> str:
     """One suite's results: the exploratory table of every backend, then the headline (the
     macro-average under the declared backend, and the GLUE table), then the word-order
     diagnostic when it was scored."""
     section = zero_shot_section(results, suite)
-    table = render_backend_table(section, suite, detail)
-    headline = render_macro_markdown(compute_macro(results, suite), results.get("glue") or {},
-                                     suite)
-    word_order = render_word_order(section)
-    return f"{table}\n\n{headline}" + (f"\n\n{word_order}" if word_order else "")
+    table = render_backend_table(section, suite, detail, target)
+    headline = render_macro(compute_macro(results, suite), results.get("glue") or {}, suite,
+                            target)
+    word_order = render_word_order(section, target)
+    shown = {task for tasks in (section.get("scores") or {}).values() for task in tasks}
+    notes = [word_order] if word_order else []
+    notes += score_notes(shown)
+    return "\n\n".join([table, headline, *notes])
 
 
 def render_evaluation(
-    results: dict[str, Any], suite: Suite, name: str, detail: bool = False
+    results: dict[str, Any], suite: Suite, name: str, detail: bool = False,
+    target: Target = "markdown",
 ) -> str:
     """One model's report under ``suite``, titled with its name."""
-    return f"## {name}\n\n{render_suite(results, suite, detail)}"
+    return f"{heading(name, target)}\n\n{render_suite(results, suite, detail, target)}"
 
 
-def compare_runs(directories: Sequence[str | Path], suite: Suite) -> str:
-    """Side-by-side task scores (%) of several models, each under its own declared backend."""
-    results = [read_results(d) for d in directories]
+def _read_or_none(directory: str | Path) -> dict[str, Any] | None:
+    """A run's results, or None when it has none yet: one run not evaluated leaves its column
+    empty instead of hiding the others' scores."""
+    try:
+        return read_results(directory)
+    except RunDirError:
+        return None
+
+
+def _pairs_note(entries: Sequence[dict[str, Any] | None]) -> str:
+    """``pairs differ: 1650 / 165`` when the runs scored a task on different pairs (a quick
+    ``--max-pairs`` run beside a full one): their scores are then not like for like."""
+    subsets = {_subset(e) for e in entries if e}
+    if len(subsets) <= 1:
+        return ""
+    counts = [str(e["n_pairs"]) if e else MISSING for e in entries]
+    return "pairs differ: " + " / ".join(counts)
+
+
+def _missing_lines(names: Sequence[str], results: Sequence[dict[str, Any] | None],
+                   columns: Sequence[dict[str, Any]], tasks: Sequence[str]) -> list[str]:
+    """A list, one line per run whose cells are dashes: no results at all, or none for some
+    tasks (empty when every run has every task)."""
+    lines = []
+    for name, result, column in zip(names, results, columns):
+        if result is None:
+            lines.append(f"- {name}: no results.json (run `antlm eval` on it first)")
+        elif lacking := [t for t in tasks if t not in column]:
+            lines.append(f"- {name}: no results for {', '.join(lacking)}")
+    return ["\n".join(lines)] if lines else []
+
+
+def compare_runs(
+    directories: Sequence[str | Path], suite: Suite, target: Target = "markdown"
+) -> str:
+    """Side-by-side task scores (%) of several models, each under its own declared backend. A
+    run without results, or without a task, shows dashes there (said below the table), and a
+    task scored on different pairs by different runs says so in its row."""
+    read = [_read_or_none(d) for d in directories]
+    if all(r is None for r in read):
+        read_results(directories[0])  # nothing to compare: the first run's error says why
+    results = [r or {} for r in read]
     macros = [compute_macro(r, suite) for r in results]
-    labels = [f"{Path(d).name} ({m.backend or 'no results'})" for d, m in zip(directories, macros)]
+    names = [Path(d).name for d in directories]
+    labels = [f"{n} ({m.backend or 'no results'})" for n, m in zip(names, macros)]
     columns = [zero_shot_section(r, suite).get("scores", {}).get(m.backend, {})
                for r, m in zip(results, macros)]
-    names = sorted({t for tasks in columns for t in tasks})
-    rows = [[t] + [pct(tasks[t]["score"] if t in tasks else None) for tasks in columns]
-            for t in names]
-    rows.append(["glue"] + [pct(m.parts["glue"]) for m in macros])
-    rows.append(["**macro-average**"] + [
-        pct(m.average) + ("" if m.complete else " (partial)") for m in macros])
+    tasks = sorted({t for tasks in columns for t in tasks})
+    rows = [[t] + [pct(c[t]["score"] if t in c else None) for c in columns]
+            + [_pairs_note([c.get(t) for c in columns])] for t in tasks]
+    rows.append(["glue"] + [pct(m.parts["glue"]) for m in macros] + [""])
+    rows.append([strong("macro-average", target)] + [
+        MISSING if r is None else pct(m.average) + ("" if m.complete else " (partial)")
+        for r, m in zip(read, macros)] + [""])
+    header = ["task", *labels, "note"]
+    if not any(row[-1] for row in rows):  # no note: no empty column
+        header, rows = header[:-1], [row[:-1] for row in rows]
     title = (f"Suite {suite.name}; each model under its declared backend (in brackets), fixed "
              "before scoring")
-    return title + "\n\n" + markdown_table(["task", *labels], rows)
+    below = _missing_lines(names, read, columns, tasks) + score_notes(tasks)
+    return "\n\n".join([title, render_table(header, rows, target), *below])
 
 
-def report_runs(directories: Sequence[str | Path], suite: Suite, detail: bool = False) -> str:
-    """``antlm report``: one model's full report, or several side by side."""
+def report_runs(
+    directories: Sequence[str | Path], suite: Suite, detail: bool = False,
+    target: Target = "markdown",
+) -> str:
+    """``antlm report``: one model's full report, or several side by side, for ``target``
+    (plain text for a terminal, Markdown for a file)."""
     if len(directories) == 1:
         directory = Path(directories[0])
-        return render_evaluation(read_results(directory), suite, directory.name, detail)
-    return compare_runs(directories, suite)
+        return render_evaluation(read_results(directory), suite, directory.name, detail, target)
+    return compare_runs(directories, suite, target)

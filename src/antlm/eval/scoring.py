@@ -84,8 +84,11 @@ __all__ = [
 BACKENDS: tuple[str, ...] = SCORING_BACKENDS
 PRIMITIVES: tuple[str, ...] = ("causal", "mlm", "mntp", "mlm_word_l2r")
 # What ``--backend auto`` runs for an alternated model: every backend of the paper's family;
-# mlm_word_l2r costs as much as mlm again and is asked for by name (or ``all``).
+# mlm_word_l2r costs as much as mlm again and is asked for by name (or ``all``). mntp (and fused,
+# which adds it to causal) reads the prediction one position early, so it is scored only for a
+# model trained with shifted MLM targets: for ``mlm_target: same`` it scores a task never trained.
 _AUTO_ALTERNATED: tuple[str, ...] = ("causal", "mlm", "mntp", "fused")
+_NEEDS_SHIFTED_TARGETS: frozenset[str] = frozenset({"mntp", "fused"})
 # Rows of a prefix-tree batch hold this many tokens (or the batch's longest text): room for a
 # few texts, while dense attention over the row stays a few percent of a layer's cost.
 TREE_WIDTH = 64
@@ -212,15 +215,18 @@ def applicable_backends(views: Collection[str]) -> list[str]:
 def auto_backends(config: RunConfig) -> list[str]:
     """The backends that match a run's training objectives (what ``--backend auto`` runs):
     a CLM-only schedule is scored causally; an MLM-only one with PLL (``mlm``), or ``mntp`` if
-    it was trained with shifted targets; an alternating or MIX schedule with all four of the
-    paper's family, an exploratory table (the headline is the declared backend alone)."""
+    it was trained with shifted targets; an alternating or MIX schedule with the paper's family
+    as far as its MLM targets allow: ``causal`` and ``mlm``, and with shifted targets ``mntp``
+    and ``fused`` too. An exploratory table (the headline is the declared backend alone)."""
     # mlm_fraction, not the phase names: MIX(clm=1,mlm=0) trains nothing but CLM.
     fractions = {phase.mlm_fraction for phase in parse_schedule(config.train.schedule).phases}
     if fractions == {0.0}:
         return ["causal"]
     if fractions == {1.0}:
         return ["mntp" if config.objective.mlm_target == "shifted" else "mlm"]
-    return list(_AUTO_ALTERNATED)
+    if config.objective.mlm_target == "shifted":
+        return list(_AUTO_ALTERNATED)
+    return [b for b in _AUTO_ALTERNATED if b not in _NEEDS_SHIFTED_TARGETS]
 
 
 def resolve_backends(

@@ -32,6 +32,7 @@ from antlm.config import ConfigError
 from antlm.errors import AntlmError
 
 __all__ = [
+    "EWOK_NOTE",
     "EWOK_PASSWORD",
     "TASKS",
     "MinimalPair",
@@ -39,6 +40,7 @@ __all__ = [
     "load_task",
     "load_tasks",
     "parse_task_list",
+    "score_notes",
 ]
 
 EWOK_PASSWORD = b"ewok"
@@ -83,6 +85,16 @@ _SPECS: dict[str, _TaskSpec] = {
 }
 WORD_ORDER = "word_order"
 TASKS: frozenset[str] = frozenset(_SPECS) | {WORD_ORDER}
+# Said under every table that shows EWoK, so that an exact 50.0 is not read as a measurement: the
+# filtered file writes each item twice, the second time with its contexts and targets swapped,
+# so a model that prefers one target whatever the context is right exactly once per item.
+EWOK_NOTE = ("Note: each EWoK item appears twice, with its contexts and targets swapped, so a "
+             "model that ignores the context scores exactly 50.0.")
+
+
+def score_notes(tasks: Iterable[str]) -> list[str]:
+    """The notes a table of these tasks' scores needs to be read right (one per line)."""
+    return [EWOK_NOTE] if "ewok" in set(tasks) else []
 
 
 def parse_task_list(spec: str) -> list[str]:

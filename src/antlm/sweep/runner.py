@@ -119,8 +119,8 @@ def _train_and_evaluate(
                                  batch_size=evaluation.batch_size, suite=evaluation.suite,
                                  progress=False)
         else:  # a study's committed records, on a clone without the (uncommitted) weights
-            print(f"antlm sweep {sweep.name}: {arm} seed {seed}: no milestone checkpoints in "
-                  f"{paths.checkpoints}, so no learning curve is scored (a curve already in "
+            print(f"antlm sweep {sweep.name}: {arm} seed {seed}: the run has no milestone "
+                  f"checkpoints, so no learning curve is scored (a curve already in "
                   f"{paths.learning_curve.name} is kept)", flush=True)
     return RunOutcome(arm, seed, run_dir, trained, evaluated, time.perf_counter() - started)
 

@@ -52,5 +52,19 @@ def describe(milestones: list[int], total_words: int) -> str:
                 f"({format_count(milestones[0])} words): it writes no milestone checkpoints")
     names = ", ".join(milestone_name(m) for m in within[:3])
     more = f" ... {milestone_name(within[-1])}" if len(within) > 3 else ""
-    return (f"{len(within)} milestone checkpoints within the run's {total_words:,} words: "
-            f"{names}{more}")
+    return f"{count_milestones(len(within))} within the run's {total_words:,} words: {names}{more}"
+
+
+def count_milestones(count: int) -> str:
+    """``1 milestone checkpoint``, ``3 milestone checkpoints``: every line that counts them says
+    it the same way, singular for one."""
+    return f"{count} milestone checkpoint" + ("" if count == 1 else "s")
+
+
+def describe_saved(paths: RunPaths) -> str:
+    """What a finished (or stopped) run holds, said at its end: the count and the folder, or
+    that there are none, without naming a folder that a run with none never created."""
+    saved = sorted(paths.checkpoints.glob("*.safetensors"))
+    if not saved:
+        return "the run has no milestone checkpoints"
+    return f"{count_milestones(len(saved))} in {paths.checkpoints}"

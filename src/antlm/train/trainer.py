@@ -38,7 +38,7 @@ from antlm.device import resolve_precision
 from antlm.errors import AntlmError
 from antlm.locks import RunLock
 from antlm.models.registry import build_model, count_parameters
-from antlm.progress import progress_bar
+from antlm.progress import LossReading, progress_bar, training_label
 from antlm.rundir import (
     RunPaths,
     milestone_name,
@@ -300,6 +300,7 @@ class TrainingRun:
     lr_schedule: LRSchedule
     milestones: milestones.Milestones
     step: int = 0
+    reading: LossReading | None = None  # the latest loss readback, for the progress bar
 
     @property
     def epoch(self) -> float:
@@ -383,9 +384,11 @@ class Trainer:
             for step, parts in batches:
                 meter.tokens += run.runner.step(parts, run.lr_schedule.lr(step))
                 run.step = step + 1
-                bar.update(1)
                 if run.step % log_every == 0:
-                    self._log_train(run, meter, bar)
+                    self._log_train(run, meter)
+                if not bar.disable:  # every step: a phase change shows at once
+                    bar.set_postfix_str(self._progress_label(run), refresh=False)
+                bar.update(1)
                 self._save_milestones(run)
                 if run.at_checkpoint(stop_step):
                     self._end_of_epoch(run, meter, bar)
@@ -579,7 +582,7 @@ class Trainer:
             **{f"dev_loss_{k}": v for k, v in initial.items()},
         })
 
-    def _log_train(self, run: TrainingRun, meter: ThroughputMeter, bar: tqdm) -> None:
+    def _log_train(self, run: TrainingRun, meter: ThroughputMeter) -> None:
         """Every ``log_every`` steps: read the losses back (the only device sync of the loop)."""
         placed = run.phase
         self._check_finite(run)
@@ -590,11 +593,14 @@ class Trainer:
                    "phase": placed.index + 1, "objective": placed.phase.objective,
                    "lr": lr, "tokens_per_s": speed,
                    **{f"loss_{k}": v for k, v in losses.items()}})
-        bar.set_postfix_str(
-            f"phase {placed.index + 1}/{len(run.plan)} {placed.phase.objective} "
-            + " ".join(f"{k} {v:.3f}" for k, v in losses.items())
-            + f" {short_count(run.words_seen)} words {speed:,.0f} tok/s"
-        )
+        run.reading = LossReading(placed.index, losses, speed)
+
+    @staticmethod
+    def _progress_label(run: TrainingRun) -> str:
+        """The bar's label after the step just taken (see :func:`training_label`)."""
+        placed = run.phase
+        return training_label(placed.index, len(run.plan), placed.phase.objective,
+                              placed.phase.trains, run.reading, short_count(run.words_seen))
 
     # ------------------------------------------------------------------ checkpoints
     def dev_losses(self, run: TrainingRun) -> dict[str, float]:
@@ -671,11 +677,9 @@ class Trainer:
         finished = run.step >= run.plan.total_steps
         self._write_state(run, finished)
         if self.dist.is_main:
-            saved = sorted(self.paths.checkpoints.glob("*.safetensors"))
             print(f"antlm: step {run.step:,} of {run.plan.total_steps:,} (epoch {run.epoch:.2f}): "
                   f"{run.words_seen:,} words seen ({short_count(run.words_seen)}), "
-                  f"{run.tokens_seen:,} tokens; {len(saved)} milestone checkpoints in "
-                  f"{self.paths.checkpoints}")
+                  f"{run.tokens_seen:,} tokens; {milestones.describe_saved(self.paths)}")
         shutdown_distributed(self.dist)
         return {"step": run.step, "finished": finished, "words_seen": run.words_seen}
 
