@@ -54,7 +54,7 @@ def test_scores_of_weights_trained_further_are_not_recorded(tmp_path: Path) -> N
 
 
 @pytest.fixture
-def small_run(tmp_path: Path, tokenizers: dict[str, AntlmTokenizer]) -> Path:
+def untrained_run(tmp_path: Path, tokenizers: dict[str, AntlmTokenizer]) -> Path:
     run = tmp_path / "run"
     make_run_dir(run, "babyllama", tokenizers["bpe"])
     (run / "state.json").write_text(json.dumps({"step": 7, "finished": True}))
@@ -62,18 +62,18 @@ def small_run(tmp_path: Path, tokenizers: dict[str, AntlmTokenizer]) -> Path:
 
 
 def test_every_reader_of_the_weights_refuses_a_run_being_trained(
-    small_run: Path, tmp_path: Path, data_dir: Path
+    untrained_run: Path, tmp_path: Path, data_dir: Path
 ) -> None:
-    lock = RunLock(small_run)  # another process's trainer: a second open file holds the flock
+    lock = RunLock(untrained_run)  # another process's trainer: a second open file holds the flock
     lock.acquire()
     try:
         readers = {
-            "load": lambda: load_run(small_run),
-            "eval": lambda: evaluate_path(small_run, ["word_order"], data_dir, progress=False),
-            "eval --checkpoints": lambda: evaluate_checkpoints(small_run, data_dir, progress=False),
-            "finetune": lambda: finetune_run(small_run, ["rte"], data_dir, progress=False),
-            "export": lambda: export_run(small_run, tmp_path / "hf"),
-            "export --checkpoints": lambda: export_revisions(small_run, tmp_path / "repo"),
+            "load": lambda: load_run(untrained_run),
+            "eval": lambda: evaluate_path(untrained_run, ["word_order"], data_dir, progress=False),
+            "eval --checkpoints": lambda: evaluate_checkpoints(untrained_run, data_dir, progress=False),
+            "finetune": lambda: finetune_run(untrained_run, ["rte"], data_dir, progress=False),
+            "export": lambda: export_run(untrained_run, tmp_path / "hf"),
+            "export --checkpoints": lambda: export_revisions(untrained_run, tmp_path / "repo"),
         }
         for read in readers.values():
             with pytest.raises(RunLockedError, match=rf"pid {os.getpid()}.*unfinished run"):
@@ -81,11 +81,11 @@ def test_every_reader_of_the_weights_refuses_a_run_being_trained(
     finally:
         lock.release()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no output folder begun
-    assert not (small_run / "results.json").exists()
-    assert load_run(small_run).step == 7  # released: readable again
+    assert not (untrained_run / "results.json").exists()
+    assert load_run(untrained_run).step == 7  # released: readable again
 
 
-def test_an_evaluation_records_the_step_it_scored(small_run: Path, data_dir: Path) -> None:
-    _, results = evaluate_path(small_run, ["word_order"], data_dir, max_pairs_per_subtask=2,
+def test_an_evaluation_records_the_step_it_scored(untrained_run: Path, data_dir: Path) -> None:
+    _, results = evaluate_path(untrained_run, ["word_order"], data_dir, max_pairs_per_subtask=2,
                                progress=False)
     assert results["zero_shot"]["babylm2025"]["meta"]["trained_step"] == 7

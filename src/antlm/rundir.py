@@ -28,7 +28,7 @@ An exported Hugging Face folder keeps the run's resolved config as ``antlm_confi
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,12 +133,29 @@ class Checkpoint:
     step: int
 
 
+# safetensors' names of floating-point dtypes: weights of any other dtype were not written by
+# antlm, and load_state_dict would cast them silently
+FLOAT_DTYPES = frozenset({"F16", "BF16", "F32", "F64"})
+
+
+def weights_metadata(path: Path) -> dict[str, str]:
+    """The metadata of a weights file, once every tensor in it is known to be floating point
+    (read from the header: no tensor is loaded)."""
+    with safe_open(str(path), framework="pt") as handle:
+        for key in handle.keys():  # noqa: SIM118 -- a safetensors handle is not iterable
+            dtype = handle.get_slice(key).get_dtype()
+            if dtype not in FLOAT_DTYPES:
+                raise TypeError(f"its tensor {key!r} holds {dtype}, not floating-point weights")
+        return handle.metadata() or {}
+
+
 def list_checkpoints(paths: RunPaths) -> list[Checkpoint]:
     """The run's milestone checkpoints, in the order they were passed."""
     found = []
     for path in paths.checkpoints.glob(f"{CHECKPOINT_PREFIX}*.safetensors"):
-        with safe_open(str(path), framework="pt") as handle:
-            meta = handle.metadata() or {}
+        present(path)
+        with reading(path, "a milestone checkpoint"):
+            meta = weights_metadata(path)
         try:
             found.append(Checkpoint(path.stem, path, int(meta["milestone"]),
                                     int(meta["words_seen"]), int(meta["tokens_seen"]),
@@ -177,7 +194,7 @@ def _read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
 
 
 def read_config(paths: RunPaths) -> RunConfig:
-    if not paths.config.is_file():
+    if not present(paths.config):
         raise RunDirError(f"{paths.root} is not a run directory (no config.yaml)")
     raw = _read_yaml_mapping(paths.config, "a run config")
     return validate_config(raw, source=str(paths.config))
@@ -186,23 +203,61 @@ def read_config(paths: RunPaths) -> RunConfig:
 def read_exported_config(folder: Path) -> RunConfig | None:
     """The run config an antlm export carries, or None for any other model folder."""
     path = folder / EXPORTED_CONFIG
-    if not path.is_file():
+    if not present(path):
         return None
     return validate_config(_read_yaml_mapping(path, "a run config"), source=str(path))
 
 
+# The top-level fields of the JSON files of a run and the types they hold: a file of the right
+# syntax with a field of another type was not written by antlm, and is refused by name rather
+# than failing later inside whatever reads the field.
+Fields = Mapping[str, "type | tuple[type, ...]"]
+STATE_FIELDS: Fields = {"step": int, "epoch": (int, float), "words_seen": int,
+                        "tokens_seen": int, "total_steps": int, "total_words_seen": int,
+                        "finished": bool}
+RESULTS_FIELDS: Fields = {"zero_shot": dict, "glue": dict, "dev_losses": list, "sweep": dict}
+CURVE_FIELDS: Fields = {"settings": dict, "points": dict}
+
+
 def read_state(paths: RunPaths) -> dict[str, Any]:
-    return read_json(paths.state)
+    return read_json(paths.state, STATE_FIELDS)
 
 
-def read_json(path: Path) -> dict[str, Any]:
-    """A JSON object file of the run, or ``{}`` when there is none yet."""
+def read_results(paths: RunPaths) -> dict[str, Any]:
+    """results.json, or ``{}`` before any evaluation."""
+    return read_json(paths.results, RESULTS_FIELDS)
+
+
+def present(path: Path) -> bool:
+    """Whether the run file ``path`` exists; something else than a file in its place (a folder)
+    is damage, refused by name rather than read as a missing file."""
+    if not path.exists():
+        return False
     if not path.is_file():
+        raise RunDirError(f"{path} is a folder or a special file, not a file; {DAMAGED_ADVICE}")
+    return True
+
+
+def _wrong_field(value: dict[str, Any], fields: Fields) -> str | None:
+    for key, kind in fields.items():
+        if key in value and (not isinstance(value[key], kind)
+                             or (isinstance(value[key], bool) and kind is not bool)):
+            return f"its {key!r} is a {type(value[key]).__name__}"
+    return None
+
+
+def read_json(path: Path, fields: Fields | None = None) -> dict[str, Any]:
+    """A JSON object file of the run, or ``{}`` when there is none yet; ``fields``: the types
+    of the top-level fields it may hold."""
+    if not present(path):
         return {}
     with reading(path, "a JSON object"):
         value = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(value, dict):
             raise TypeError(f"a JSON {type(value).__name__}, not an object")
+        wrong = _wrong_field(value, fields or {})
+        if wrong:
+            raise TypeError(wrong)
     return value
 
 
@@ -230,7 +285,7 @@ def update_results(
                 f"{paths.root} was trained further while it was scored (step {scored_step}, "
                 f"now {now}): the scores describe weights it no longer has and were not "
                 f"recorded in {paths.results}; score it again when its training has ended")
-        results = change(read_json(paths.results))
+        results = change(read_results(paths))
         atomic_write_bytes(paths.results, json.dumps(results, indent=2).encode())
     return results
 
@@ -256,9 +311,11 @@ def merge_results(
 def read_metrics(paths: RunPaths) -> list[dict[str, Any]]:
     """The records of metrics.jsonl. A last line without its newline is an append that a
     killed run left half-written (records are appended, not replaced): it is dropped."""
-    if not paths.metrics.is_file():
+    if not present(paths.metrics):
         return []
     text = paths.metrics.read_text(encoding="utf-8", errors="replace")
+    if not text:  # the trainer's first append (the start record) comes with the file
+        raise RunDirError(f"{paths.metrics} is empty: {DAMAGED_ADVICE}")
     lines = text.split("\n")
     lines.pop()  # "" after the final newline, or the torn last append
     records = []
@@ -267,8 +324,10 @@ def read_metrics(paths: RunPaths) -> list[dict[str, Any]]:
             continue
         with reading(paths.metrics, f"a metrics log: line {number} is no JSON record"):
             record = json.loads(line)
-            if not isinstance(record, dict) or "step" not in record:
-                raise ValueError("a record without its step")
+            if not isinstance(record, dict) or not isinstance(record.get("step"), int):
+                raise TypeError("a record without its step")
+            if not isinstance(record.get("event", ""), str):
+                raise TypeError("a record whose event is not a name")
         records.append(record)
     return records
 
@@ -301,7 +360,7 @@ def dev_loss_records(paths: RunPaths) -> list[dict[str, Any]]:
     logged = read_dev_log(paths)
     if logged:
         return _numbers_only(logged)
-    return list(read_json(paths.results).get(DEV_LOSSES_KEY, []))
+    return list(read_results(paths).get(DEV_LOSSES_KEY, []))
 
 
 def copy_dev_losses(paths: RunPaths) -> None:
@@ -310,7 +369,7 @@ def copy_dev_losses(paths: RunPaths) -> None:
     committed records of a study (config, state, results, learning curve) has its dev losses
     too. Nothing is written when there is no log or the copy is already there."""
     records = _numbers_only(read_dev_log(paths))
-    if records and read_json(paths.results).get(DEV_LOSSES_KEY) != records:
+    if records and read_results(paths).get(DEV_LOSSES_KEY) != records:
         merge_results(paths, {DEV_LOSSES_KEY: records})
 
 
@@ -349,10 +408,12 @@ def load_run(
     if checkpoint is None:
         refuse_while_training(paths)
     weights = paths.weights if checkpoint is None else paths.checkpoints / f"{checkpoint}.safetensors"
-    if not weights.is_file():
+    if not present(weights):
         raise RunDirError(f"{paths.root} has no trained weights {weights.relative_to(paths.root)}")
+    read_results(paths)  # damage is refused now, not when the scores are merged, after the work
     model = build_model(config.model)
     with reading(weights, f"the weights of the model in {paths.config.name}"):
+        weights_metadata(weights)
         load_model(model, str(weights), device=str(device))
     model.to(device).eval()
     step = trained_step(paths) if checkpoint is None else None
@@ -367,7 +428,7 @@ def refuse_while_training(paths: RunPaths) -> None:
 
 
 def read_tokenizer(paths: RunPaths) -> AntlmTokenizer:
-    if not paths.tokenizer.is_file():
+    if not present(paths.tokenizer):
         raise RunDirError(f"{paths.root} has no tokenizer.json; {DAMAGED_ADVICE}")
     with reading(paths.tokenizer, "a tokenizer"):
         return AntlmTokenizer.from_file(paths.tokenizer)

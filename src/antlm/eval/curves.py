@@ -33,10 +33,12 @@ from antlm.eval.tables import Target, code, heading, pct, render_table
 from antlm.eval.tasks import score_notes
 from antlm.plots import phase_handles, pyplot, tint_phases
 from antlm.rundir import (
+    CURVE_FIELDS,
     RunDirError,
     RunPaths,
     list_checkpoints,
     load_run,
+    present,
     read_config,
     read_json,
     read_phases,
@@ -60,7 +62,7 @@ def _revisions(paths: RunPaths) -> list[tuple[str, int, int]]:
             f"{paths.root} has no milestone checkpoints (train.checkpoint_words; a run that sees "
             "fewer words than the first milestone writes none)")
     state = read_state(paths)
-    if paths.weights.is_file() and "words_seen" in state:
+    if present(paths.weights) and "words_seen" in state:
         revisions.append(("main", state["words_seen"], state["step"]))
     return revisions
 
@@ -98,13 +100,18 @@ def evaluate_checkpoints(
                           f"name one of {', '.join(BACKENDS)}, or leave it to the run's declared one")
     settings = curve_settings(suite, backend, tasks, max_pairs_per_subtask, precision)
     suite = settings["suite"]
-    curve = read_json(paths.learning_curve)
+    curve = read_json(paths.learning_curve, CURVE_FIELDS)
     if curve.get("settings") != settings:
         curve = {"settings": settings, "points": {}}
     points: dict[str, dict[str, Any]] = curve["points"]
-    for name, words, step in _revisions(paths):
-        if points.get(name, {}).get("step") == step:
-            continue
+    revisions = [(name, words, step) for name, words, step in _revisions(paths)
+                 if points.get(name, {}).get("step") != step]
+    # Every revision to score is read once before any is scored: a damaged one stops the
+    # command before the curve's files change, not after the revisions before it were scored.
+    read_phases(paths)
+    for name, _, _ in revisions:
+        load_run(paths.root, "cpu", None if name == "main" else name)
+    for name, words, step in revisions:
         run = load_run(paths.root, resolve_device(device), None if name == "main" else name)
         scores = evaluate_subject(subject_of_run(run), tasks, data_dir, get_suite(suite),
                                   backend, batch_size, max_pairs_per_subtask, precision,

@@ -228,7 +228,7 @@ def finetune_task(
 ) -> TaskOutcome:
     """Fine-tune a copy of ``run.model`` on one task; the record for ``results.json``."""
     for split, reason in (("train", MISSING_TRAIN), ("valid", MISSING_VALID)):
-        if not split_path(glue_dir, task.name, split).is_file():
+        if not split_path(glue_dir, task.name, split).exists():  # a folder there is read: damage
             return TaskOutcome({"status": "missing", "reason": reason})
     started = time.perf_counter()
     attention = config.attention or default_attention(run.config)
@@ -239,7 +239,7 @@ def finetune_task(
                     config.max_train_examples, config.seed)
     evals = {name: _load_eval(task, glue_dir, name, config)
              for name in (task.name, *task.extra_eval)
-             if split_path(glue_dir, name, "valid").is_file()}
+             if split_path(glue_dir, name, "valid").exists()}
     train_rows = encode_examples(tokenizer, train, max_length)
     train_labels = np.array([e.label for e in train])
     eval_rows = {name: encode_examples(tokenizer, ex, max_length) for name, ex in evals.items()}

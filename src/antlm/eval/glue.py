@@ -134,21 +134,25 @@ def split_path(glue_dir: Path, name: str, split: Literal["train", "valid"]) -> P
 def read_split(task: GlueTask, path: Path) -> list[Example]:
     """All rows of one split; a label outside ``range(num_labels)`` is an error, not a class."""
     examples = []
-    with path.open(encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                first, second = task.segments(row)
-                label = int(row["label"])
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-                raise GlueDataError(f"{path}:{line_no}: not a {task.name} row ({exc})") from None
-            if not 0 <= label < task.num_labels:
-                raise GlueDataError(
-                    f"{path}:{line_no}: label {label} outside 0..{task.num_labels - 1}"
-                )
-            examples.append(Example(first, second, label))
+    try:
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except UnicodeDecodeError as exc:
+        raise GlueDataError(f"{path}: not UTF-8 text (byte {exc.start}); restore it from the "
+                            "BabyLM evaluation data") from None
+    for line_no, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            first, second = task.segments(row)
+            label = int(row["label"])
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise GlueDataError(f"{path}:{line_no}: not a {task.name} row ({exc})") from None
+        if not 0 <= label < task.num_labels:
+            raise GlueDataError(
+                f"{path}:{line_no}: label {label} outside 0..{task.num_labels - 1}"
+            )
+        examples.append(Example(first, second, label))
     if not examples:
         raise GlueDataError(f"{path}: no examples")
     return examples

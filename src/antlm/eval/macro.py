@@ -28,7 +28,7 @@ from antlm.eval.glue import subtask_record
 from antlm.eval.suites import Suite
 from antlm.eval.tables import MISSING, Target, pct, render_table, strong
 from antlm.eval.tasks import score_notes
-from antlm.rundir import RunDirError, read_json
+from antlm.rundir import RESULTS_FIELDS, RunDirError, present, read_json
 
 PART_LABELS: dict[str, str] = {
     "blimp_filtered": "BLiMP (filtered)",
@@ -180,9 +180,9 @@ def render_macro(
 def read_results(directory: str | Path) -> dict[str, Any]:
     """A run's (or an evaluated model folder's) ``results.json``."""
     path = Path(directory) / "results.json"
-    if not path.is_file():
+    if not present(path):
         raise RunDirError(f"{directory}: no results.json; run `antlm eval {directory}` first")
-    return read_json(path)
+    return read_json(path, RESULTS_FIELDS)
 
 
 def report_macro(

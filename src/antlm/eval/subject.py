@@ -28,7 +28,17 @@ from antlm.models.contract import LanguageModel, ScoringTokenizer
 from antlm.models.hf_model import HFLanguageModel, load_hf_model
 from antlm.models.hf_tokenizer import HFTokenizer
 from antlm.outputs import refuse_run_directory
-from antlm.rundir import LoadedRun, RunDirError, RunPaths, load_run, read_exported_config
+from antlm.rundir import (
+    LoadedRun,
+    RunDirError,
+    RunPaths,
+    load_run,
+    present,
+    read_exported_config,
+    read_json,
+    reading,
+    weights_metadata,
+)
 
 __all__ = ["EvalSubject", "default_results_dir", "open_subject", "subject_of_run"]
 
@@ -88,6 +98,38 @@ def _hf_subject(
                        out or default_results_dir(folder))
 
 
+_NULLABLE = (dict, str, type(None))
+# The files of a Hugging Face model folder that antlm checks before transformers reads them, with
+# the types of the top-level fields it knows: transformers' own errors on a damaged file (a JSON
+# decoder's message, an AttributeError) do not say which file of the folder is at fault.
+_FOLDER_JSON = {
+    "config.json": {"model_type": str, "architectures": list, "vocab_size": int,
+                    "hidden_size": int, "num_hidden_layers": int, "num_attention_heads": int,
+                    "max_position_embeddings": int, "auto_map": dict},
+    "tokenizer.json": {"version": str, "model": dict, "added_tokens": list,
+                       "normalizer": _NULLABLE, "pre_tokenizer": _NULLABLE,
+                       "post_processor": _NULLABLE, "decoder": _NULLABLE,
+                       "truncation": _NULLABLE, "padding": _NULLABLE},
+    "tokenizer_config.json": {"tokenizer_class": str, "model_max_length": (int, float),
+                              "added_tokens_decoder": dict, "bos_token": _NULLABLE,
+                              "eos_token": _NULLABLE, "pad_token": _NULLABLE,
+                              "unk_token": _NULLABLE, "mask_token": _NULLABLE,
+                              "clean_up_tokenization_spaces": bool},
+    "special_tokens_map.json": {},
+}
+
+
+def check_model_folder(folder: Path) -> None:
+    """Refuse a model folder whose config, tokenizer or weights file is damaged, naming the
+    file (see :data:`_FOLDER_JSON`); an absent file is left to transformers' own message."""
+    for name, fields in _FOLDER_JSON.items():
+        read_json(folder / name, fields)
+    weights = folder / "model.safetensors"
+    if present(weights):
+        with reading(weights, "the weights of a model"):
+            weights_metadata(weights)
+
+
 def open_subject(
     path: str | Path, device: str | torch.device = "cpu", trust_remote_code: bool = False,
     out: str | Path | None = None,
@@ -95,12 +137,13 @@ def open_subject(
     """A run directory or a Hugging Face model folder, ready to score (see the module
     docstring). ``out``: where a model folder's results go; a run keeps its own."""
     folder = Path(path)
-    if (folder / "config.yaml").is_file():
+    if (folder / "config.yaml").exists():  # anything there is read, and refused if damaged
         if out is not None:
             raise ConfigError(f"{folder} is a run directory: its results go to "
                               f"{folder / 'results.json'}; --out is for Hugging Face folders")
         return subject_of_run(load_run(folder, device=device))
-    if (folder / "config.json").is_file():
+    if (folder / "config.json").exists():
+        check_model_folder(folder)
         model = load_hf_model(folder, device, trust_remote_code)
         tokenizer = HFTokenizer.from_pretrained(folder, trust_remote_code)
         if out is not None:

@@ -25,7 +25,6 @@ import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 
 from antlm.config import ConfigError
@@ -150,7 +149,12 @@ def _subtask_files(
     if not files:
         raise TaskDataError(f"task {task!r}: no .jsonl files in {path}. {DATA_HELP}")
     for file in files:
-        yield file.stem, str(file), file.read_text(encoding="utf-8").splitlines()
+        try:
+            text = file.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise TaskDataError(f"{file}: not UTF-8 text (byte {exc.start}); restore it from the "
+                                f"BabyLM evaluation data. {DATA_HELP}") from None
+        yield file.stem, str(file), text.splitlines()
 
 
 def load_task(
@@ -171,7 +175,9 @@ def load_task(
         if not any(line.strip() for line in lines):
             raise TaskDataError(f"{where} holds no pairs (it is empty or blank); restore it "
                                 f"from the BabyLM evaluation data. {DATA_HELP}")
-        for lineno, record in islice(_jsonl_records(lines, where), max_pairs_per_subtask):
+        # every record is parsed, so a damaged file is refused whatever --max-pairs keeps
+        records = list(_jsonl_records(lines, where))
+        for lineno, record in records[:max_pairs_per_subtask]:
             context = _text(record, spec.context_key, where, lineno) if spec.context_key else ""
             pairs.append(
                 MinimalPair(

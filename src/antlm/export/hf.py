@@ -172,20 +172,21 @@ def export_run(run_dir: str | Path, out_dir: str | Path, attention: str = "bidir
     out = Path(out_dir)
     check_output_folder(out, "export", force)
     run = load_run(run_dir, checkpoint=checkpoint)
+    card = model_card(run)  # reads the run's records: a damaged one stops before any write
     model_config = run.config.model
     if model_config.arch == "babyllama":
         _export_babyllama(run.model, model_config, run.tokenizer, out)
     else:
         _export_ltgbert(run.model, model_config, run.tokenizer, out, attention)
     _save_tokenizer(run.tokenizer, model_config.max_seq_len, out)
-    _save_run_files(run, out)
+    _save_run_files(run, card, out)
     return out
 
 
-def _save_run_files(run: LoadedRun, out: Path) -> None:
+def _save_run_files(run: LoadedRun, card: str, out: Path) -> None:
     """The run's resolved config (which fixes the declared backend) and the model card."""
     (out / EXPORTED_CONFIG).write_text(run.config.to_yaml(), encoding="utf-8")
-    (out / "README.md").write_text(model_card(run), encoding="utf-8")
+    (out / "README.md").write_text(card, encoding="utf-8")
 
 
 def _save_tokenizer(tokenizer: AntlmTokenizer, max_length: int, out: Path) -> None:

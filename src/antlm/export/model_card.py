@@ -16,7 +16,7 @@ from antlm.eval.scoring import declare_backend
 from antlm.eval.suites import SUITES
 from antlm.eval.tables import markdown_table
 from antlm.models.registry import count_parameters
-from antlm.rundir import LoadedRun, read_json, read_state
+from antlm.rundir import LoadedRun, read_results, read_state
 
 __all__ = ["model_card"]
 
@@ -93,5 +93,5 @@ def model_card(run: LoadedRun) -> str:
         "## Evaluation", "",
         "Scores in %. Conventions of each suite: antlm's docs/EVALUATION.md.", "",
     ]
-    lines += "\n\n".join(_evaluation(read_json(run.results_path))).splitlines()
+    lines += "\n\n".join(_evaluation(read_results(run.paths))).splitlines()
     return "\n".join(lines) + "\n"

@@ -76,12 +76,6 @@ def export_revisions(
     checkpoints = list_checkpoints(paths)
     out = Path(out_dir)
     check_output_folder(out, "export repository")  # a repository starts empty: no --force
-    out.mkdir(parents=True, exist_ok=True)
-    _git(out, "init", "--quiet", "--initial-branch=main")
-    identity = {} if _identity_known(out) else _FALLBACK_IDENTITY
-    lfs = _has_lfs()
-    if lfs:
-        _git(out, "lfs", "install", "--local")
     state = read_state(paths)
     final = (f"final model: {state.get('words_seen', 0):,} words seen, step "
              f"{state.get('step', 0):,}" + ("" if state.get("finished") else
@@ -91,9 +85,18 @@ def export_revisions(
                           f"({c.words_seen:,} words, {c.tokens_seen:,} tokens, step {c.step:,})"))
         for c in checkpoints]
     with tempfile.TemporaryDirectory(prefix="antlm-export-") as tmp:
-        for branch, checkpoint, message in revisions:
+        # Every revision is exported before the repository exists: a damaged file of the run
+        # stops the export with nothing written to OUT.
+        for branch, checkpoint, _ in revisions:
+            export_run(paths.root, Path(tmp) / branch, attention=attention, checkpoint=checkpoint)
+        out.mkdir(parents=True, exist_ok=True)
+        _git(out, "init", "--quiet", "--initial-branch=main")
+        identity = {} if _identity_known(out) else _FALLBACK_IDENTITY
+        lfs = _has_lfs()
+        if lfs:
+            _git(out, "lfs", "install", "--local")
+        for branch, _, message in revisions:
             folder = Path(tmp) / branch
-            export_run(paths.root, folder, attention=attention, checkpoint=checkpoint)
             if lfs:
                 (folder / ".gitattributes").write_text("".join(
                     f"{pattern} filter=lfs diff=lfs merge=lfs -text\n"

@@ -145,7 +145,16 @@ def load_hf_model(
             withheld[view] = remote
             continue
         with quiet_transformers():
-            model = getattr(transformers, auto).from_pretrained(folder, trust_remote_code=trusted)
+            try:
+                model = getattr(transformers, auto).from_pretrained(
+                    folder, trust_remote_code=trusted)
+            except RuntimeError as exc:  # transformers' one signal that weights and config differ
+                if "mismatched_sizes" not in str(exc):
+                    raise
+                raise HFModelError(
+                    f"{folder / 'model.safetensors'}: its tensors do not have the shapes "
+                    f"{config_path} gives them: the weights of another model, or a damaged "
+                    "file; restore the folder from its source") from None
         heads[view] = model.float().to(device).eval()
     if not heads:
         raise HFModelError(

@@ -32,7 +32,7 @@ from antlm.rundir import (
     copy_dev_losses,
     list_checkpoints,
     merge_results,
-    read_json,
+    read_results,
     read_state,
 )
 from antlm.sweep.spec import Sweep, load_sweep, save_spec
@@ -92,7 +92,7 @@ def _train_and_evaluate(
                   resume=paths.checkpoint.is_file(), progress=False)
         trained = True
     evaluation = sweep.spec.evaluation
-    if not train_only and not sweep.is_evaluated(read_json(paths.results)):
+    if not train_only and not sweep.is_evaluated(read_results(paths)):
         evaluate_path(run_dir, evaluation.tasks, data_dir, get_suite(evaluation.suite),
                       backend=evaluation.backend, batch_size=evaluation.batch_size,
                       max_pairs_per_subtask=evaluation.max_pairs, progress=False)
@@ -136,7 +136,7 @@ def weights_lost(sweep: Sweep, paths: RunPaths, state: dict[str, Any]) -> bool:
     """
     return (bool(state.get("finished"))
             and not paths.weights.is_file() and not paths.checkpoint.is_file()
-            and not sweep.is_evaluated(read_json(paths.results)))
+            and not sweep.is_evaluated(read_results(paths)))
 
 
 def _run_in_worker(sweep_path: str, arm: str, seed: int, root: str, data_dir: str,

@@ -273,8 +273,11 @@ SPEC_FILE = "sweep.yaml"
 def sweep_of_directory(sweep_dir: Path) -> Sweep:
     """The sweep that produced ``ROOT/NAME`` (its spec is copied there when the sweep starts)."""
     spec_path = sweep_dir / SPEC_FILE
-    if not spec_path.is_file():
+    if not spec_path.exists():
         raise ConfigError(f"{sweep_dir} is not a sweep directory (no {SPEC_FILE})")
+    if not spec_path.is_file():
+        raise ConfigError(f"{spec_path} is a folder or a special file, not a sweep file; restore "
+                          "it, or rerun the sweep")
     raw = _read_spec(spec_path)
     base = raw.pop("base_resolved", None)
     if not isinstance(base, str):

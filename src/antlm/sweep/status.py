@@ -18,7 +18,7 @@ from enum import Enum
 from pathlib import Path
 
 from antlm.locks import SWEEP_CLAIM_NAME, RunLock
-from antlm.rundir import RunPaths, read_json, read_state
+from antlm.rundir import RunPaths, read_results, read_state
 from antlm.sweep.runner import SWEEP_LOG, planned_runs, weights_lost
 from antlm.sweep.spec import Sweep
 from antlm.sweep.summary import collect
@@ -64,7 +64,7 @@ def run_status(sweep: Sweep, root: Path, arm: str, seed: int) -> RunStatus:
     if weights_lost(sweep, paths, state):  # a process holding it is already training it again
         stage = Stage.TRAINING if holder is not None else Stage.WEIGHTS_LOST
     elif state.get("finished"):
-        if not sweep.is_evaluated(read_json(paths.results)):
+        if not sweep.is_evaluated(read_results(paths)):
             stage = Stage.EVALUATING
         elif holder is not None and sweep.spec.learning_curves is not None:
             stage = Stage.CURVE

@@ -16,7 +16,7 @@ from typing import Any
 from antlm.eval.curves import average_accuracy, curve_settings
 from antlm.eval.scoring import BACKENDS
 from antlm.eval.suites import Suite, get_suite
-from antlm.rundir import RunPaths, dev_loss_records, read_json
+from antlm.rundir import CURVE_FIELDS, RunPaths, dev_loss_records, read_json, read_results
 from antlm.sweep.spec import DECLARED, Sweep, SweepComparison, SweepPrimary
 from antlm.sweep.stats import Interval, mean_sd, paired_interval, seed_rule, verdict
 
@@ -208,12 +208,12 @@ def collect(sweep: Sweep, root: Path) -> SweepSummary:
     for arm in sweep.spec.arms:
         for seed in sweep.spec.seeds:
             paths = RunPaths(sweep.run_dir(root, arm, seed))
-            results = read_json(paths.results)
+            results = read_results(paths)
             if not sweep.is_evaluated(results):
                 continue
             summary.scores.setdefault(arm, {})[seed] = run_scores(results, suite)
             summary.dev.setdefault(arm, {})[seed] = dev_loss_records(paths)
-            curve = read_json(paths.learning_curve)
+            curve = read_json(paths.learning_curve, CURVE_FIELDS)
             if wanted_curve is not None and curve.get("settings") == wanted_curve:
                 summary.curves.setdefault(arm, {})[seed] = curve["points"]
     return summary

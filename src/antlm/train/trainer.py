@@ -42,6 +42,7 @@ from antlm.progress import LossReading, progress_bar, training_label
 from antlm.rundir import (
     RunPaths,
     milestone_name,
+    present,
     read_config,
     read_metrics,
     read_state,
@@ -468,7 +469,7 @@ class Trainer:
         if self.dist.is_main:
             self.lock.check_free()
         if resume:
-            if not self.paths.checkpoint.is_file():
+            if not present(self.paths.checkpoint):
                 raise TrainingError(f"--resume: {self.paths.root} has no checkpoint.pt")
             read_metrics(self.paths)  # refuse a damaged log now, not once the run is written
             saved = read_config(self.paths).model_dump()
@@ -487,7 +488,7 @@ class Trainer:
                     f"--resume: the config differs from {self.paths.config} in {changed}; only "
                     f"train.{{{', '.join(RESUMABLE_CHANGES)}}} may change when resuming"
                 )
-        elif self.paths.checkpoint.is_file():
+        elif present(self.paths.checkpoint):
             raise TrainingError(
                 f"{self.paths.root} already holds a run; pass --resume to continue it or choose "
                 "another --out"
