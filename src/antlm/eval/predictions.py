@@ -8,10 +8,15 @@ arguments and log-likelihoods (``--log_samples``). antlm keeps what both hold an
 more: the texts, and both scores under every backend, with whether the suite counts the pair
 as correct. Files: ``DIR/predictions/SUITE/TASK.jsonl``, rewritten when that task is scored
 again.
+
+A task whose terms forbid plain-text copies (EWoK, :data:`antlm.eval.tasks.NO_PLAIN_TEXT`)
+keeps no text: its items are named by their file and line in the archive and a SHA-256 of
+their texts, enough to find an item in the archive and to check it is the one scored.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,7 +25,7 @@ import numpy as np
 
 from antlm.atomic import atomic_write_bytes
 from antlm.eval.suites import Suite
-from antlm.eval.tasks import MinimalPair
+from antlm.eval.tasks import NO_PLAIN_TEXT, MinimalPair
 
 __all__ = ["predictions_path", "write_predictions"]
 
@@ -41,7 +46,7 @@ def write_predictions(
         n = seen[pair.subtask] = seen.get(pair.subtask, -1) + 1
         lines.append(json.dumps({
             "task": task, "subtask": pair.subtask, "id": f"{pair.subtask}_{n}",
-            "context": pair.context, "good": pair.good, "bad": pair.bad,
+            **(_item_reference(pair) if task in NO_PLAIN_TEXT else _item_texts(pair)),
             "scores": {b: {"good": float(s[i, 0]), "bad": float(s[i, 1])}
                        for b, s in scores.items()},
             "correct": {b: bool(c[i]) for b, c in correct.items()},
@@ -49,3 +54,16 @@ def write_predictions(
     path = predictions_path(directory, suite, task)
     atomic_write_bytes(path, ("\n".join(lines) + "\n").encode("utf-8"))
     return path
+
+
+def _item_texts(pair: MinimalPair) -> dict[str, str]:
+    return {"context": pair.context, "good": pair.good, "bad": pair.bad}
+
+
+def _item_reference(pair: MinimalPair) -> dict[str, str]:
+    """Where the item is (the archive's name, the member, the line; not the data directory's
+    path) and a hash of its texts, in place of the texts."""
+    archive, _, rest = pair.source.partition("!")
+    texts = json.dumps([pair.context, pair.good, pair.bad], ensure_ascii=False)
+    return {"source": f"{Path(archive).name}!{rest}" if rest else Path(archive).name,
+            "sha256": hashlib.sha256(texts.encode("utf-8")).hexdigest()}

@@ -33,6 +33,7 @@ from antlm.errors import AntlmError
 __all__ = [
     "EWOK_NOTE",
     "EWOK_PASSWORD",
+    "NO_PLAIN_TEXT",
     "TASKS",
     "MinimalPair",
     "TaskDataError",
@@ -43,6 +44,9 @@ __all__ = [
 ]
 
 EWOK_PASSWORD = b"ewok"
+# Tasks whose terms forbid plain-text copies of their items (EWoK ships in a password-protected
+# zip for that reason): nothing antlm writes may hold their texts (see antlm.eval.predictions).
+NO_PLAIN_TEXT = frozenset({"ewok"})
 
 DATA_HELP = (
     "Download the BabyLM evaluation data (https://babylm.github.io, evaluation data on OSF) "
