@@ -13,13 +13,14 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from antlm.eval.curves import average_accuracy
+from antlm.eval.curves import accuracy_interval, average_accuracy
 from antlm.eval.macro import PART_LABELS
-from antlm.plots import OBJECTIVE_COLOURS, phase_handles, pyplot, tint_phases
+from antlm.plots import OBJECTIVE_COLOURS, phase_handles, pyplot, tint_phases, words_axis
 from antlm.sweep.stats import Interval, mean_sd
 from antlm.sweep.summary import (
     OBJECTIVES,
     PARTS,
+    CurvePoint,
     PrimaryResult,
     SweepSummary,
     dev_axis,
@@ -318,13 +319,27 @@ def plot_primary(summary: SweepSummary, result: PrimaryResult, out_dir: Path,
     return path
 
 
+def _curve_error(summary: SweepSummary, point: CurvePoint) -> tuple[float, float]:
+    """The bar below and above a mean (points): ± the seeds' sd, as the macro plot draws it;
+    from one seed, its 95% Wilson interval over the pairs scored (the only spread there is)."""
+    if point.sd is not None:
+        return 100 * point.sd, 100 * point.sd
+    (only,) = [curve[point.revision] for curve in summary.curves[point.arm].values()
+               if point.revision in curve]
+    interval = accuracy_interval(only)
+    if interval.low is None or interval.high is None:
+        return 0.0, 0.0
+    return 100 * (interval.mean - interval.low), 100 * (interval.high - interval.mean)
+
+
 def plot_learning_curves(summary: SweepSummary, out_dir: Path) -> Path:
     """Every arm's fast-set average at each milestone checkpoint against words seen (mean ± sd
-    over seeds, each seed a faint dot), on one axis: whether and where the arms part."""
+    over seeds, each seed a faint dot; a revision only one seed reached: its binomial
+    interval), on one axis: whether and where the arms part."""
     plt = pyplot()
     curves = summary.sweep.spec.learning_curves
     points = learning_curves(summary)
-    fig, axis = plt.subplots(figsize=(7.5, 4.5), layout="constrained")
+    fig, axis = plt.subplots(figsize=(7.5, 5), layout="constrained")
     shown: list[float] = []
     for a, arm in enumerate(summary.sweep.spec.arms):
         mine = [p for p in points if p.arm == arm]
@@ -337,29 +352,30 @@ def plot_learning_curves(summary: SweepSummary, out_dir: Path) -> Path:
                          color=colour, linewidth=0)
             shown += seeds
         means = [100 * p.mean for p in mine]
+        errors = [_curve_error(summary, p) for p in mine]
         axis.errorbar([p.words_seen for p in mine], means, marker="o", color=colour, capsize=3,
-                      yerr=[100 * (p.sd or 0.0) for p in mine],
+                      yerr=[[below for below, _ in errors], [above for _, above in errors]],
                       label=f"{arm}: {summary.sweep.schedule(arm)} (n={len(summary.curves[arm])})")
-        shown += means
+        shown += [m + e for m, (_, e) in zip(means, errors)]
+        shown += [m - e for m, (e, _) in zip(means, errors)]
     axis.axhline(100 * CHANCE, color="grey", linestyle=":", linewidth=1,
                  label=f"chance ({100 * CHANCE:.0f}%)")
-    axis.set_xscale("log")
-    # Ticks at the milestones themselves: a log axis over a decade or less has few round ticks.
-    milestones = sorted({round(p.words_seen, -3) for p in points})
-    axis.set_xticks(milestones, [short_count(w) for w in milestones])
-    axis.xaxis.set_minor_locator(plt.NullLocator())
-    if milestones:
-        axis.set_xlim(milestones[0] / 1.15, milestones[-1] * 1.15)
+    words_axis(axis)
+    if points:
+        axis.set_xlim(min(p.words_seen for p in points) / 1.15,
+                      max(p.words_seen for p in points) * 1.15)
     if shown:
         axis.set_ylim(*score_limits(shown))
-    axis.set_xlabel("words seen")
     axis.set_ylabel("fast-set average accuracy (%)")
     scope = "" if curves is None else (f"backend {curves.backend}, first {curves.max_pairs} "
                                        "pairs per subtask, ")
-    axis.set_title(f"{summary.sweep.name}: learning curves\n({scope}mean ± sd over seeds)",
-                   fontsize=10)
+    single = ("; one seed: 95% Wilson interval" if any(p.sd is None for p in points) else "")
+    axis.set_title(f"{summary.sweep.name}: learning curves\n({scope}mean ± sd over "
+                   f"seeds{single})", fontsize=10)
     axis.grid(alpha=0.3, which="both")
-    axis.legend(fontsize=8, loc="best")
+    # Below the axes, not in them: inside, the legend covered the last revisions.
+    fig.legend(*axis.get_legend_handles_labels(), fontsize=8, loc="outside lower center",
+               ncol=2, frameon=False)
     path = out_dir / f"{summary.sweep.name}-learning-curves.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)
