@@ -16,6 +16,7 @@ from pathlib import Path
 from antlm.eval.curves import accuracy_interval, average_accuracy
 from antlm.eval.macro import PART_LABELS
 from antlm.plots import OBJECTIVE_COLOURS, phase_handles, pyplot, tint_phases, words_axis
+from antlm.plots.runs import differ_in_length, draw_dev_curve, trained_loss_limits
 from antlm.sweep.stats import Interval, mean_sd
 from antlm.sweep.summary import (
     OBJECTIVES,
@@ -27,7 +28,6 @@ from antlm.sweep.summary import (
     dev_curves,
     learning_curves,
 )
-from antlm.units import short_count
 
 CHANCE = 0.5  # every zero-shot task is a choice between two sentences
 # Parts fine-tuned rather than scored zero-shot: the same score under every backend.
@@ -70,20 +70,31 @@ def plot_dev_curves(summary: SweepSummary, out_dir: Path) -> Path:
     fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 2.8 * rows + 0.6),
                              sharex=True, sharey=True, squeeze=False, layout="constrained")
     baseline = curves.get(spec.baseline, {})
+    limits = trained_loss_limits(r for seeds in summary.dev.values() for run in seeds.values()
+                                 for r in run)
+    top = limits[1] if limits else None
+    ends = [max((x for pts in curves[arm].values() for x, _ in pts), default=0) for arm in arms]
+    log = x_axis == "words_seen" and differ_in_length(ends)
+    edge = min((x for arm in arms for pts in curves[arm].values() for x, _ in pts if x > 0),
+               default=1.0) / 2
     phase_kinds: set[str] = set()
     for axis, arm in zip(axes.flat, arms):
+        if limits:
+            axis.set_ylim(*limits)
         phase_kinds |= tint_phases(axis, _phase_spans(summary, arm, x_axis))
         for objective in OBJECTIVES:
             colour = OBJECTIVE_COLOURS[objective]
             if arm != spec.baseline and baseline.get(objective):
-                axis.plot(*zip(*baseline[objective]), color=colour, linestyle="--",
-                          linewidth=0.9, alpha=0.6)
-            if curves[arm][objective]:
-                axis.plot(*zip(*curves[arm][objective]), color=colour, marker=".")
+                draw_dev_curve(axis, baseline[objective], top, log, edge, color=colour,
+                               linestyle="--", linewidth=0.9, alpha=0.6, marker="")
+            draw_dev_curve(axis, curves[arm][objective], top, log, edge, color=colour)
         axis.set_title(f"{arm}: {summary.sweep.schedule(arm)}", fontsize=9)
-        axis.grid(alpha=0.3)
+        axis.grid(alpha=0.3, which="both")
         if x_axis == "words_seen":
-            axis.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: short_count(x)))
+            words_axis(axis, log)
+            axis.set_xlabel("")
+    if log:
+        axes[0, 0].set_xlim(edge / 1.25, max(ends) * 1.1)
     for axis in axes.flat[len(arms):]:
         axis.set_visible(False)
     for axis in axes[:, 0]:
@@ -97,6 +108,13 @@ def plot_dev_curves(summary: SweepSummary, out_dir: Path) -> Path:
     handles.append(plt.Line2D([], [], color="grey", linestyle="--",
                               label=f"baseline ({spec.baseline})"))
     handles += phase_handles(phase_kinds)
+    if log:
+        handles.append(plt.Line2D([], [], color="grey", marker="o", mfc="none", linestyle="",
+                                  label="untrained (0 words), at the left edge"))
+    if top is not None and any(y > top for per in curves.values() for pts in per.values()
+                               for _, y in pts):
+        handles.append(plt.Line2D([], [], color="grey", marker="^", linestyle="",
+                                  label="above the range (value beside it)"))
     fig.suptitle(f"{summary.sweep.name}: dev loss per objective (mean over evaluated seeds)")
     fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 2 * columns),
                fontsize=8, frameon=False)
