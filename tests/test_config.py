@@ -123,3 +123,19 @@ def test_babyllama_58m_preset_is_the_students_llama_config():
     train = config.train
     assert (train.lr, train.batch_size, train.warmup, train.min_lr_ratio) == (2.5e-4, 32, 200, 0.0)
     assert (tuple(train.betas), train.eps, train.weight_decay) == ((0.9, 0.999), 1e-8, 0.1)
+
+
+def test_dev_every_defaults_for_configs_written_without_it_and_is_validated(tmp_path):
+    from pathlib import Path
+
+    from antlm.config import TrainConfig
+
+    written = sorted(Path(__file__).parent.parent.glob("studies/*/*/seed*/config.yaml"))
+    assert written, "the committed study configs"
+    for path in written:  # written before the field existed: they load, with the default
+        assert "dev_every" not in path.read_text()
+        assert load_config(path).train.dev_every == TrainConfig().dev_every == 0.25
+    for bad in ("0", "-0.5", "1.5"):
+        with pytest.raises(ConfigError, match="dev_every"):
+            load_config(CONFIGS / "runs" / "demo.yaml", [f"train.dev_every={bad}"])
+    assert load_config(CONFIGS / "runs" / "demo.yaml", ["train.dev_every=1"]).train.dev_every == 1

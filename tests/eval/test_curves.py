@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from antlm.eval import curves
 from antlm.eval.curves import evaluate_checkpoints
 from antlm.eval.scoring import declared_backend
@@ -68,3 +70,16 @@ def test_the_curve_table_has_both_targets_and_the_ewok_note():
     text = curves.render_curve(curve, "run", target="terminal")
     assert text.splitlines()[-3].split() == ["chck_1M", "1,000,000", "30", "60.0", "50.0", "55.0"]
     assert text.endswith(EWOK_NOTE) and markdown.endswith(EWOK_NOTE)
+
+
+def test_a_revisions_interval_is_wilson_over_its_pairs_and_pooled_for_the_average():
+    from antlm.intervals import effective_pairs, wilson_interval
+
+    point = {"scores": {"a": 0.5, "b": 0.7}, "pairs": {"a": 100, "b": 400}}
+    task = curves.accuracy_interval(point, "a")
+    assert (task.low, task.high) == (wilson_interval(0.5, 100).low, wilson_interval(0.5, 100).high)
+    average = curves.accuracy_interval(point)
+    expected = wilson_interval(0.6, effective_pairs([100, 400]))
+    assert average.mean == pytest.approx(0.6)
+    assert (average.low, average.high) == pytest.approx((expected.low, expected.high))
+    assert curves.accuracy_interval({"scores": {"a": 0.5}}).low is None  # no pairs recorded

@@ -10,7 +10,7 @@ import pytest
 
 from antlm.cli import main
 from antlm.locks import RunLock
-from antlm.plots.runs import _label, dev_curve, plot_runs
+from antlm.plots.runs import _label, dev_curve, differ_in_length, plot_runs, trained_loss_limits
 from antlm.rundir import RunDirError, RunPaths, read_metrics
 from tests.cli import assert_refused
 
@@ -66,3 +66,28 @@ def test_a_format_matplotlib_cannot_write_is_refused_before_any_work(name, tmp_p
     err = assert_refused(capsys, "plot", tmp_path / "no-run", "--out", out)
     assert "matplotlib cannot write" in err and ".png" in err
     assert not any(tmp_path.iterdir())
+
+
+def _record(step: int, epoch: float, clm: float, mlm: float) -> dict:
+    return {"event": "dev", "step": step, "epoch": epoch, "dev_loss_CLM": clm,
+            "dev_loss_MLM": mlm}
+
+
+def test_the_y_range_comes_from_the_losses_after_the_first_epoch():
+    records = [_record(0, 0.0, 9.0, 9.1), _record(5, 0.5, 6.0, 7.0),
+               _record(10, 1.0, 4.0, 5.0), _record(20, 2.0, 3.0, 4.5)]
+    # the span 3.0-5.0, widened by 5% of 2.0 on each side; 9 and 6 nats stay out
+    assert trained_loss_limits(records) == pytest.approx((2.9, 5.1))
+    assert trained_loss_limits(records, ["CLM"]) == pytest.approx((2.95, 4.05))
+
+
+def test_a_run_shorter_than_an_epoch_takes_its_range_from_every_point_after_step_0():
+    records = [_record(0, 0.0, 9.0, 9.0), _record(3, 0.3, 6.0, 6.0), _record(6, 0.6, 5.0, 5.0)]
+    assert trained_loss_limits(records) == pytest.approx((4.95, 6.05))
+    assert trained_loss_limits(records[:1]) is None  # nothing trained: matplotlib's range
+
+
+def test_only_runs_of_different_lengths_get_a_log_axis():
+    assert differ_in_length([1_000_000, 3_800_000])
+    assert not differ_in_length([3_800_000, 3_801_000])
+    assert not differ_in_length([3_800_000])

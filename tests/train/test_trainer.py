@@ -14,7 +14,8 @@ def test_tiny_run_lowers_both_dev_losses(tiny_run):
     records = read_metrics(RunPaths(tiny_run))
     start = records[0]
     dev = [r for r in records if r["event"] == "dev"]
-    assert [r["objective"] for r in dev] == ["CLM", "MLM", "CLM"]
+    ends = [r for r in dev if float(r["epoch"]).is_integer()]  # train.dev_every adds the rest
+    assert [r["objective"] for r in ends] == ["CLM", "MLM", "CLM"]
     assert dev[-1]["dev_loss_CLM"] < start["dev_loss_CLM"] - 1.0
     assert dev[-1]["dev_loss_MLM"] < start["dev_loss_MLM"] - 1.0
     # Per-objective training losses are logged with the phase that produced them.
@@ -108,3 +109,41 @@ def test_words_seen_after_an_epoch_are_the_corpus_and_resume_exactly(tmp_path, d
     assert final["words_seen"] == final["total_words_seen"] == read_state(RunPaths(resumed))[
         "words_seen"]
     assert corpus_words < final["words_seen"] < 2 * corpus_words  # 1.5 epochs
+
+
+@pytest.mark.slow
+def test_dev_every_adds_dev_records_within_epochs_without_checkpoints(tmp_path, data_dir):
+    run = tmp_path / "run"
+    train_run(small_config("train.schedule=2_CLM", "train.dev_every=0.5"), run, data_dir,
+              progress=False)
+    records = read_metrics(RunPaths(run))
+    per_epoch = records[0]["steps_per_epoch"]
+    half = round(per_epoch / 2)
+    dev = [r for r in records if r["event"] == "dev"]
+    assert [r["step"] for r in dev] == [half, per_epoch, per_epoch + half, 2 * per_epoch]
+    assert all("dev_loss_CLM" in r and "dev_loss_MLM" in r for r in dev)
+    # a check between epoch ends writes no checkpoint: the kept one is the last epoch's
+    assert read_state(RunPaths(run))["step"] == 2 * per_epoch
+
+
+def _due_steps(every: float, steps_per_epoch: int = 10, epochs: int = 3) -> list[int]:
+    """The steps at which a run of ``steps_per_epoch`` makes a ``train.dev_every`` check."""
+    from types import SimpleNamespace
+
+    from antlm.train.trainer import TrainingRun
+
+    run = TrainingRun.__new__(TrainingRun)  # dev_due reads only the step and the stream
+    run.stream = SimpleNamespace(steps_per_epoch=steps_per_epoch)
+    due = []
+    for step in range(1, steps_per_epoch * epochs + 1):
+        run.step = step
+        if run.dev_due(every):
+            due.append(step)
+    return due
+
+
+def test_dev_every_places_its_checks_from_each_epochs_start():
+    assert _due_steps(1.0) == [10, 20, 30]  # the epoch ends alone, as before the field
+    assert _due_steps(0.25)[:5] == [2, 4, 6, 8, 10]  # 2.5 steps round to 2
+    assert _due_steps(0.25, steps_per_epoch=7)[:4] == [2, 4, 6, 7]  # the epoch end counts anew
+    assert _due_steps(0.01) == list(range(1, 31))  # at least one step apart

@@ -31,7 +31,8 @@ from antlm.eval.subject import subject_of_run
 from antlm.eval.suites import get_suite
 from antlm.eval.tables import Target, code, heading, pct, render_table
 from antlm.eval.tasks import score_notes
-from antlm.plots import phase_handles, pyplot, tint_phases
+from antlm.intervals import Interval, effective_pairs, wilson_interval
+from antlm.plots import phase_handles, pyplot, tint_phases, words_axis
 from antlm.rundir import (
     CURVE_FIELDS,
     RunDirError,
@@ -45,9 +46,8 @@ from antlm.rundir import (
     read_state,
     refuse_while_training,
 )
-from antlm.units import short_count
 
-__all__ = ["FAST_PAIRS", "FAST_TASKS", "average_accuracy", "curve_settings", "evaluate_checkpoints",
+__all__ = ["FAST_PAIRS", "FAST_TASKS", "accuracy_interval", "average_accuracy", "curve_settings", "evaluate_checkpoints",
            "render_curve"]
 
 FAST_TASKS = ("blimp_filtered", "blimp_supplement", "ewok")
@@ -157,34 +157,59 @@ def render_curve(curve: dict[str, Any], title: str, target: Target = "markdown")
         render_table(header, rows, target), *("\n" + n for n in score_notes(tasks))])
 
 
+def accuracy_interval(point: dict[str, Any], task: str | None = None) -> Interval:
+    """The 95% Wilson interval of a revision's accuracy on ``task`` from its recorded pair
+    count, or of its average over tasks (``task=None``: the tasks' pairs pooled as
+    :func:`antlm.intervals.effective_pairs` says). The scoring noise of one model on a sample of
+    pairs, which decides whether a step between two revisions is more than noise; no bounds
+    for a point that recorded no pairs."""
+    pairs = point.get("pairs", {})
+    if task is not None:
+        return wilson_interval(point["scores"][task], pairs.get(task, 0))
+    counts = [pairs.get(t, 0) for t in point["scores"]]
+    return wilson_interval(average_accuracy(point), effective_pairs(counts))
+
+
+def _bounds(intervals: Sequence[Interval]) -> tuple[list[float], list[float]]:
+    """Lower and upper bounds in %, a point without an interval collapsing to its value."""
+    return ([100 * (i.mean if i.low is None else i.low) for i in intervals],
+            [100 * (i.mean if i.high is None else i.high) for i in intervals])
+
+
 def plot_curve(curve: dict[str, Any], paths: RunPaths) -> Path:
-    """Accuracy against words seen (log axis), one line per task and their mean, the phases
-    tinted by objective: where CLM's early gains and MLM's later ones show, if they do."""
+    """Accuracy against words seen (log axis), one line per task and their mean, each with its
+    95% binomial interval over the pairs scored (a band per task, bars on the mean), the phases
+    tinted by objective: where CLM's early gains and MLM's later ones show, if they do, and
+    whether a step between revisions is more than the noise of scoring a sample of pairs."""
     plt = pyplot()
     ordered = [point for _, point in _ordered(curve)]
     words = [p["words_seen"] for p in ordered]
-    fig, axis = plt.subplots(figsize=(7.5, 4.5), layout="constrained")
+    fig, axis = plt.subplots(figsize=(9, 4.5), layout="constrained")
     low, high = min(words) / 1.5, max(words) * 1.5
     shaded = tint_phases(axis, [(p["objective"], max(low, p["start_words"]),
                                  min(high, p["start_words"] + p["words"]))
                                 for p in read_phases(paths)
                                 if p["start_words"] + p["words"] > low and p["start_words"] < high])
     for task in curve["settings"]["tasks"]:
-        axis.plot(words, [100 * p["scores"][task] for p in ordered], marker=".", linewidth=1,
-                  label=task)
-    axis.plot(words, [100 * average_accuracy(p) for p in ordered], marker="o", color="black",
-              linewidth=2, label="average")
+        line, = axis.plot(words, [100 * p["scores"][task] for p in ordered], marker=".",
+                          linewidth=1, label=task)
+        axis.fill_between(words, *_bounds([accuracy_interval(p, task) for p in ordered]),
+                          color=line.get_color(), alpha=0.12, linewidth=0)
+    means = [100 * average_accuracy(p) for p in ordered]
+    below, above = _bounds([accuracy_interval(p) for p in ordered])
+    axis.errorbar(words, means, yerr=[[m - b for m, b in zip(means, below)],
+                                      [a - m for m, a in zip(means, above)]],
+                  marker="o", color="black", linewidth=2, capsize=3, label="average")
     axis.axhline(50, color="grey", linestyle=":", linewidth=1, label="chance")
-    axis.set_xscale("log")
+    words_axis(axis)
     axis.set_xlim(low, high)
-    axis.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: short_count(x)))
-    axis.set_xlabel("words seen")
     axis.set_ylabel("accuracy (%)")
     axis.grid(alpha=0.3, which="both")
-    axis.set_title(f"{paths.root.name}: {_scope(curve['settings'], 'terminal')}",
-                   fontsize=10)
+    axis.set_title(f"{paths.root.name}: {_scope(curve['settings'], 'terminal')}\n"
+                   "(bands and bars: 95% Wilson interval over the pairs scored)", fontsize=10)
     handles, _ = axis.get_legend_handles_labels()
-    axis.legend(handles=handles + phase_handles(shaded), fontsize=8, loc="best")
+    # Beside the axes, not in them: inside, the legend covered the last revisions.
+    fig.legend(handles=handles + phase_handles(shaded), fontsize=8, loc="outside right upper")
     path = paths.learning_curve.with_suffix(".png")
     fig.savefig(path, dpi=110)
     plt.close(fig)

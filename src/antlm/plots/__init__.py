@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from antlm.errors import AntlmError
+from antlm.units import short_count
 
 OBJECTIVE_COLOURS = {"CLM": "tab:blue", "MLM": "tab:orange", "MIX": "tab:purple"}
 
@@ -57,3 +58,31 @@ def phase_handles(objectives: set[str]) -> list[Any]:
     plt = pyplot()
     return [plt.Rectangle((0, 0), 1, 1, color=colour, alpha=0.15, label=f"{objective} phase")
             for objective, colour in OBJECTIVE_COLOURS.items() if objective in objectives]
+
+
+def words_formatter(minor: bool = False) -> Any:
+    """Tick labels of a log words-seen axis, all in one style (``500K``, ``2M``, ``30M``): the
+    ticks matplotlib's log formatter would label (every decade; on an axis spanning about a
+    decade or less, some or all of the ticks between), each named by
+    :func:`antlm.units.short_count` instead of in a mix of ``1M`` and ``2x10^6``."""
+    from matplotlib.ticker import LogFormatter
+
+    class WordsFormatter(LogFormatter):
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            return short_count(x) if x > 0 and super().__call__(x, pos) else ""
+
+    return WordsFormatter(labelOnlyBase=not minor)
+
+
+def words_axis(axis: Any, log: bool = True) -> None:
+    """Set up ``axis``'s x axis for words seen: log scale (runs of different lengths, and the
+    milestones of a run, spread evenly) or linear, every tick label written alike."""
+    from matplotlib.ticker import FuncFormatter
+
+    axis.set_xlabel("words seen")
+    if not log:
+        axis.xaxis.set_major_formatter(FuncFormatter(lambda x, _: short_count(x)))
+        return
+    axis.set_xscale("log")
+    axis.xaxis.set_major_formatter(words_formatter())
+    axis.xaxis.set_minor_formatter(words_formatter(minor=True))

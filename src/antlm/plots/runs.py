@@ -5,13 +5,19 @@ Why both objectives, whatever the phase: the point of alternating is that CLM tr
 MLM loss and vice versa, and the trainer measures both after every epoch and phase (the ``dev``
 records of ``metrics.jsonl``, the untrained model's in the ``start`` record). Words seen, not
 steps or epochs, is the x axis because it is the BabyLM challenge's unit and compares schedules
-of different lengths at equal data. The phases are tinted by objective when every run shares
-them; runs with different schedules get one phase strip each under the curves instead.
+of different lengths at equal data; on a log scale when runs differ in length, so that a short
+run's curve is not squeezed into a corner of a long one's. The phases are tinted by objective
+when every run shares them; runs with different schedules get one phase strip each under the
+curves instead.
+
+The y range comes from the trained part (:func:`trained_loss_limits`): the untrained model's
+loss (ln of the vocabulary, about 9 nats) would otherwise flatten every difference that
+matters. Points beyond the range stay on the figure as a marker on its edge with their value.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +28,72 @@ from antlm.plots import (
     phase_handles,
     pyplot,
     tint_phases,
+    words_axis,
 )
 from antlm.rundir import RunDirError, RunPaths, read_dev_log, read_phases
-from antlm.units import short_count
 
-__all__ = ["OBJECTIVES", "dev_curve", "plot_runs"]
+__all__ = [
+    "OBJECTIVES",
+    "dev_curve",
+    "differ_in_length",
+    "draw_dev_curve",
+    "plot_runs",
+    "trained_loss_limits",
+]
 
 OBJECTIVES = ("CLM", "MLM")
 PLOT_FILE = "dev_loss.png"
 
 Span = tuple[str, float, float]
+Point = tuple[float, float]
+LENGTH_TOLERANCE = 1.05  # runs whose lengths differ by less count as equally long
+
+
+def trained_loss_limits(records: Iterable[Mapping[str, Any]],
+                        objectives: Sequence[str] = OBJECTIVES,
+                        margin: float = 0.05) -> tuple[float, float] | None:
+    """The y range of a dev-loss plot of ``objectives``: every such dev loss measured from the
+    end of the first epoch on (runs shorter than an epoch: after step 0), widened by ``margin``
+    of its span; None without such a point (matplotlib's own range then). Before that the
+    losses fall from the untrained ~9 nats, a drop every run shares and no comparison needs."""
+    records = list(records)
+    keys = [f"dev_loss_{o}" for o in objectives]
+    for trained in (lambda r: r.get("epoch", 0) >= 1, lambda r: r["step"] > 0):
+        values = [r[k] for r in records if trained(r) for k in keys if r.get(k) is not None]
+        if values:
+            low, high = min(values), max(values)
+            pad = margin * max(high - low, 0.1)
+            return low - pad, high + pad
+    return None
+
+
+def differ_in_length(lengths: Iterable[float]) -> bool:
+    """Whether runs of these lengths (words seen) differ enough to need a log axis."""
+    lengths = [x for x in lengths if x > 0]
+    return bool(lengths) and max(lengths) > LENGTH_TOLERANCE * min(lengths)
+
+
+def draw_dev_curve(axis: Any, points: Sequence[Point], top: float | None, log: bool,
+                   edge: float, **style: Any) -> None:
+    """One dev-loss curve. On a log axis the untrained point (0 words) has no place: it is
+    drawn unjoined at ``edge``, the axis' left end. A point above ``top`` (the y limit) is
+    marked on the upper edge with its value, so that the untrained loss is still read."""
+    joined = [(x, y) for x, y in points if x > 0 or not log]
+    if joined:
+        axis.plot(*zip(*joined), **{"marker": ".", **style})
+    if log:
+        for _, y in (p for p in points if p[0] <= 0):
+            axis.plot([edge], [min(y, top) if top is not None else y], marker="o", mfc="none",
+                      linestyle="", clip_on=False, color=style.get("color"))
+    if top is None:
+        return
+    for x, y in points:
+        if y > top:
+            x = x if x > 0 or not log else edge
+            axis.plot([x], [top], marker="^", linestyle="", clip_on=False,
+                      color=style.get("color"))
+            axis.annotate(f"{y:.1f}", (x, top), xytext=(4, -9), textcoords="offset points",
+                          fontsize=7, color=style.get("color"))
 
 
 def dev_curve(paths: RunPaths) -> dict[str, list[tuple[int, float]]]:
@@ -93,6 +155,11 @@ def plot_runs(run_dirs: Sequence[str | Path], out: str | Path | None = None) -> 
     spans = [_spans(p) for p in paths]
     shared = all(s == spans[0] for s in spans)
     strip_rows = 0 if shared else len(paths)
+    records = [r for p in paths for r in read_dev_log(p)]
+    xs = [x for curve in curves for points in curve.values() for x, _ in points]
+    log = differ_in_length(max((x for points in c.values() for x, _ in points), default=0)
+                           for c in curves)
+    edge = min((x for x in xs if x > 0), default=1.0) / 2
 
     fig = plt.figure(figsize=(11, 4.4 + 0.28 * strip_rows), layout="constrained")
     grid = fig.add_gridspec(2 if strip_rows else 1, 2,
@@ -101,26 +168,37 @@ def plot_runs(run_dirs: Sequence[str | Path], out: str | Path | None = None) -> 
     panels.append(fig.add_subplot(grid[0, 1], sharex=panels[0]))
     shaded: set[str] = set()
     for axis, objective in zip(panels, OBJECTIVES):
+        limits = trained_loss_limits(records, [objective])
+        if limits:
+            axis.set_ylim(*limits)
         if shared:
             shaded |= tint_phases(axis, spans[0])
         for curve, label, colour in zip(curves, labels, _run_colours(len(paths))):
-            if curve[objective]:
-                axis.plot(*zip(*curve[objective]), marker=".", label=label,
-                          color=colour or OBJECTIVE_COLOURS[objective])
+            draw_dev_curve(axis, curve[objective], limits and limits[1], log, edge, label=label,
+                           color=colour or OBJECTIVE_COLOURS[objective])
         axis.set_title(f"dev {objective} loss")
         axis.set_ylabel("dev loss (nats)")
-        axis.grid(alpha=0.3)
-        axis.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: short_count(x)))
-        if not strip_rows:
-            axis.set_xlabel("words seen")
+        axis.grid(alpha=0.3, which="both")
+        words_axis(axis, log)
+        if strip_rows:
+            axis.set_xlabel("")
+    if log:
+        panels[0].set_xlim(edge / 1.25, max(xs) * 1.1)
     if strip_rows:
         for column in range(2):
             strip = fig.add_subplot(grid[1, column], sharex=panels[0])
             shaded |= _phase_strip(strip, labels, spans)
-            strip.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: short_count(x)))
+            words_axis(strip, log)
     handles = phase_handles(shaded)
     if len(paths) > 1:
         handles = panels[0].get_legend_handles_labels()[0] + handles
+    if log:
+        handles.append(plt.Line2D([], [], color="grey", marker="o", mfc="none", linestyle="",
+                                  label="untrained (0 words), at the left edge"))
+    if any(y > panel.get_ylim()[1] for panel, objective in zip(panels, OBJECTIVES)
+           for c in curves for _, y in c[objective]):
+        handles.append(plt.Line2D([], [], color="grey", marker="^", linestyle="",
+                                  label="above the range (value beside it)"))
     if handles:
         fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6),
                    fontsize=8, frameon=False)

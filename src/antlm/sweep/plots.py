@@ -13,20 +13,21 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from antlm.eval.curves import average_accuracy
+from antlm.eval.curves import accuracy_interval, average_accuracy
 from antlm.eval.macro import PART_LABELS
-from antlm.plots import OBJECTIVE_COLOURS, phase_handles, pyplot, tint_phases
+from antlm.plots import OBJECTIVE_COLOURS, phase_handles, pyplot, tint_phases, words_axis
+from antlm.plots.runs import differ_in_length, draw_dev_curve, trained_loss_limits
 from antlm.sweep.stats import Interval, mean_sd
 from antlm.sweep.summary import (
     OBJECTIVES,
     PARTS,
+    CurvePoint,
     PrimaryResult,
     SweepSummary,
     dev_axis,
     dev_curves,
     learning_curves,
 )
-from antlm.units import short_count
 
 CHANCE = 0.5  # every zero-shot task is a choice between two sentences
 # Parts fine-tuned rather than scored zero-shot: the same score under every backend.
@@ -69,20 +70,31 @@ def plot_dev_curves(summary: SweepSummary, out_dir: Path) -> Path:
     fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 2.8 * rows + 0.6),
                              sharex=True, sharey=True, squeeze=False, layout="constrained")
     baseline = curves.get(spec.baseline, {})
+    limits = trained_loss_limits(r for seeds in summary.dev.values() for run in seeds.values()
+                                 for r in run)
+    top = limits[1] if limits else None
+    ends = [max((x for pts in curves[arm].values() for x, _ in pts), default=0) for arm in arms]
+    log = x_axis == "words_seen" and differ_in_length(ends)
+    edge = min((x for arm in arms for pts in curves[arm].values() for x, _ in pts if x > 0),
+               default=1.0) / 2
     phase_kinds: set[str] = set()
     for axis, arm in zip(axes.flat, arms):
+        if limits:
+            axis.set_ylim(*limits)
         phase_kinds |= tint_phases(axis, _phase_spans(summary, arm, x_axis))
         for objective in OBJECTIVES:
             colour = OBJECTIVE_COLOURS[objective]
             if arm != spec.baseline and baseline.get(objective):
-                axis.plot(*zip(*baseline[objective]), color=colour, linestyle="--",
-                          linewidth=0.9, alpha=0.6)
-            if curves[arm][objective]:
-                axis.plot(*zip(*curves[arm][objective]), color=colour, marker=".")
+                draw_dev_curve(axis, baseline[objective], top, log, edge, color=colour,
+                               linestyle="--", linewidth=0.9, alpha=0.6, marker="")
+            draw_dev_curve(axis, curves[arm][objective], top, log, edge, color=colour)
         axis.set_title(f"{arm}: {summary.sweep.schedule(arm)}", fontsize=9)
-        axis.grid(alpha=0.3)
+        axis.grid(alpha=0.3, which="both")
         if x_axis == "words_seen":
-            axis.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: short_count(x)))
+            words_axis(axis, log)
+            axis.set_xlabel("")
+    if log:
+        axes[0, 0].set_xlim(edge / 1.25, max(ends) * 1.1)
     for axis in axes.flat[len(arms):]:
         axis.set_visible(False)
     for axis in axes[:, 0]:
@@ -96,6 +108,13 @@ def plot_dev_curves(summary: SweepSummary, out_dir: Path) -> Path:
     handles.append(plt.Line2D([], [], color="grey", linestyle="--",
                               label=f"baseline ({spec.baseline})"))
     handles += phase_handles(phase_kinds)
+    if log:
+        handles.append(plt.Line2D([], [], color="grey", marker="o", mfc="none", linestyle="",
+                                  label="untrained (0 words), at the left edge"))
+    if top is not None and any(y > top for per in curves.values() for pts in per.values()
+                               for _, y in pts):
+        handles.append(plt.Line2D([], [], color="grey", marker="^", linestyle="",
+                                  label="above the range (value beside it)"))
     fig.suptitle(f"{summary.sweep.name}: dev loss per objective (mean over evaluated seeds)")
     fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 2 * columns),
                fontsize=8, frameon=False)
@@ -318,13 +337,27 @@ def plot_primary(summary: SweepSummary, result: PrimaryResult, out_dir: Path,
     return path
 
 
+def _curve_error(summary: SweepSummary, point: CurvePoint) -> tuple[float, float]:
+    """The bar below and above a mean (points): ± the seeds' sd, as the macro plot draws it;
+    from one seed, its 95% Wilson interval over the pairs scored (the only spread there is)."""
+    if point.sd is not None:
+        return 100 * point.sd, 100 * point.sd
+    (only,) = [curve[point.revision] for curve in summary.curves[point.arm].values()
+               if point.revision in curve]
+    interval = accuracy_interval(only)
+    if interval.low is None or interval.high is None:
+        return 0.0, 0.0
+    return 100 * (interval.mean - interval.low), 100 * (interval.high - interval.mean)
+
+
 def plot_learning_curves(summary: SweepSummary, out_dir: Path) -> Path:
     """Every arm's fast-set average at each milestone checkpoint against words seen (mean ± sd
-    over seeds, each seed a faint dot), on one axis: whether and where the arms part."""
+    over seeds, each seed a faint dot; a revision only one seed reached: its binomial
+    interval), on one axis: whether and where the arms part."""
     plt = pyplot()
     curves = summary.sweep.spec.learning_curves
     points = learning_curves(summary)
-    fig, axis = plt.subplots(figsize=(7.5, 4.5), layout="constrained")
+    fig, axis = plt.subplots(figsize=(7.5, 5), layout="constrained")
     shown: list[float] = []
     for a, arm in enumerate(summary.sweep.spec.arms):
         mine = [p for p in points if p.arm == arm]
@@ -337,29 +370,30 @@ def plot_learning_curves(summary: SweepSummary, out_dir: Path) -> Path:
                          color=colour, linewidth=0)
             shown += seeds
         means = [100 * p.mean for p in mine]
+        errors = [_curve_error(summary, p) for p in mine]
         axis.errorbar([p.words_seen for p in mine], means, marker="o", color=colour, capsize=3,
-                      yerr=[100 * (p.sd or 0.0) for p in mine],
+                      yerr=[[below for below, _ in errors], [above for _, above in errors]],
                       label=f"{arm}: {summary.sweep.schedule(arm)} (n={len(summary.curves[arm])})")
-        shown += means
+        shown += [m + e for m, (_, e) in zip(means, errors)]
+        shown += [m - e for m, (e, _) in zip(means, errors)]
     axis.axhline(100 * CHANCE, color="grey", linestyle=":", linewidth=1,
                  label=f"chance ({100 * CHANCE:.0f}%)")
-    axis.set_xscale("log")
-    # Ticks at the milestones themselves: a log axis over a decade or less has few round ticks.
-    milestones = sorted({round(p.words_seen, -3) for p in points})
-    axis.set_xticks(milestones, [short_count(w) for w in milestones])
-    axis.xaxis.set_minor_locator(plt.NullLocator())
-    if milestones:
-        axis.set_xlim(milestones[0] / 1.15, milestones[-1] * 1.15)
+    words_axis(axis)
+    if points:
+        axis.set_xlim(min(p.words_seen for p in points) / 1.15,
+                      max(p.words_seen for p in points) * 1.15)
     if shown:
         axis.set_ylim(*score_limits(shown))
-    axis.set_xlabel("words seen")
     axis.set_ylabel("fast-set average accuracy (%)")
     scope = "" if curves is None else (f"backend {curves.backend}, first {curves.max_pairs} "
                                        "pairs per subtask, ")
-    axis.set_title(f"{summary.sweep.name}: learning curves\n({scope}mean ± sd over seeds)",
-                   fontsize=10)
+    single = ("; one seed: 95% Wilson interval" if any(p.sd is None for p in points) else "")
+    axis.set_title(f"{summary.sweep.name}: learning curves\n({scope}mean ± sd over "
+                   f"seeds{single})", fontsize=10)
     axis.grid(alpha=0.3, which="both")
-    axis.legend(fontsize=8, loc="best")
+    # Below the axes, not in them: inside, the legend covered the last revisions.
+    fig.legend(*axis.get_legend_handles_labels(), fontsize=8, loc="outside lower center",
+               ncol=2, frameon=False)
     path = out_dir / f"{summary.sweep.name}-learning-curves.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)

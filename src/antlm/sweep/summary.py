@@ -278,7 +278,7 @@ def dev_axis(summary: SweepSummary) -> str:
 
 def dev_curves(summary: SweepSummary) -> dict[str, dict[str, list[tuple[float, float]]]]:
     """Mean dev loss per objective over words seen (or epochs, see :func:`dev_axis`), per arm
-    (seeds averaged at equal positions).
+    (seeds averaged at equal steps, their positions too).
 
     Only evaluated runs count, so the curves describe the same runs as the score tables (a run
     still training would otherwise pull a partial curve into the mean).
@@ -286,14 +286,18 @@ def dev_curves(summary: SweepSummary) -> dict[str, dict[str, list[tuple[float, f
     axis = dev_axis(summary)
     curves: dict[str, dict[str, list[tuple[float, float]]]] = {}
     for arm in summary.sweep.spec.arms:
-        points: dict[str, dict[float, list[float]]] = {o: {} for o in OBJECTIVES}
+        # By step, the same in every seed of an arm: the seeds' words seen differ by a few
+        # words at equal steps, so grouping by position averaged nothing.
+        points: dict[str, dict[int, list[tuple[float, float]]]] = {o: {} for o in OBJECTIVES}
         for records in summary.dev.get(arm, {}).values():
             for record in records:
-                position = round(record.get(axis, 0.0), 3)
-                for objective, per_position in points.items():
+                for objective, per_step in points.items():
                     value = record.get(f"dev_loss_{objective}")
                     if value is not None:
-                        per_position.setdefault(position, []).append(value)
-        curves[arm] = {obj: sorted((e, statistics.fmean(v)) for e, v in pts.items())
+                        per_step.setdefault(record["step"], []).append(
+                            (record.get(axis, 0.0), value))
+        curves[arm] = {obj: [(statistics.fmean(x for x, _ in seen),
+                              statistics.fmean(v for _, v in seen))
+                             for _, seen in sorted(pts.items())]
                        for obj, pts in points.items()}
     return curves

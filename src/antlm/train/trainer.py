@@ -69,6 +69,7 @@ DEV_SEED_STEP = 10**9
 # grad_clip, are the usual remedies after a divergence).
 RESUMABLE_CHANGES = ("lr", "grad_clip", "log_every", "precision", "compile", "device",
                      "dev_max_blocks",  # the dev MLM masks come from a step no training run reaches
+                     "dev_every",  # when dev losses are measured, not what is trained
                      "checkpoint_words",  # which weights are kept, not what is computed
                      "report_to")  # who watches
 
@@ -339,6 +340,13 @@ class TrainingRun:
         return (self.step % self.stream.steps_per_epoch == 0
                 or self.step == self.phase.end_step or self.step == stop_step)
 
+    def dev_due(self, every: float) -> bool:
+        """Whether the step just taken falls on a ``train.dev_every`` check: every ``every``
+        epochs (at least one step) counted from the epoch's start, so that the checks sit at
+        the same fractions of every epoch and a resumed run makes the same ones."""
+        interval = max(1, round(every * self.stream.steps_per_epoch))
+        return self.step % self.stream.steps_per_epoch % interval == 0
+
 
 class Trainer:
     def __init__(
@@ -393,6 +401,8 @@ class Trainer:
                 self._save_milestones(run)
                 if run.at_checkpoint(stop_step):
                     self._end_of_epoch(run, meter, bar)
+                elif run.dev_due(self.config.train.dev_every):
+                    self._dev_check(run, meter)
         bar.close()
         return self._finish(run)
 
@@ -641,19 +651,14 @@ class Trainer:
         self._check_finite(run)
         rng_states = gather_rng_states(self.dist.device)  # every rank: a collective under DDP
         if self.dist.is_main:
-            placed, elapsed = run.phase, time.perf_counter() - meter.started
-            dev = self.dev_losses(run)
-            for objective, value in dev.items():
-                if not math.isfinite(value):
-                    raise TrainingError(f"dev {objective} loss is {value} at step {run.step}")
+            placed = run.phase
+            dev = self._checked_dev_losses(run)
             try:
                 save_checkpoint(self.paths, run.model, run.optimizer, run.step,
                                 {"epoch": run.epoch}, rng_states)
             except OSError as exc:
                 raise self._checkpoint_failed(run, exc) from exc
-            self._log({"event": "dev", **run.progress(),
-                       "phase": placed.index + 1, "objective": placed.phase.objective,
-                       "elapsed_s": elapsed, **{f"dev_loss_{k}": v for k, v in dev.items()}})
+            elapsed = self._log_dev(run, meter, dev)
             self._write_state(run, finished=False)
             bar.write(
                 f"epoch {run.epoch:5.2f}  phase {placed.index + 1} {placed.phase.objective:<3}  "
@@ -661,6 +666,29 @@ class Trainer:
                 f"dev MLM loss {dev['MLM']:.4f}  ({elapsed:,.0f} s)"
             )
         self.dist.barrier()
+
+    def _dev_check(self, run: TrainingRun, meter: ThroughputMeter) -> None:
+        """A ``train.dev_every`` check between epoch ends: the dev record alone, no checkpoint
+        (a resume drops the records after its checkpoint and makes them again)."""
+        if self.dist.is_main:
+            self._log_dev(run, meter, self._checked_dev_losses(run))
+        self.dist.barrier()
+
+    def _checked_dev_losses(self, run: TrainingRun) -> dict[str, float]:
+        """The dev losses (rank 0), refusing a non-finite one."""
+        dev = self.dev_losses(run)
+        for objective, value in dev.items():
+            if not math.isfinite(value):
+                raise TrainingError(f"dev {objective} loss is {value} at step {run.step}")
+        return dev
+
+    def _log_dev(self, run: TrainingRun, meter: ThroughputMeter, dev: dict[str, float]) -> float:
+        """The ``dev`` record of metrics.jsonl; returns the seconds trained so far."""
+        placed, elapsed = run.phase, time.perf_counter() - meter.started
+        self._log({"event": "dev", **run.progress(),
+                   "phase": placed.index + 1, "objective": placed.phase.objective,
+                   "elapsed_s": elapsed, **{f"dev_loss_{k}": v for k, v in dev.items()}})
+        return elapsed
 
     def _checkpoint_failed(self, run: TrainingRun, exc: OSError) -> TrainingError:
         """Why a checkpoint could not be written (a full disk, say), and that the last one is
