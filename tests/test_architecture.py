@@ -16,7 +16,7 @@ LAYERS = {
     "config": 2, "device": 2,
     "data": 3, "models": 3,
     "rundir": 4,
-    "plots": 5, "tracking": 5, "outputs": 5,
+    "plots": 5, "tracking": 5, "outputs": 5, "speeds": 5,
     "train": 6, "eval": 6, "export": 6,
     "sweep": 7,
     "cli": 8, "api": 8, "__main__": 8, "__init__": 8,

@@ -15,6 +15,7 @@ one backend, else the subject's declaration. It is always among the backends sco
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -32,6 +33,7 @@ from antlm.eval.subject import EvalSubject, open_subject
 from antlm.eval.suites import SUITES, Suite
 from antlm.eval.tasks import MinimalPair, load_tasks
 from antlm.rundir import RunPaths, update_results
+from antlm.speeds import Workload, estimate, machine, record_speed
 from antlm.tracking import report_evaluation
 
 __all__ = ["evaluate_path", "evaluate_subject", "headline_and_backends"]
@@ -51,6 +53,17 @@ def headline_and_backends(subject: EvalSubject, backend: str) -> tuple[str, str,
     return declared, declared_by, backends
 
 
+def _workload(subject: EvalSubject, backends: Sequence[str], precision: str,
+              batch_size: int) -> Workload:
+    """Pairs scored under these backends by a model of this size on this machine: what
+    :mod:`antlm.speeds` keys the measured rate by."""
+    model = subject.model
+    size = sum(p.numel() for p in model.parameters())
+    device = next(model.parameters()).device
+    return Workload(f"score {'+'.join(backends)} {type(model).__name__} {size:,} parameters "
+                    f"{precision} batch {batch_size} on {machine(device)}", "pairs")
+
+
 def evaluate_subject(
     subject: EvalSubject,
     tasks: Sequence[str],
@@ -67,6 +80,10 @@ def evaluate_subject(
     written; predictions, when asked for, are written at once)."""
     declared, declared_by, backends = headline_and_backends(subject, backend)
     data = load_tasks(tasks, data_dir, max_pairs_per_subtask)
+    work = _workload(subject, backends, precision, batch_size)
+    total = sum(len(pairs) for pairs in data.values())
+    print(f"antlm: scoring {subject.name} on {total:,} pairs ({', '.join(data)}) under "
+          f"{', '.join(backends)}, {estimate(work, total)}", file=sys.stderr, flush=True)
     started = time.perf_counter()
     scores: dict[str, dict[str, Any]] = {b: {} for b in backends}
     partial = PartialScores(subject.results_dir, subject.model, {
@@ -85,7 +102,8 @@ def evaluate_subject(
             write_predictions(subject.results_dir, suite, task, pairs, per_backend)
     partial.clear()
     seconds = time.perf_counter() - started
-    n_pairs = sum(len(pairs) for pairs in data.values()) - partial.resumed_pairs
+    n_pairs = total - partial.resumed_pairs
+    record_speed(work, n_pairs, seconds)
     meta = {
         "suite_pipeline": suite.pipeline,
         "tasks": list(tasks),

@@ -49,6 +49,7 @@ from antlm.rundir import (
     read_tokenizer,
 )
 from antlm.schedule import PhaseSteps, PlacedPlan
+from antlm.speeds import Workload, estimate, machine, record_speed
 from antlm.tracking import Tracker, open_tracker
 from antlm.train import milestones
 from antlm.train.checkpoint import (
@@ -388,7 +389,7 @@ class Trainer:
         log_every = self.config.train.log_every
         bar = progress_bar(total=run.plan.total_steps, initial=run.step, unit="step",
                            disable=not (self.progress and self.dist.is_main))
-        meter = ThroughputMeter()
+        meter, first_step = ThroughputMeter(), run.step
         with Prefetcher(lambda step: self._batch(run, step), range(run.step, stop_step)) as batches:
             for step, parts in batches:
                 meter.tokens += run.runner.step(parts, run.lr_schedule.lr(step))
@@ -404,7 +405,20 @@ class Trainer:
                 elif run.dev_due(self.config.train.dev_every):
                     self._dev_check(run, meter)
         bar.close()
+        if self.dist.is_main:
+            record_speed(self._workload(run), run.step - first_step,
+                         time.perf_counter() - meter.started)
         return self._finish(run)
+
+    def _workload(self, run: TrainingRun) -> Workload:
+        """Training steps of this model, batch shape and precision on this machine: what
+        :mod:`antlm.speeds` keys the measured rate by."""
+        config, train = self.config, self.config.train
+        precision = resolve_precision(train.precision, self.dist.device)
+        return Workload(
+            f"train {config.model.arch} {count_parameters(run.model):,} parameters {precision} "
+            f"batch {train.batch_size}x{config.model.max_seq_len}x{self.dist.world_size} on "
+            f"{machine(self.dist.device)}", "steps")
 
     def _batch(self, run: TrainingRun, step: int) -> list[ScoredPart]:
         """The global batch of ``step``, built from the step alone (masks included) and cut to
@@ -543,6 +557,8 @@ class Trainer:
               f"{stream.steps_per_epoch} steps/epoch, {plan.total_steps} steps, "
               f"{total_words:,} words seen ({short_count(total_words)}), "
               f"schedule {plan.plan.canonical()}")
+        left = plan.total_steps - run.step
+        print(f"antlm: {left:,} steps to train, {estimate(self._workload(run), left)}")
         if not resume:
             print(f"antlm: {milestones.describe(train.milestones, total_words)}")
         else:
