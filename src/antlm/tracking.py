@@ -7,6 +7,10 @@ objective, learning rate, tokens/s, words seen, the phase (a step in the ``progr
 curve, and a text note when it changes), the dev loss of both objectives, and, when the run is
 evaluated later, the zero-shot scores under the declared backend. The x axis is the optimizer
 step; ``progress/words_seen`` maps it to the challenge's unit (wandb plots against it directly).
+Training records come at the first step, every ``train.log_every`` steps and the last step; each
+tag gets one value per step (the records of one step share their ``progress/*`` values); the
+``end`` record of every ``antlm train`` becomes the run's summary (``summary/*``: steps, words
+and tokens seen, epochs, final dev losses, wall time, tokens/s), as HF Trainer logs one.
 
 TensorBoard writes to ``RUN/tensorboard`` (``tensorboard --logdir runs``); Weights & Biases to
 project ``antlm`` under the run's name (``WANDB_PROJECT``, ``WANDB_MODE=offline`` and the other
@@ -32,6 +36,7 @@ WANDB_ID_FILE = "wandb_id.txt"
 
 class Reporter(Protocol):
     def scalars(self, values: dict[str, float], step: int) -> None: ...
+    def summary(self, values: dict[str, float], step: int) -> None: ...
     def note(self, tag: str, text: str, step: int) -> None: ...
     def close(self) -> None: ...
 
@@ -49,6 +54,10 @@ class TensorBoardReporter:
     def scalars(self, values: dict[str, float], step: int) -> None:
         for tag, value in values.items():
             self.writer.add_scalar(tag, value, step)
+
+    def summary(self, values: dict[str, float], step: int) -> None:
+        """TensorBoard has no run summary: the values are scalars at the invocation's last step."""
+        self.scalars(values, step)
 
     def note(self, tag: str, text: str, step: int) -> None:
         self.writer.add_text(tag, text, step)
@@ -72,14 +81,32 @@ class WandbReporter:
                               reinit="create_new")
         self.run.define_metric("global_step")
         self.run.define_metric("*", step_metric="global_step")
+        self.pending: dict[str, float] = {}
+        self.pending_step = 0
 
     def scalars(self, values: dict[str, float], step: int) -> None:
-        self.run.log({**values, "global_step": step})
+        """Gather the values of one step into one history row (the train and dev records of a
+        checkpoint step, say), so that every row carries ``progress/words_seen``: wandb can only
+        plot a value against words seen when both are in the same row."""
+        if self.pending and step != self.pending_step:
+            self._flush()
+        self.pending.update(values)
+        self.pending_step = step
+
+    def _flush(self) -> None:
+        if self.pending:
+            self.run.log({**self.pending, "global_step": self.pending_step})
+            self.pending = {}
+
+    def summary(self, values: dict[str, float], step: int) -> None:
+        """The run's summary (what HF Trainer writes there at the end of training)."""
+        self.run.summary.update(values)
 
     def note(self, tag: str, text: str, step: int) -> None:
         self.run.summary[tag] = text  # the latest; the scalars carry the history
 
     def close(self) -> None:
+        self._flush()
         self.run.finish()
 
 
@@ -99,15 +126,31 @@ def _record_scalars(record: dict[str, Any]) -> dict[str, float]:
     return values
 
 
+# What the ``end`` record of an invocation sums up, as HF Trainer's final log does: steps,
+# words and tokens seen, epochs, the final dev losses, the wall time and the mean speed.
+SUMMARY_KEYS = ("step", "words_seen", "tokens_seen", "epoch", "dev_loss_CLM", "dev_loss_MLM",
+                "wall_s", "tokens_per_s")
+
+
+def _summary_scalars(record: dict[str, Any]) -> dict[str, float]:
+    """The ``summary/*`` values of an ``end`` record."""
+    return {f"summary/{key}": float(record[key]) for key in SUMMARY_KEYS if key in record}
+
+
 class Tracker:
     """The reporters of one run; the trainer hands it every record it writes."""
 
     def __init__(self, reporters: Sequence[Reporter]) -> None:
         self.reporters = list(reporters)
         self.phase: int | None = None
+        self.written: dict[str, int] = {}  # tag -> the last step a value was sent at
 
     def record(self, record: dict[str, Any]) -> None:
         step = int(record["step"])
+        if record["event"] == "end":
+            for reporter in self.reporters:
+                reporter.summary(_summary_scalars(record), step)
+            return
         if record["event"] == "start":
             for phase in record.get("phases", []):
                 self._note("phases", f"phase {phase['phase']}: {phase['objective']} from step "
@@ -118,8 +161,17 @@ class Tracker:
         values = _record_scalars(record)
         if record["event"] == "checkpoint":
             values = {"progress/milestone_words": float(record["milestone"])}
+        values = self._unsent(values, step)
         for reporter in self.reporters:
             reporter.scalars(values, step)
+
+    def _unsent(self, values: dict[str, float], step: int) -> dict[str, float]:
+        """``values`` without the tags already sent at ``step``: the train and dev records of a
+        checkpoint step both carry ``progress/*``, and a curve with two points at one step draws
+        a vertical stroke (TensorBoard) or a duplicated history row (wandb)."""
+        unsent = {tag: value for tag, value in values.items() if self.written.get(tag) != step}
+        self.written.update(dict.fromkeys(unsent, step))
+        return unsent
 
     def evaluation(self, suite: str, backend: str, scores: dict[str, Any], step: int) -> None:
         """Zero-shot task scores (%) under ``backend``, at the step the weights come from."""
