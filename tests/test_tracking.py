@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import struct
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -196,3 +197,73 @@ def test_an_unknown_tracker_is_refused() -> None:
 
     with pytest.raises(ConfigError, match="report_to"):
         small_config("train.report_to=[mlflow]")
+
+
+# ------------------------------------------------------------------ refused before the run
+WANDB_CREDENTIALS = ("WANDB_API_KEY", "WANDB_IDENTITY_TOKEN_FILE", "WANDB_MODE", "WANDB_BASE_URL")
+
+
+@pytest.fixture
+def no_wandb_account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No wandb credentials anywhere (environment, netrc) and no local mode; returns the empty
+    netrc file that wandb would read."""
+    for name in WANDB_CREDENTIALS:
+        monkeypatch.delenv(name, raising=False)
+    netrc_file = tmp_path / "netrc"
+    netrc_file.write_text("machine example.org login user password secret\n")
+    netrc_file.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc_file))
+    return netrc_file
+
+
+def _train_refused(tmp_path: Path, data_dir: Path, tracker: str,
+                   capsys: pytest.CaptureFixture[str]) -> str:
+    """``antlm train`` with ``train.report_to=[tracker]``: exits 2 and writes no run folder;
+    returns its error message."""
+    from antlm.cli import main
+
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "demo", "--out", str(out), "--data-dir", str(data_dir), "--no-progress",
+              "--set", f"train.report_to=[{tracker}]"])
+    assert exit_info.value.code == 2
+    assert not out.exists()
+    message = capsys.readouterr().err
+    assert "Traceback" not in message
+    assert "train.report_to" in message and tracker in message
+    return message
+
+
+@pytest.mark.parametrize("tracker", ["tensorboard", "wandb"])
+def test_a_tracker_without_its_package_is_refused_before_the_run(
+    tracker: str, tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setitem(sys.modules, tracker, None)  # the import fails as if not installed
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    message = _train_refused(tmp_path, data_dir, tracker, capsys)
+    assert f"pip install 'antlm[{tracker}]'" in message and "remove" in message
+
+
+def test_wandb_online_without_an_api_key_is_refused_before_the_run(
+    tmp_path: Path, data_dir: Path, no_wandb_account: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    pytest.importorskip("wandb")
+    message = _train_refused(tmp_path, data_dir, "wandb", capsys)
+    assert "WANDB_MODE=offline" in message and "wandb login" in message and "remove" in message
+
+
+@pytest.mark.parametrize("setting", ["WANDB_MODE=offline", "WANDB_MODE=disabled",
+                                     "WANDB_API_KEY=x", "netrc"])
+def test_wandb_starts_offline_or_with_credentials(
+    setting: str, no_wandb_account: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("wandb")
+    from antlm.tracking import check_trackers
+    from tests.runs import small_config
+
+    if setting == "netrc":  # what `wandb login` writes
+        no_wandb_account.write_text("machine api.wandb.ai login user password k3y\n")
+    else:
+        monkeypatch.setenv(*setting.split("=", 1))
+    check_trackers(small_config("train.report_to=[wandb]"))

@@ -20,18 +20,81 @@ optional extras: ``pip install 'antlm[tensorboard]'`` or ``'antlm[wandb]'``.
 
 from __future__ import annotations
 
+import importlib
+import netrc
+import os
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit
 
 from antlm.config import ConfigError, RunConfig
 
-__all__ = ["REPORTERS", "Reporter", "Tracker", "open_tracker", "report_evaluation"]
+__all__ = ["REPORTERS", "Reporter", "Tracker", "check_trackers", "open_tracker",
+           "report_evaluation"]
 
 ReporterName = Literal["tensorboard", "wandb"]
 REPORTERS: tuple[str, ...] = ("tensorboard", "wandb")
 WANDB_ID_FILE = "wandb_id.txt"
+# wandb modes that need no account: nothing is uploaded (offline: kept in RUN/wandb)
+WANDB_LOCAL_MODES = ("offline", "disabled", "dryrun")
+WANDB_HOST = "https://api.wandb.ai"
+
+
+def _import(module: str, tracker: str) -> ModuleType:
+    """``module``, or the error saying that ``tracker`` needs its package installed."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ConfigError(
+            f"train.report_to: {tracker} needs the {tracker} package, which cannot be imported "
+            f"({exc}): pip install 'antlm[{tracker}]', or remove {tracker} from "
+            "train.report_to") from exc
+
+
+def _wandb_host() -> str:
+    """The wandb server's host name, whose netrc entry holds the API key."""
+    return urlsplit(os.environ.get("WANDB_BASE_URL") or WANDB_HOST).netloc
+
+
+def _wandb_has_credentials() -> bool:
+    """Whether wandb can log in without asking: an API key (``WANDB_API_KEY``), an identity
+    token file, or a netrc entry for its host (what ``wandb login`` writes)."""
+    if os.environ.get("WANDB_API_KEY") or os.environ.get("WANDB_IDENTITY_TOKEN_FILE"):
+        return True
+    host = _wandb_host()
+    path = os.environ.get("NETRC") or next(
+        (p for p in ("~/.netrc", "~/_netrc") if Path(p).expanduser().is_file()), None)
+    if not host or path is None:
+        return False
+    try:
+        entry = netrc.netrc(str(Path(path).expanduser())).authenticators(host)
+    except (OSError, netrc.NetrcParseError):
+        return False
+    return bool(entry and entry[2])
+
+
+def check_trackers(config: RunConfig) -> None:
+    """Refuse a tracker of ``train.report_to`` that could not start, before the run writes
+    anything: a missing package, or wandb online without an account (it would stop the run
+    to ask for a key, or fail after the run directory was made)."""
+    for tracker in config.train.report_to:
+        _import(tracker, tracker)
+    if "wandb" in config.train.report_to:
+        _check_wandb_account()
+
+
+def _check_wandb_account() -> None:
+    """Refuse wandb online without credentials (offline and disabled modes need none)."""
+    mode = os.environ.get("WANDB_MODE", "").strip().lower()
+    if mode not in WANDB_LOCAL_MODES and not _wandb_has_credentials():
+        raise ConfigError(
+            "train.report_to: wandb has no API key (neither WANDB_API_KEY nor a netrc entry for "
+            f"{_wandb_host()}): run `wandb login`, set WANDB_MODE=offline to keep the run in "
+            "RUN/wandb and upload it later with `wandb sync`, or remove wandb from "
+            "train.report_to")
 
 
 class Reporter(Protocol):
@@ -43,13 +106,10 @@ class Reporter(Protocol):
 
 class TensorBoardReporter:
     def __init__(self, run_dir: Path, resume_step: int | None) -> None:
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-        except ImportError as exc:  # torch's writer needs the tensorboard package
-            raise ConfigError("train.report_to: tensorboard needs the tensorboard package: "
-                              "pip install 'antlm[tensorboard]'") from exc
+        # torch's writer needs the tensorboard package
+        summary_writer = _import("torch.utils.tensorboard", "tensorboard").SummaryWriter
         # purge_step hides what an interrupted invocation logged after the checkpoint we resume
-        self.writer = SummaryWriter(str(run_dir / "tensorboard"), purge_step=resume_step)
+        self.writer = summary_writer(str(run_dir / "tensorboard"), purge_step=resume_step)
 
     def scalars(self, values: dict[str, float], step: int) -> None:
         for tag, value in values.items():
@@ -68,11 +128,7 @@ class TensorBoardReporter:
 
 class WandbReporter:
     def __init__(self, run_dir: Path, config: RunConfig) -> None:
-        try:
-            import wandb
-        except ImportError as exc:
-            raise ConfigError("train.report_to: wandb needs the wandb package: "
-                              "pip install 'antlm[wandb]'") from exc
+        wandb = _import("wandb", "wandb")
         id_file = run_dir / WANDB_ID_FILE
         if not id_file.is_file():
             id_file.write_text(uuid.uuid4().hex[:12])

@@ -49,7 +49,7 @@ from antlm.rundir import (
     read_tokenizer,
 )
 from antlm.schedule import PhaseSteps, PlacedPlan
-from antlm.tracking import Tracker, open_tracker
+from antlm.tracking import Tracker, check_trackers, open_tracker
 from antlm.train import milestones
 from antlm.train.checkpoint import (
     gather_rng_states,
@@ -417,6 +417,7 @@ class Trainer:
         """Check the run directory, prepare the data and the plan (both checked against the
         word budget), build (or restore) the run's state."""
         config, train = self.config, self.config.train
+        check_trackers(config)  # on every rank: none may wait for a collective another left
         self._check_run_dir(resume)
         data = self._prepare(resume)
 
