@@ -267,3 +267,51 @@ def test_wandb_starts_offline_or_with_credentials(
     else:
         monkeypatch.setenv(*setting.split("=", 1))
     check_trackers(small_config("train.report_to=[wandb]"))
+
+
+# ------------------------------------------------------------------ reporters on their own
+def test_a_resumed_tensorboard_log_keeps_the_checkpoint_step(tmp_path: Path) -> None:
+    """What an interrupted invocation logged after the checkpoint disappears on resume, as in
+    metrics.jsonl; what it logged at the checkpoint's step stays, as in metrics.jsonl."""
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from antlm.tracking import TensorBoardReporter
+
+    first = TensorBoardReporter(tmp_path, resume_step=None)
+    for step in (5, 7):  # checkpointed at 5, killed after logging 7
+        first.scalars({"dev/loss_CLM": float(step)}, step)
+    first.close()
+    resumed = TensorBoardReporter(tmp_path, resume_step=5)
+    resumed.scalars({"dev/loss_CLM": 6.0}, 6)
+    resumed.close()
+    events = EventAccumulator(str(tmp_path / "tensorboard"))
+    events.Reload()
+    assert [(e.step, e.value) for e in events.Scalars("dev/loss_CLM")] == [(5, 5.0), (6, 6.0)]
+
+
+def test_wandb_project_follows_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wandb = pytest.importorskip("wandb")
+    from antlm.tracking import WandbReporter
+    from tests.runs import small_config
+
+    opened: dict[str, Any] = {}
+
+    class FakeRun:
+        def define_metric(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+    def fake_init(**kwargs: Any) -> FakeRun:
+        opened.update(kwargs)
+        return FakeRun()
+
+    monkeypatch.setattr(wandb, "init", fake_init)
+    config = small_config("train.report_to=[wandb]")
+    monkeypatch.delenv("WANDB_PROJECT", raising=False)
+    WandbReporter(tmp_path, config)
+    assert opened["project"] == "antlm"
+    monkeypatch.setenv("WANDB_PROJECT", "my-project")
+    WandbReporter(tmp_path, config)
+    assert opened["project"] == "my-project"

@@ -109,7 +109,10 @@ class TensorBoardReporter:
         # torch's writer needs the tensorboard package
         summary_writer = _import("torch.utils.tensorboard", "tensorboard").SummaryWriter
         # purge_step hides what an interrupted invocation logged after the checkpoint we resume
-        self.writer = summary_writer(str(run_dir / "tensorboard"), purge_step=resume_step)
+        # (every step from purge_step on), as the trainer drops those records of metrics.jsonl;
+        # the checkpoint's own step stays in both
+        purge = None if resume_step is None else resume_step + 1
+        self.writer = summary_writer(str(run_dir / "tensorboard"), purge_step=purge)
 
     def scalars(self, values: dict[str, float], step: int) -> None:
         for tag, value in values.items():
@@ -132,8 +135,10 @@ class WandbReporter:
         id_file = run_dir / WANDB_ID_FILE
         if not id_file.is_file():
             id_file.write_text(uuid.uuid4().hex[:12])
-        self.run = wandb.init(project="antlm", name=config.name, id=id_file.read_text().strip(),
-                              resume="allow", dir=str(run_dir), config=config.model_dump(mode="json"),
+        # an explicit project would override WANDB_PROJECT, which the README promises applies
+        self.run = wandb.init(project=os.environ.get("WANDB_PROJECT") or "antlm",
+                              name=config.name, id=id_file.read_text().strip(), resume="allow",
+                              dir=str(run_dir), config=config.model_dump(mode="json"),
                               reinit="create_new")
         self.run.define_metric("global_step")
         self.run.define_metric("*", step_metric="global_step")
