@@ -326,7 +326,8 @@ def run_facts(run: Path) -> dict:
     dev = [r for r in records if r["event"] == "dev"]
     if not dev:
         return {}
-    train = [r["tokens_per_s"] for r in records if r["event"] == "train"]
+    # the first step's reading is the warm-up alone (compilation included): not the speed
+    train = [r["tokens_per_s"] for r in records if r["event"] == "train" and r["step"] > 1]
     start = next((r for r in records if r["event"] == "start"), {})
     return {"steps": dev[-1]["step"], "total_steps": start.get("total_steps"),
             "epochs_done": dev[-1]["epoch"], "train_s": dev[-1]["elapsed_s"],

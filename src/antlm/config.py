@@ -197,7 +197,7 @@ class TrainConfig(_Section):
     report_to: list[Literal["tensorboard", "wandb"]] = Field(
         default_factory=list,
         description="experiment trackers that receive the run's records (antlm.tracking): "
-        "tensorboard (RUN/tensorboard), wandb (project antlm)",
+        "tensorboard (RUN/tensorboard), wandb (project antlm, local files in RUN/wandb)",
     )
     checkpoint_words: str | list[int] | None = Field(
         default=CHALLENGE_MILESTONES,

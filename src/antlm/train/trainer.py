@@ -50,7 +50,7 @@ from antlm.rundir import (
 )
 from antlm.schedule import PhaseSteps, PlacedPlan
 from antlm.speeds import Workload, estimate, machine, record_speed
-from antlm.tracking import Tracker, open_tracker
+from antlm.tracking import Tracker, check_trackers, open_tracker
 from antlm.train import milestones
 from antlm.train.checkpoint import (
     gather_rng_states,
@@ -304,6 +304,7 @@ class TrainingRun:
     milestones: milestones.Milestones
     step: int = 0
     reading: LossReading | None = None  # the latest loss readback, for the progress bar
+    dev: dict[str, float] = field(default_factory=dict)  # the latest dev losses (rank 0)
 
     @property
     def epoch(self) -> float:
@@ -334,6 +335,13 @@ class TrainingRun:
             return self.plan.total_steps
         more = round(stop_after_epochs * self.stream.steps_per_epoch)
         return min(self.plan.total_steps, self.step + more)
+
+    def reads_losses(self, log_every: int) -> bool:
+        """Whether the step just taken reads the training losses back and logs them: the first
+        step (a short run shows its starting loss, speed and lr at once), every ``log_every``
+        steps, and the run's last step (whose losses would otherwise never be read). The steps
+        follow from the plan alone, so a resumed run logs at the steps a straight one does."""
+        return self.step == 1 or self.step % log_every == 0 or self.step == self.plan.total_steps
 
     def at_checkpoint(self, stop_step: int) -> bool:
         """Whether the step just taken ends an epoch, a phase or this invocation: the points at
@@ -394,7 +402,7 @@ class Trainer:
             for step, parts in batches:
                 meter.tokens += run.runner.step(parts, run.lr_schedule.lr(step))
                 run.step = step + 1
-                if run.step % log_every == 0:
+                if run.reads_losses(log_every):
                     self._log_train(run, meter)
                 if not bar.disable:  # every step: a phase change shows at once
                     bar.set_postfix_str(self._progress_label(run), refresh=False)
@@ -408,7 +416,7 @@ class Trainer:
         if self.dist.is_main:
             record_speed(self._workload(run), run.step - first_step,
                          time.perf_counter() - meter.started)
-        return self._finish(run)
+        return self._finish(run, meter)
 
     def _workload(self, run: TrainingRun) -> Workload:
         """Training steps of this model, batch shape and precision on this machine: what
@@ -433,6 +441,7 @@ class Trainer:
         """Check the run directory, prepare the data and the plan (both checked against the
         word budget), build (or restore) the run's state."""
         config, train = self.config, self.config.train
+        check_trackers(config)  # on every rank: none may wait for a collective another left
         self._check_run_dir(resume)
         data = self._prepare(resume)
 
@@ -594,7 +603,7 @@ class Trainer:
         """The untrained model's dev losses and what the run is about to do, phase by phase in
         steps and words (what plots against words seen tint their phases with)."""
         data, stream = run.data, run.stream
-        initial = self.dev_losses(run) if self.dist.is_main else {}
+        initial = run.dev = self.dev_losses(run) if self.dist.is_main else {}
         phases = [{"phase": p.index + 1, "objective": p.phase.objective,
                    "epochs": p.phase.epochs, "start_step": p.start_step, "end_step": p.end_step,
                    "start_words": stream.words_seen(p.start_step), "words": words}
@@ -691,8 +700,9 @@ class Trainer:
         self.dist.barrier()
 
     def _checked_dev_losses(self, run: TrainingRun) -> dict[str, float]:
-        """The dev losses (rank 0), refusing a non-finite one."""
-        dev = self.dev_losses(run)
+        """The dev losses (rank 0), refusing a non-finite one; kept as the run's latest (the
+        end-of-run summary reports them)."""
+        dev = run.dev = self.dev_losses(run)
         for objective, value in dev.items():
             if not math.isfinite(value):
                 raise TrainingError(f"dev {objective} loss is {value} at step {run.step}")
@@ -718,15 +728,26 @@ class Trainer:
             "continue with --resume"
         )
 
-    def _finish(self, run: TrainingRun) -> dict:
+    def _finish(self, run: TrainingRun, meter: ThroughputMeter) -> dict:
         finished = run.step >= run.plan.total_steps
         self._write_state(run, finished)
+        self._log_end(run, meter, finished)
         if self.dist.is_main:
             print(f"antlm: step {run.step:,} of {run.plan.total_steps:,} (epoch {run.epoch:.2f}): "
                   f"{run.words_seen:,} words seen ({short_count(run.words_seen)}), "
                   f"{run.tokens_seen:,} tokens; {milestones.describe_saved(self.paths)}")
         shutdown_distributed(self.dist)
         return {"step": run.step, "finished": finished, "words_seen": run.words_seen}
+
+    def _log_end(self, run: TrainingRun, meter: ThroughputMeter, finished: bool) -> None:
+        """The summary of this invocation, as HF Trainer logs one when training ends: where the
+        run stands, its last dev losses, the loop's wall time and mean speed (over all
+        processes, dev checks and checkpoints included)."""
+        wall, speed = meter.overall()
+        self._log({"event": "end", **run.progress(), "total_steps": run.plan.total_steps,
+                   "finished": finished, "wall_s": wall,
+                   "tokens_per_s": speed * self.dist.world_size,
+                   **{f"dev_loss_{k}": v for k, v in run.dev.items()}})
 
 
 class ThroughputMeter:
@@ -735,14 +756,21 @@ class ThroughputMeter:
 
     def __init__(self) -> None:
         self.tokens = 0
+        self.read_tokens = 0  # the tokens of the periods already read
         self.started = self.clock = time.perf_counter()
 
     def read(self) -> float:
         """Tokens per second since the last read, then restart."""
         now = time.perf_counter()
         speed = self.tokens / max(now - self.clock, 1e-9)
+        self.read_tokens += self.tokens
         self.tokens, self.clock = 0, now
         return speed
+
+    def overall(self) -> tuple[float, float]:
+        """Seconds since the loop started, and the tokens per second over all of them."""
+        wall = time.perf_counter() - self.started
+        return wall, (self.read_tokens + self.tokens) / max(wall, 1e-9)
 
 
 def train_run(
