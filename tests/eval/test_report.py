@@ -44,6 +44,24 @@ def test_task_score_is_the_unweighted_mean_of_subtasks() -> None:
         task_summary(pairs, np.array([True]))
 
 
+def test_entity_tracking_score_is_the_mean_of_the_files_means() -> None:
+    """The 2025 pipeline's two-level mean, worked by hand: regular_0_ops 1/2 and
+    regular_1_ops 1/1 make regular 0.75; ambiref_0_ops 1/4 makes ambiref 0.25; the task 0.5
+    (the mean of the three subsets would be 0.583, the pooled accuracy 3/7)."""
+    def items(subtask: str, n: int) -> list[MinimalPair]:
+        return [MinimalPair("entity_tracking", subtask, "a.", "b.", "Box 0 contains",
+                            distractors=("c.", "d.", "e.")) for _ in range(n)]
+
+    pairs = items("regular_0_ops", 2) + items("ambiref_0_ops", 4) + items("regular_1_ops", 1)
+    hits = np.array([True, False, False, True, False, False, True])
+    summary = task_summary(pairs, hits)
+    assert summary["subtasks"] == {"ambiref_0_ops": 0.25, "regular_0_ops": 0.5,
+                                   "regular_1_ops": 1.0}
+    assert summary["groups"] == {"ambiref": 0.25, "regular": 0.75}
+    assert summary["score"] == 0.5
+    assert "groups" not in task_summary(_pairs("a", 2), np.array([True, False]))
+
+
 def _entry(score: float, subtasks: dict[str, float] | None = None) -> dict:
     return {"score": score, "n_pairs": 10, "max_pairs_per_subtask": None,
             "subtasks": subtasks or {"a": score}}
