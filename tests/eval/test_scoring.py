@@ -428,7 +428,8 @@ def _entity_tracking_reference(
 ) -> list[float]:
     """The 2025 pipeline's way, one option at a time, from the raw record: the whole text
     ``prefix + option`` framed by the tokenizer, the scored tokens those whose character span
-    ends past the prefix, causal read at ``j - 1`` or PLL (``mlm``) with token ``j`` masked."""
+    ends past the prefix, causal read at ``j - 1`` or PLL (``mlm``: one unpadded copy of the
+    text per scored token ``j``, with ``j`` masked and read at ``j``)."""
     scores = []
     with torch.no_grad():
         for option in options:
@@ -440,13 +441,11 @@ def _entity_tracking_reference(
                 logp = F.log_softmax(model.logits(model(torch.tensor([ids]))[0]), dim=-1)
                 scores.append(sum(float(logp[j - 1, ids[j]]) for j in scored))
                 continue
-            total = 0.0
-            for j in scored:
-                masked = list(ids)
-                masked[j] = tokenizer.mask_id
-                hidden = model(torch.tensor([masked]), attention="bidirectional")
-                total += float(F.log_softmax(model.logits(hidden[0, j]), dim=-1)[ids[j]])
-            scores.append(total)
+            copies = torch.tensor([ids] * len(scored))  # copy i masks token scored[i]
+            copies[torch.arange(len(scored)), scored] = tokenizer.mask_id
+            hidden = model(copies, attention="bidirectional")[torch.arange(len(scored)), scored]
+            logp = F.log_softmax(model.logits(hidden), dim=-1)
+            scores.append(sum(float(logp[i, ids[j]]) for i, j in enumerate(scored)))
     return scores
 
 

@@ -8,7 +8,7 @@ average. A :class:`Suite` fixes all of them, every table and macro-average names
 never copied:
 
 * ``babylm2025``: babylm/evaluation-pipeline-2025 (commit bf55c11):
-  ``evaluation_pipeline/sentence_zero_shot/{read_files,dataset,compute_results}.py`` and
+  ``evaluation_pipeline/sentence_zero_shot/{read_files,dataset,compute_results,run}.py`` and
   ``eval_finetuning.sh``;
 * ``babylm2024``: babylm/evaluation-pipeline-2024 (commit d680c28), a fork of EleutherAI's
   lm-evaluation-harness: ``lm_eval/api/model.py`` (``loglikelihood``, ``_encode_pair``),
