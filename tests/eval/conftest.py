@@ -29,14 +29,13 @@ def wordpiece_tokenizer(data_dir: Path) -> AntlmTokenizer:
     return AntlmTokenizer.train(_corpus_lines(data_dir), "wordpiece", vocab_size=2000)
 
 
-@pytest.fixture(scope="session")
-def small_llama(bpe_tokenizer: AntlmTokenizer) -> BabyLlama:
+def _perturbed_llama(tokenizer: AntlmTokenizer, max_seq_len: int) -> BabyLlama:
     """A 2-layer BabyLlama whose output distributions are far from uniform, so that a token
     read at the wrong position changes a score by much more than any test tolerance."""
     torch.manual_seed(0)
     config = ModelConfig(
-        vocab_size=bpe_tokenizer.vocab_size, hidden_size=64, num_layers=2, num_heads=4,
-        ffn_size=128, max_seq_len=128,
+        vocab_size=tokenizer.vocab_size, hidden_size=64, num_layers=2, num_heads=4,
+        ffn_size=128, max_seq_len=max_seq_len,
     )
     model = BabyLlama(config)
     with torch.no_grad():
@@ -45,17 +44,37 @@ def small_llama(bpe_tokenizer: AntlmTokenizer) -> BabyLlama:
     return model.eval()
 
 
-@pytest.fixture(scope="session")
-def small_ltgbert(wordpiece_tokenizer: AntlmTokenizer) -> LtgBert:
-    """A 2-layer LTG-BERT, perturbed as ``small_llama`` is (its head's bias and the tied
+def _perturbed_ltgbert(tokenizer: AntlmTokenizer, max_seq_len: int) -> LtgBert:
+    """A 2-layer LTG-BERT, perturbed as the BabyLlama is (its head's bias and the tied
     embedding set the output distribution)."""
     torch.manual_seed(0)
     config = ModelConfig(
-        arch="ltgbert", vocab_size=wordpiece_tokenizer.vocab_size, hidden_size=64, num_layers=2,
-        num_heads=4, ffn_size=128, max_seq_len=128, position_buckets=16,
+        arch="ltgbert", vocab_size=tokenizer.vocab_size, hidden_size=64, num_layers=2,
+        num_heads=4, ffn_size=128, max_seq_len=max_seq_len, position_buckets=16,
     )
     model = LtgBert(config)
     with torch.no_grad():
         model.embedding.word_embedding.weight.normal_(std=1.0)
         model.head.bias.normal_(std=1.0)
     return model.eval()
+
+
+@pytest.fixture(scope="session")
+def small_llama(bpe_tokenizer: AntlmTokenizer) -> BabyLlama:
+    return _perturbed_llama(bpe_tokenizer, 128)
+
+
+@pytest.fixture(scope="session")
+def small_ltgbert(wordpiece_tokenizer: AntlmTokenizer) -> LtgBert:
+    return _perturbed_ltgbert(wordpiece_tokenizer, 128)
+
+
+# Entity-tracking items run to about 350 tokens of these tokenizers (numops 5, ambiref).
+@pytest.fixture(scope="session")
+def long_llama(bpe_tokenizer: AntlmTokenizer) -> BabyLlama:
+    return _perturbed_llama(bpe_tokenizer, 512)
+
+
+@pytest.fixture(scope="session")
+def long_ltgbert(wordpiece_tokenizer: AntlmTokenizer) -> LtgBert:
+    return _perturbed_ltgbert(wordpiece_tokenizer, 512)

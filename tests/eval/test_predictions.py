@@ -51,3 +51,21 @@ def test_ewok_items_are_named_by_place_and_hash_never_by_text(data_dir: Path,
     assert str(data_dir) not in written
     texts = json.dumps([pairs[0].context, pairs[0].good, pairs[0].bad], ensure_ascii=False)
     assert first["sha256"] == hashlib.sha256(texts.encode("utf-8")).hexdigest()
+
+
+def test_a_multiple_choice_item_keeps_every_candidate_score_and_the_choice(
+        tmp_path: Path) -> None:
+    items = [MinimalPair("entity_tracking", "regular_0_ops", "the map.", "the hat.",
+                         context="Box 1 contains", distractors=("the key.",)),
+             MinimalPair("entity_tracking", "regular_0_ops", "the cup.", "the pen.",
+                         context="Box 2 contains", distractors=("the box.",))]
+    scores = {"causal": np.array([[-5.0, -6.0, -5.0], [-9.0, -2.0, -2.0]])}
+    path = write_predictions(tmp_path, SUITES["babylm2025"], "entity_tracking", items, scores)
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert lines[0] == {
+        "task": "entity_tracking", "subtask": "regular_0_ops", "id": "regular_0_ops_0",
+        "context": "Box 1 contains", "candidates": ["the map.", "the hat.", "the key."],
+        "scores": {"causal": [-5.0, -6.0, -5.0]}, "chosen": {"causal": 0},
+        "correct": {"causal": True},  # a tie with the right option goes to it
+    }
+    assert (lines[1]["chosen"], lines[1]["correct"]) == ({"causal": 1}, {"causal": False})

@@ -44,6 +44,24 @@ def test_task_score_is_the_unweighted_mean_of_subtasks() -> None:
         task_summary(pairs, np.array([True]))
 
 
+def test_entity_tracking_score_is_the_mean_of_the_files_means() -> None:
+    """The 2025 pipeline's two-level mean, worked by hand: regular_0_ops 1/2 and
+    regular_1_ops 1/1 make regular 0.75; ambiref_0_ops 1/4 makes ambiref 0.25; the task 0.5
+    (the mean of the three subsets would be 0.583, the pooled accuracy 3/7)."""
+    def items(subtask: str, n: int) -> list[MinimalPair]:
+        return [MinimalPair("entity_tracking", subtask, "a.", "b.", "Box 0 contains",
+                            distractors=("c.", "d.", "e.")) for _ in range(n)]
+
+    pairs = items("regular_0_ops", 2) + items("ambiref_0_ops", 4) + items("regular_1_ops", 1)
+    hits = np.array([True, False, False, True, False, False, True])
+    summary = task_summary(pairs, hits)
+    assert summary["subtasks"] == {"ambiref_0_ops": 0.25, "regular_0_ops": 0.5,
+                                   "regular_1_ops": 1.0}
+    assert summary["groups"] == {"ambiref": 0.25, "regular": 0.75}
+    assert summary["score"] == 0.5
+    assert "groups" not in task_summary(_pairs("a", 2), np.array([True, False]))
+
+
 def _entry(score: float, subtasks: dict[str, float] | None = None) -> dict:
     return {"score": score, "n_pairs": 10, "max_pairs_per_subtask": None,
             "subtasks": subtasks or {"a": score}}
@@ -183,15 +201,46 @@ def test_evaluate_subject_end_to_end(
     assert listed["declared_backend"] == "mlm"
 
 
+def _write_run(run: Path, model: BabyLlama, tokenizer: AntlmTokenizer) -> Path:
+    """A run directory holding ``model`` as its trained weights."""
+    run.mkdir()
+    (run / "config.yaml").write_text(_run_config(model).to_yaml())
+    tokenizer.save(run / "tokenizer.json")
+    save_file(model.state_dict(), str(run / "model.safetensors"))
+    return run
+
+
+def test_cli_eval_scores_entity_tracking_per_subset_and_file(
+    tmp_path: Path, data_dir: Path, long_llama: BabyLlama, bpe_tokenizer: AntlmTokenizer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    run = _write_run(tmp_path / "run", long_llama, bpe_tokenizer)
+    main(["eval", str(run), "--tasks", "entity_tracking_fast", "--backend", "causal,mlm",
+          "--data-dir", str(data_dir), "--max-pairs", "2", "--no-progress",
+          "--save-predictions"])
+    printed = capsys.readouterr().out
+    assert any(line.split()[:1] == ["regular"] for line in printed.splitlines())  # its mean
+    scores = json.loads((run / "results.json").read_text())["zero_shot"]["babylm2025"]["scores"]
+    for backend in ("causal", "mlm"):
+        entry = scores[backend]["entity_tracking_fast"]
+        assert entry["n_pairs"] == 12
+        assert set(entry["subtasks"]) == {f"regular_{n}_ops" for n in range(6)}
+        assert entry["groups"] == {"regular": pytest.approx(np.mean(
+            list(entry["subtasks"].values())))}
+        assert entry["score"] == entry["groups"]["regular"]
+    lines = (run / "predictions" / "babylm2025" / "entity_tracking_fast.jsonl").read_text()
+    first = json.loads(lines.splitlines()[0])
+    assert first["id"] == "regular_0_ops_0" and len(first["candidates"]) == 5
+    hits = sum(json.loads(line)["correct"]["causal"] for line in lines.splitlines()
+               if json.loads(line)["subtask"] == "regular_0_ops")
+    assert scores["causal"]["entity_tracking_fast"]["subtasks"]["regular_0_ops"] == hits / 2
+
+
 def test_cli_eval_merges_results_and_report_reads_them(
     tmp_path: Path, data_dir: Path, small_llama: BabyLlama, bpe_tokenizer: AntlmTokenizer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    run = tmp_path / "run"
-    run.mkdir()
-    (run / "config.yaml").write_text(_run_config(small_llama).to_yaml())
-    bpe_tokenizer.save(run / "tokenizer.json")
-    save_file(small_llama.state_dict(), str(run / "model.safetensors"))
+    run = _write_run(tmp_path / "run", small_llama, bpe_tokenizer)
     cola = {"metric": "mcc", "score": 0.1, "best_epoch": 2, "epochs_run": 5, "n_train": 500,
             "n_eval": 522, "max_train_examples": 500}  # as antlm finetune writes it
     legacy = {"scores": {"causal": {}}, "best_backend": "causal"}  # before suites

@@ -5,6 +5,7 @@ that)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -420,3 +421,73 @@ def test_a_target_with_nothing_before_it_loses_its_first_token_causally(
     full = text_log_probs(small_llama, unframed, "mlm", bpe_tokenizer.mask_id)
     # Batched against alone: the same sums in another order, fp32 rounding apart.
     assert scores["mlm"][0, 0] == pytest.approx(full[0], abs=1e-4)
+
+
+def _entity_tracking_reference(
+    model: nn.Module, tokenizer: AntlmTokenizer, prefix: str, options: list[str], backend: str,
+) -> list[float]:
+    """The 2025 pipeline's way, one option at a time, from the raw record: the whole text
+    ``prefix + option`` framed by the tokenizer, the scored tokens those whose character span
+    ends past the prefix, causal read at ``j - 1`` or PLL (``mlm``: one unpadded copy of the
+    text per scored token ``j``, with ``j`` masked and read at ``j``)."""
+    scores = []
+    with torch.no_grad():
+        for option in options:
+            encoding = tokenizer.backend.encode(prefix + option, add_special_tokens=False)
+            ids = tokenizer.frame(encoding.ids)
+            lead = next(i for i in range(len(ids)) if ids[i:i + len(encoding.ids)] == encoding.ids)
+            scored = [lead + j for j, (_, end) in enumerate(encoding.offsets) if end > len(prefix)]
+            if backend == "causal":
+                logp = F.log_softmax(model.logits(model(torch.tensor([ids]))[0]), dim=-1)
+                scores.append(sum(float(logp[j - 1, ids[j]]) for j in scored))
+                continue
+            copies = torch.tensor([ids] * len(scored))  # copy i masks token scored[i]
+            copies[torch.arange(len(scored)), scored] = tokenizer.mask_id
+            hidden = model(copies, attention="bidirectional")[torch.arange(len(scored)), scored]
+            logp = F.log_softmax(model.logits(hidden), dim=-1)
+            scores.append(sum(float(logp[i, ids[j]]) for i, j in enumerate(scored)))
+    return scores
+
+
+@pytest.mark.parametrize(("arch", "backend"), [("babyllama", "causal"), ("babyllama", "mlm"),
+                                               ("ltgbert", "mlm")])
+def test_entity_tracking_matches_one_option_at_a_time(
+    data_dir: Path, arch: str, backend: str, bpe_tokenizer: AntlmTokenizer,
+    wordpiece_tokenizer: AntlmTokenizer, request: pytest.FixtureRequest,
+) -> None:
+    """Real items of the three files (numops 0 and 3): every option's score and the option
+    chosen equal those of a loop over the raw records that knows nothing of antlm's split of
+    each text into context and target."""
+    tokenizer = bpe_tokenizer if arch == "babyllama" else wordpiece_tokenizer
+    model = request.getfixturevalue("long_llama" if arch == "babyllama" else "long_ltgbert")
+    items = load_task("entity_tracking", data_dir, max_pairs_per_subtask=1)[::3]
+    assert {p.subtask for p in items} == {f"{f}_{n}_ops" for f in
+                                          ("ambiref", "move_contents", "regular") for n in (0, 3)}
+    got = score_pairs(model, tokenizer, items, [backend], batch_size=40)[backend]
+    expected = []
+    for item in items:
+        path, _, line = item.source.rpartition(", line ")
+        record = json.loads(Path(path).read_text().splitlines()[int(line) - 1])
+        assert record["options"] == list(item.candidates)
+        expected.append(_entity_tracking_reference(model, tokenizer, record["input_prefix"],
+                                                   record["options"], backend))
+    expected = np.array(expected)
+    assert got.shape == (len(items), 5)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4)
+    runner_up = np.sort(expected, axis=1)[:, -2]
+    assert (expected.max(axis=1) - runner_up > 1e-3).all()  # no near-tie hides a wrong choice
+    suite = SUITES["babylm2025"]
+    assert suite.chosen(got).tolist() == expected.argmax(axis=1).tolist()
+    assert suite.correct(got).tolist() == (expected.argmax(axis=1) == 0).tolist()
+
+
+def test_multiple_choice_ties_go_to_the_first_maximum() -> None:
+    """Both pipelines pick with an argmax that keeps the first maximum: a tie with the right
+    option (candidate 0) counts as correct, a tie among wrong ones picks the earliest."""
+    scores = np.array([[-2.0, -3.0, -4.0, -2.0, -5.0],   # tie 0 and 3: 0 chosen, correct
+                       [-9.0, -3.0, -1.0, -8.0, -1.0],   # tie 2 and 4: 2 chosen, wrong
+                       [-1.0, -1.0, -1.0, -1.0, -1.0],   # all equal: 0 chosen, correct
+                       [-4.0, -3.0, -5.0, -6.0, -7.0]])  # 1 wins
+    for suite in SUITES.values():
+        assert suite.chosen(scores).tolist() == [0, 2, 0, 1]
+        assert suite.correct(scores).tolist() == [True, False, True, False]

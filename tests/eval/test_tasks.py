@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from antlm.eval.tasks import TASKS, TaskDataError, load_task, parse_task_list
+from antlm.eval.tasks import TASKS, TaskDataError, load_task, parse_task_list, subtask_group
 
 EWOK_DOMAINS = {
     "agent-properties": 2210,
@@ -31,6 +31,14 @@ SUPPLEMENT = {
     "subject_aux_inversion": 3867,
     "turn_taking": 280,
 }
+
+# Items per {file}_{numops}_ops subset, numops 0..5 (shared/data/evaluation_data/PROVENANCE.md).
+ENTITY_TRACKING = {
+    "ambiref": [607, 607, 604, 604, 615, 187],
+    "move_contents": [605, 606, 605, 606, 529, 156],
+    "regular": [606, 607, 606, 606, 568, 159],
+}
+ET_FOLDER = Path("evaluation_data/full_eval/entity_tracking")
 
 
 def test_blimp_filtered_counts(data_dir: Path) -> None:
@@ -124,7 +132,9 @@ def test_missing_folder_says_where_and_how(tmp_path: Path) -> None:
 
 def test_task_list_parsing() -> None:
     assert parse_task_list("blimp_filtered, ewok") == ["blimp_filtered", "ewok"]
-    assert TASKS == {"blimp_filtered", "blimp", "blimp_supplement", "ewok", "word_order"}
+    assert TASKS == {"blimp_filtered", "blimp", "blimp_supplement", "ewok", "entity_tracking",
+                     "entity_tracking_fast", "word_order"}
+    assert parse_task_list("entity_tracking") == ["entity_tracking"]
     with pytest.raises(ValueError, match="allowed"):
         parse_task_list("blimp_filtred")
 
@@ -140,3 +150,65 @@ def test_word_order_shuffles_each_blimp_sentence_the_same_way_every_time(data_di
     fewer = load_task("word_order", data_dir, 2)
     assert set(fewer) <= set(pairs)
     assert parse_task_list("word_order,ewok") == ["word_order", "ewok"]
+
+
+def test_entity_tracking_counts_and_framing(data_dir: Path) -> None:
+    items = load_task("entity_tracking", data_dir)
+    assert Counter(p.subtask for p in items) == {
+        f"{name}_{numops}_ops": count
+        for name, counts in ENTITY_TRACKING.items() for numops, count in enumerate(counts)}
+    assert {len(p.candidates) for p in items} == {5}
+    # The text the pipeline scores is input_prefix + option; the prefix's final space is the
+    # separator the suite puts between context and target.
+    first = json.loads((data_dir / ET_FOLDER / "ambiref.jsonl").read_text().splitlines()[0])
+    assert items[0].context + " " == first["input_prefix"]
+    assert list(items[0].candidates) == first["options"]  # the right option first
+    assert items[0].source.endswith("ambiref.jsonl, line 1")
+    fast = load_task("entity_tracking_fast", data_dir)  # the regular file alone
+    assert [p.candidates for p in fast] == [p.candidates for p in items
+                                            if p.subtask.startswith("regular")]
+    assert {subtask_group("entity_tracking_fast", p.subtask) for p in fast} == {"regular"}
+    assert subtask_group("entity_tracking", "move_contents_3_ops") == "move_contents"
+    assert subtask_group("ewok", "agent-properties") is None
+
+
+def test_entity_tracking_max_pairs_keeps_the_first_n_of_each_subset(data_dir: Path) -> None:
+    full = load_task("entity_tracking_fast", data_dir)
+    quick = load_task("entity_tracking_fast", data_dir, max_pairs_per_subtask=2)
+    assert len(quick) == 12  # six numops subsets, not the file's first two lines
+    for numops in range(6):
+        name = f"regular_{numops}_ops"
+        assert [p for p in quick if p.subtask == name] == [p for p in full
+                                                           if p.subtask == name][:2]
+
+
+def _damaged_entity_tracking(data_dir: Path, tmp_path: Path, line: int, change) -> Path:
+    """A data directory whose regular.jsonl has record ``line`` (1-based) passed through
+    ``change`` (a dict in, a dict or a raw string out)."""
+    root = tmp_path / "data"
+    folder = root / ET_FOLDER
+    folder.mkdir(parents=True)
+    lines = (data_dir / ET_FOLDER / "regular.jsonl").read_text().splitlines()[:40]
+    changed = change(json.loads(lines[line - 1]))
+    lines[line - 1] = changed if isinstance(changed, str) else json.dumps(changed)
+    (folder / "regular.jsonl").write_text("\n".join(lines) + "\n")
+    return root
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda r: json.dumps(r)[:-3], "not valid JSON"),
+    (lambda r: {k: v for k, v in r.items() if k != "numops"}, "field 'numops'"),
+    (lambda r: {**r, "numops": "2"}, "field 'numops'"),
+    (lambda r: {**r, "input_prefix": r["input_prefix"].rstrip()}, "field 'input_prefix'"),
+    (lambda r: {**r, "input_prefix": r["input_prefix"] + " "}, "field 'input_prefix'"),
+    (lambda r: {**r, "options": r["options"][:1]}, "field 'options'"),
+    (lambda r: {**r, "options": [" " + r["options"][0], *r["options"][1:]]}, "field 'options'"),
+    (lambda r: {**r, "options": r["options"][:4]},
+     r"4 options, but .*regular\.jsonl, line 1 has 5"),
+])
+def test_entity_tracking_errors_name_file_and_line(
+    data_dir: Path, tmp_path: Path, change, message: str
+) -> None:
+    root = _damaged_entity_tracking(data_dir, tmp_path, 7, change)
+    with pytest.raises(TaskDataError, match=rf"regular\.jsonl, line 7: {message}"):
+        load_task("entity_tracking", root, max_pairs_per_subtask=1)  # every line is read

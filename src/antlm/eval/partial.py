@@ -55,8 +55,10 @@ def weights_digest(model: nn.Module) -> str:
 def _texts_digest(pairs: Sequence[MinimalPair]) -> str:
     digest = hashlib.sha256()
     for pair in pairs:
-        digest.update(json.dumps([pair.task, pair.subtask, pair.context, pair.good,
-                                  pair.bad]).encode())
+        texts = [pair.task, pair.subtask, pair.context, pair.good, pair.bad]
+        # a minimal pair hashes as it always has, so its kept chunks stay readable
+        digest.update(json.dumps(texts + list(pair.distractors) if pair.distractors
+                                 else texts).encode())
     return digest.hexdigest()[:20]
 
 
@@ -71,14 +73,14 @@ class PartialScores:
 
     def score(self, pairs: Sequence[MinimalPair], score_chunk: ScoreChunk,
               desc: str) -> dict[str, np.ndarray]:
-        """Per backend, the ``[N, 2]`` scores of ``pairs``: each chunk read back when an
+        """Per backend, the ``[N, k]`` scores of ``pairs``: each chunk read back when an
         earlier attempt scored it, otherwise scored by ``score_chunk(chunk, label)`` and kept."""
         starts = range(0, len(pairs), CHUNK_PAIRS)
         parts: list[dict[str, np.ndarray]] = []
         for number, start in enumerate(starts, 1):
             chunk = pairs[start:start + CHUNK_PAIRS]
             path = self.folder / f"{_texts_digest(chunk)}.npz"
-            scores = self._read(path, len(chunk))
+            scores = self._read(path, (len(chunk), len(chunk[0].candidates)))
             if scores is None:
                 label = desc if len(starts) == 1 else f"{desc} {number}/{len(starts)}"
                 scores = score_chunk(chunk, label)
@@ -97,7 +99,7 @@ class PartialScores:
             self.folder.parent.rmdir()
 
     @staticmethod
-    def _read(path: Path, n_pairs: int) -> dict[str, np.ndarray] | None:
+    def _read(path: Path, shape: tuple[int, int]) -> dict[str, np.ndarray] | None:
         if not path.is_file():
             return None
         try:
@@ -105,7 +107,7 @@ class PartialScores:
                 scores = {backend: stored[backend] for backend in stored.files}
         except (OSError, ValueError):  # unreadable: score the chunk again
             return None
-        if not scores or any(v.shape != (n_pairs, 2) for v in scores.values()):
+        if not scores or any(v.shape != shape for v in scores.values()):
             return None
         return scores
 

@@ -7,7 +7,8 @@ form ``{UID}_{n}`` and the chosen text; lm-evaluation-harness (2024) logs every 
 arguments and log-likelihoods (``--log_samples``). antlm keeps what both hold and a little
 more: the texts, and both scores under every backend, with whether the suite counts the pair
 as correct. Files: ``DIR/predictions/SUITE/TASK.jsonl``, rewritten when that task is scored
-again.
+again. A multiple-choice item (entity tracking) lists its ``candidates`` (the right one first)
+with one score each, and which one the suite picks (``chosen``: the pipeline's ``pred``).
 
 A task whose terms forbid plain-text copies (EWoK, :data:`antlm.eval.tasks.NO_PLAIN_TEXT`)
 keeps no text: its items are named by their file and line in the archive and a SHA-256 of
@@ -38,25 +39,32 @@ def write_predictions(
     directory: Path, suite: Suite, task: str, pairs: Sequence[MinimalPair],
     scores: dict[str, np.ndarray],
 ) -> Path:
-    """One line per pair of ``task``: ``scores`` maps each backend to ``[N, 2]`` (good, bad)."""
-    correct = {backend: suite.correct(good_bad) for backend, good_bad in scores.items()}
+    """One line per item of ``task``: ``scores`` maps each backend to ``[N, k]`` (good, bad,
+    then any further candidates)."""
+    correct = {backend: suite.correct(item_scores) for backend, item_scores in scores.items()}
+    chosen = {backend: suite.chosen(item_scores) for backend, item_scores in scores.items()}
     seen: dict[str, int] = {}
     lines = []
     for i, pair in enumerate(pairs):
         n = seen[pair.subtask] = seen.get(pair.subtask, -1) + 1
-        lines.append(json.dumps({
-            "task": task, "subtask": pair.subtask, "id": f"{pair.subtask}_{n}",
-            **(_item_reference(pair) if task in NO_PLAIN_TEXT else _item_texts(pair)),
-            "scores": {b: {"good": float(s[i, 0]), "bad": float(s[i, 1])}
-                       for b, s in scores.items()},
-            "correct": {b: bool(c[i]) for b, c in correct.items()},
-        }))
+        record = {"task": task, "subtask": pair.subtask, "id": f"{pair.subtask}_{n}",
+                  **(_item_reference(pair) if task in NO_PLAIN_TEXT else _item_texts(pair))}
+        if pair.distractors:
+            record["scores"] = {b: [float(v) for v in s[i]] for b, s in scores.items()}
+            record["chosen"] = {b: int(c[i]) for b, c in chosen.items()}
+        else:
+            record["scores"] = {b: {"good": float(s[i, 0]), "bad": float(s[i, 1])}
+                                for b, s in scores.items()}
+        record["correct"] = {b: bool(c[i]) for b, c in correct.items()}
+        lines.append(json.dumps(record))
     path = predictions_path(directory, suite, task)
     atomic_write_bytes(path, ("\n".join(lines) + "\n").encode("utf-8"))
     return path
 
 
-def _item_texts(pair: MinimalPair) -> dict[str, str]:
+def _item_texts(pair: MinimalPair) -> dict[str, object]:
+    if pair.distractors:
+        return {"context": pair.context, "candidates": list(pair.candidates)}
     return {"context": pair.context, "good": pair.good, "bad": pair.bad}
 
 
@@ -64,6 +72,6 @@ def _item_reference(pair: MinimalPair) -> dict[str, str]:
     """Where the item is (the archive's name, the member, the line; not the data directory's
     path) and a hash of its texts, in place of the texts."""
     archive, _, rest = pair.source.partition("!")
-    texts = json.dumps([pair.context, pair.good, pair.bad], ensure_ascii=False)
+    texts = json.dumps([pair.context, *pair.candidates], ensure_ascii=False)
     return {"source": f"{Path(archive).name}!{rest}" if rest else Path(archive).name,
             "sha256": hashlib.sha256(texts.encode("utf-8")).hexdigest()}

@@ -2,7 +2,9 @@
 
 Aggregation follows both BabyLM pipelines: accuracy per subtask (a BLiMP paradigm, a
 supplement task, an EWoK domain), and a task's score is the *unweighted* mean of its subtasks,
-so a 1,000-pair paradigm counts as much as a 100-pair one.
+so a 1,000-pair paradigm counts as much as a 100-pair one. Entity tracking is a mean of means
+(:func:`antlm.eval.tasks.subtask_group`): its subsets are averaged per file into ``groups``,
+and the task's score is the mean of the groups.
 
 ``results.json`` holds one ``zero_shot`` key with a section per suite (other evaluators add
 their own keys)::
@@ -13,7 +15,8 @@ their own keys)::
         "scores": {BACKEND: {TASK: {"score": 0.71,            # mean of subtask accuracies
                                     "n_pairs": 59875,
                                     "max_pairs_per_subtask": null,   # N for quick runs
-                                    "subtasks": {SUBTASK: 0.83, ...}}}},
+                                    "subtasks": {SUBTASK: 0.83, ...},
+                                    "groups": {GROUP: 0.8, ...}}}},  # entity tracking only
         "meta": {...}}}}               # how the latest evaluation ran (device, precision, time)
 
 New results are merged per (suite, backend, task), so evaluating EWoK after BLiMP keeps both,
@@ -34,7 +37,7 @@ from antlm.eval.macro import compute_macro, read_results, render_macro, zero_sho
 from antlm.eval.scoring import BACKENDS
 from antlm.eval.suites import SUITES, Suite
 from antlm.eval.tables import INDENT, MISSING, Target, heading, pct, render_table, strong
-from antlm.eval.tasks import WORD_ORDER, MinimalPair, score_notes
+from antlm.eval.tasks import WORD_ORDER, MinimalPair, score_notes, subtask_group
 from antlm.rundir import RunDirError
 
 __all__ = [
@@ -56,7 +59,9 @@ _MAX_INLINE_SUBTASKS = 12
 def task_summary(
     pairs: Sequence[MinimalPair], correct: np.ndarray, max_pairs_per_subtask: int | None = None
 ) -> dict[str, Any]:
-    """Accuracy per subtask and the task score (their unweighted mean) for one backend."""
+    """Accuracy per subtask and the task score for one backend: the unweighted mean of the
+    subtasks, or for a task whose subtasks form groups (entity tracking) the mean of the
+    groups' means, each group's mean kept under ``groups``."""
     if len(pairs) != len(correct):
         raise ValueError(f"{len(pairs)} pairs but {len(correct)} results")
     if not pairs:
@@ -65,12 +70,28 @@ def task_summary(
     for pair, ok in zip(pairs, correct):
         hits.setdefault(pair.subtask, []).append(bool(ok))
     subtasks = {name: float(np.mean(values)) for name, values in sorted(hits.items())}
-    return {
+    summary: dict[str, Any] = {
         "score": float(np.mean(list(subtasks.values()))),
         "n_pairs": len(pairs),
         "max_pairs_per_subtask": max_pairs_per_subtask,
         "subtasks": subtasks,
     }
+    groups = _group_means(pairs[0].task, subtasks)
+    if groups is not None:
+        summary["groups"] = groups
+        summary["score"] = float(np.mean(list(groups.values())))
+    return summary
+
+
+def _group_means(task: str, subtasks: dict[str, float]) -> dict[str, float] | None:
+    """Each group's unweighted mean of its subtasks' accuracies; None for an ungrouped task."""
+    members: dict[str, list[float]] = {}
+    for name, accuracy in subtasks.items():
+        group = subtask_group(task, name)
+        if group is None:
+            return None
+        members.setdefault(group, []).append(accuracy)
+    return {group: float(np.mean(values)) for group, values in sorted(members.items())}
 
 
 def merge_zero_shot(
@@ -119,10 +140,12 @@ def render_backend_table(
             quick = first.get("max_pairs_per_subtask")
             label = task if quick is None else f"{task} (first {quick}/subtask)"
             rows.append([label, str(first["n_pairs"])] + [pct(e and e["score"]) for e in row])
-            if detail or len(first["subtasks"]) <= _MAX_INLINE_SUBTASKS:
-                for sub in first["subtasks"]:
-                    values = [e and e["subtasks"].get(sub) for e in row]
-                    rows.append([f"{INDENT}{sub}", ""] + [pct(v) for v in values])
+            for part in ("groups", "subtasks"):
+                names = first.get(part) or {}
+                if part == "groups" or detail or len(names) <= _MAX_INLINE_SUBTASKS:
+                    for name in names:
+                        values = [e and (e.get(part) or {}).get(name) for e in row]
+                        rows.append([f"{INDENT}{name}", ""] + [pct(v) for v in values])
     # the diagnostic is no BabyLM task: it never enters a mean of tasks
     common = [t for t in tasks if t != WORD_ORDER and all(t in scores[b] for b in backends)
               and len({_subset(scores[b][t]) for b in backends}) == 1]

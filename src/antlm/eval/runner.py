@@ -96,8 +96,9 @@ def evaluate_subject(
 
     for task, pairs in data.items():
         per_backend = partial.score(pairs, score_chunk, desc=task)
-        for b, good_bad in per_backend.items():
-            scores[b][task] = task_summary(pairs, suite.correct(good_bad), max_pairs_per_subtask)
+        for b, item_scores in per_backend.items():
+            scores[b][task] = task_summary(pairs, suite.correct(item_scores),
+                                           max_pairs_per_subtask)
         if save_predictions:
             write_predictions(subject.results_dir, suite, task, pairs, per_backend)
     partial.clear()

@@ -520,20 +520,34 @@ def _readable(encoded: EncodedTexts, primitive: str) -> EncodedTexts:
 
 def _check_context(model: nn.Module, encoded: EncodedTexts, pairs: Sequence[MinimalPair]) -> None:
     """Refuse, naming its file and line, an item longer than the model's context. Truncating it
-    (as lm-eval does) would score the good and the bad text on different spans, which a
-    minimal pair cannot survive; every official BabyLM item fits the challenge's models."""
+    (as lm-eval does) would score the candidates on different spans, which a minimal pair
+    cannot survive; every official BabyLM item fits the challenge's models."""
     max_len = getattr(getattr(model, "config", None), "max_seq_len", None)
     if max_len is None or not len(encoded) or int(encoded.lengths.max()) <= max_len:
         return
     longest = int(encoded.lengths.argmax())
     pair = pairs[longest % len(pairs)]
-    side = "good" if longest < len(pairs) else "bad"
+    side = _candidate_name(longest // len(pairs))
     where = pair.source or f"task {pair.task}, subtask {pair.subtask}"
     raise TaskDataError(
         f"{where}: the {side} text is {encoded.lengths[longest]} tokens with its context, more "
         f"than the model's context of {max_len} tokens (model.max_seq_len); shorten or remove "
         "the item, or evaluate a model with a longer context"
     )
+
+
+def _candidate_name(index: int) -> str:
+    """How an error names candidate ``index`` of an item: good, bad, or its 1-based number."""
+    return ("good", "bad")[index] if index < 2 else f"candidate {index + 1}"
+
+
+def _candidate_count(pairs: Sequence[MinimalPair]) -> int:
+    """The number of candidates every item of ``pairs`` has (2 for minimal pairs); items
+    scored together are ranked among as many candidates each, as the pipelines batch them."""
+    counts = {len(p.candidates) for p in pairs}
+    if len(counts) > 1:
+        raise ValueError(f"items with {sorted(counts)} candidates scored together")
+    return counts.pop() if counts else 2
 
 
 def score_pairs(
@@ -547,20 +561,23 @@ def score_pairs(
     desc: str = "",
     suite: Suite = SUITES["babylm2025"],
 ) -> dict[str, np.ndarray]:
-    """Per backend, a float64 ``[N, 2]`` array of (good, bad) scores under ``suite``'s framing
-    and reduction (``suite.correct`` turns them into hits).
+    """Per backend, a float64 ``[N, k]`` array of every item's candidate scores under
+    ``suite``'s framing and reduction: ``[N, 2]`` (good, bad) for minimal pairs, one column
+    per option of a multiple-choice item (``suite.correct`` turns them into hits).
 
-    Good and bad texts are scored in one pool, so equal lengths batch together across pairs.
+    Every candidate of every item is one text of one pool (candidate by candidate: all good
+    texts, then all bad ones, ...), so equal lengths batch together across items and a
+    multiple-choice item is scored by exactly the code that scores a minimal pair.
     """
-    n = len(pairs)
-    contexts = [p.context for p in pairs]
-    targets = [p.good for p in pairs] + [p.bad for p in pairs]
+    n, k = len(pairs), _candidate_count(pairs)
+    contexts = [p.context for p in pairs] * k
+    targets = [p.candidates[c] for c in range(k) for p in pairs]
     encodings: dict[Framing, EncodedTexts] = {}
     primitive_scores = {}
     for p in primitives_for(backends):
         framing = suite.framing_for(p)
         if framing not in encodings:
-            encodings[framing] = encode_texts(tokenizer, contexts + contexts, targets, framing)
+            encodings[framing] = encode_texts(tokenizer, contexts, targets, framing)
             _check_context(model, encodings[framing], pairs)
         encoded = _readable(encodings[framing], p)
         summed = text_log_probs(
@@ -571,4 +588,4 @@ def score_pairs(
         primitive_scores[p] = summed / (encoded.end - encoded.start) if mean else summed
     if "fused" in backends:
         primitive_scores["fused"] = primitive_scores["causal"] + primitive_scores["mntp"]
-    return {b: np.stack([primitive_scores[b][:n], primitive_scores[b][n:]], 1) for b in backends}
+    return {b: primitive_scores[b].reshape(k, n).T.copy() for b in backends}

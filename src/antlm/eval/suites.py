@@ -8,7 +8,7 @@ average. A :class:`Suite` fixes all of them, every table and macro-average names
 never copied:
 
 * ``babylm2025``: babylm/evaluation-pipeline-2025 (commit bf55c11):
-  ``evaluation_pipeline/sentence_zero_shot/{read_files,dataset,compute_results}.py`` and
+  ``evaluation_pipeline/sentence_zero_shot/{read_files,dataset,compute_results,run}.py`` and
   ``eval_finetuning.sh``;
 * ``babylm2024``: babylm/evaluation-pipeline-2024 (commit d680c28), a fork of EleutherAI's
   lm-evaluation-harness: ``lm_eval/api/model.py`` (``loglikelihood``, ``_encode_pair``),
@@ -65,10 +65,17 @@ class Suite:
     def framing_for(self, primitive: str) -> Framing:
         return self.causal if primitive == "causal" else self.masked
 
-    def correct(self, good_bad: np.ndarray) -> np.ndarray:
-        """Per pair, whether the good text won: ``good_bad`` is ``[N, 2]`` (good, bad) scores."""
-        good, bad = good_bad[:, 0], good_bad[:, 1]
-        return good >= bad if self.ties_count_as_correct else good > bad
+    def correct(self, scores: np.ndarray) -> np.ndarray:
+        """Per item, whether the good text won: ``scores`` is ``[N, k]``, the good candidate's
+        score first (``[N, 2]``: good, bad, for a minimal pair). An argmax that keeps the first
+        maximum picks candidate 0 exactly when no other candidate scores higher."""
+        good, best_other = scores[:, 0], scores[:, 1:].max(axis=1)
+        return good >= best_other if self.ties_count_as_correct else good > best_other
+
+    def chosen(self, scores: np.ndarray) -> np.ndarray:
+        """Per item, the index of the candidate the pipeline picks from ``[N, k]`` scores: the
+        first maximum (``torch.max`` and ``np.argmax`` alike), as :meth:`correct` counts it."""
+        return scores.argmax(axis=1)
 
 
 _TOKENIZER_SUM = Framing("tokenizer", "none", " ", "", "sum")

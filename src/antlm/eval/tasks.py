@@ -1,11 +1,17 @@
-"""Readers for the BabyLM zero-shot tasks: BLiMP (filtered and original), the BLiMP supplement
-and EWoK, all turned into one item type.
+"""Readers for the BabyLM zero-shot tasks: BLiMP (filtered and original), the BLiMP supplement,
+EWoK and entity tracking, all turned into one item type.
 
 Every task is a set of minimal pairs: two texts that differ in one respect, of which the model
 should prefer the first. EWoK adds a shared context (the 2024 pipeline scores ``Target1`` against
 ``Target2`` as continuations of ``Context1``), BLiMP has none. A :class:`MinimalPair` therefore
 carries ``(context, good, bad)`` with ``context == ""`` for BLiMP, so one scorer handles both:
 ``log p(good | context)`` versus ``log p(bad | context)``.
+
+Entity tracking (Kim & Schuster 2023, as the 2025 pipeline scores it) is a multiple choice
+instead: a prefix and several completions, the first the right one. Its items are
+:class:`MinimalPair` too, with the third and later completions as ``distractors``, so the same
+scorer ranks every candidate (see :func:`_entity_tracking_pairs` for the framing and
+:func:`subtask_group` for its two-level mean).
 
 ``word_order`` is a diagnostic, not a BabyLM task: each BLiMP-filtered grammatical sentence
 against the same words in a shuffled order. A model that learned anything about order scores far
@@ -41,6 +47,7 @@ __all__ = [
     "load_tasks",
     "parse_task_list",
     "score_notes",
+    "subtask_group",
 ]
 
 EWOK_PASSWORD = b"ewok"
@@ -60,7 +67,8 @@ class TaskDataError(AntlmError, ValueError):
 
 @dataclass(frozen=True)
 class MinimalPair:
-    """One scored comparison: ``good`` must beat ``bad`` as a continuation of ``context``."""
+    """One scored comparison: ``good`` must beat ``bad`` (and every one of ``distractors``,
+    for a multiple-choice item) as a continuation of ``context``."""
 
     task: str
     subtask: str
@@ -68,6 +76,12 @@ class MinimalPair:
     bad: str
     context: str = ""
     source: str = field(default="", compare=False)  # "FILE, line N": what an error names
+    distractors: tuple[str, ...] = ()  # further wrong candidates (empty for a minimal pair)
+
+    @property
+    def candidates(self) -> tuple[str, ...]:
+        """Every candidate in the item's order: the right one first (the pipelines' label 0)."""
+        return (self.good, self.bad, *self.distractors)
 
 
 @dataclass(frozen=True)
@@ -86,8 +100,14 @@ _SPECS: dict[str, _TaskSpec] = {
     "blimp_supplement": _TaskSpec("blimp_supplement", "sentence_good", "sentence_bad"),
     "ewok": _TaskSpec("ewok/ewok_filtered.zip", "Target1", "Target2", "Context1", zipped=True),
 }
+# Entity tracking, full and fast sets: the official bundle's layout under the data directory
+# (the 2025 pipeline's eval_zero_shot.sh and eval_zero_shot_fast.sh point at these folders).
+_ENTITY_TRACKING: dict[str, str] = {
+    "entity_tracking": "evaluation_data/full_eval/entity_tracking",
+    "entity_tracking_fast": "evaluation_data/fast_eval/entity_tracking_fast",
+}
 WORD_ORDER = "word_order"
-TASKS: frozenset[str] = frozenset(_SPECS) | {WORD_ORDER}
+TASKS: frozenset[str] = frozenset(_SPECS) | frozenset(_ENTITY_TRACKING) | {WORD_ORDER}
 # Said under every table that shows EWoK, so that an exact 50.0 is not read as a measurement: the
 # filtered file writes each item twice, the second time with its contexts and targets swapped,
 # so a model that prefers one target whatever the context is right exactly once per item.
@@ -133,13 +153,13 @@ def _text(record: dict, key: str, where: str, lineno: int) -> str:
 
 
 def _subtask_files(
-    task: str, spec: _TaskSpec, data_dir: Path
+    task: str, folder: str, data_dir: Path, zipped: bool = False
 ) -> Iterator[tuple[str, str, list[str]]]:
-    """Yield ``(subtask, where, lines)`` per file, sorted by subtask name for stable output."""
-    path = data_dir / spec.folder
+    """Yield ``(file stem, where, lines)`` per file, sorted by stem for stable output."""
+    path = data_dir / folder
     if not path.exists():
         raise TaskDataError(f"task {task!r}: {path} not found. {DATA_HELP}")
-    if spec.zipped:
+    if zipped:
         with zipfile.ZipFile(path) as archive:
             archive.setpassword(EWOK_PASSWORD)
             members = sorted(n for n in archive.namelist() if n.endswith(".jsonl"))
@@ -173,14 +193,13 @@ def load_task(
         raise ValueError(f"unknown task {task!r}; allowed: {', '.join(sorted(TASKS))}")
     if task == WORD_ORDER:
         return _word_order_pairs(data_dir, max_pairs_per_subtask)
+    if task in _ENTITY_TRACKING:
+        return _entity_tracking_pairs(task, Path(data_dir), max_pairs_per_subtask)
     spec = _SPECS[task]
     pairs: list[MinimalPair] = []
-    for subtask, where, lines in _subtask_files(task, spec, Path(data_dir)):
-        if not any(line.strip() for line in lines):
-            raise TaskDataError(f"{where} holds no pairs (it is empty or blank); restore it "
-                                f"from the BabyLM evaluation data. {DATA_HELP}")
+    for subtask, where, lines in _subtask_files(task, spec.folder, Path(data_dir), spec.zipped):
         # every record is parsed, so a damaged file is refused whatever --max-pairs keeps
-        records = list(_jsonl_records(lines, where))
+        records = _file_records(lines, where)
         for lineno, record in records[:max_pairs_per_subtask]:
             context = _text(record, spec.context_key, where, lineno) if spec.context_key else ""
             pairs.append(
@@ -194,6 +213,83 @@ def load_task(
                 )
             )
     return pairs
+
+
+def _file_records(lines: list[str], where: str) -> list[tuple[int, dict]]:
+    """Every record of one file with its line number; a file without any is refused."""
+    if not any(line.strip() for line in lines):
+        raise TaskDataError(f"{where} holds no pairs (it is empty or blank); restore it "
+                            f"from the BabyLM evaluation data. {DATA_HELP}")
+    return list(_jsonl_records(lines, where))
+
+
+def _entity_tracking_pairs(
+    task: str, data_dir: Path, max_pairs_per_subtask: int | None
+) -> list[MinimalPair]:
+    """Every entity-tracking item of ``task``'s folder, as a multiple choice.
+
+    The 2025 pipeline (``evaluation_pipeline/sentence_zero_shot/read_files.py``,
+    ``decode_entity_tracking``) scores ``input_prefix + option`` for each option, the first
+    one the right answer, and names the subset ``{file}_{numops}_ops``. The text is the plain
+    concatenation; every prefix of the official files ends in one space (``"Box 3 contains
+    "``), so the item is stored as ``context = prefix`` without that space, which the suite's
+    separator puts back: then the scored target is ``" " + option``, the tokens of the whole
+    text that overlap the option's characters, as the pipeline's offsets select
+    (``dataset.py``). ``max_pairs_per_subtask`` keeps the first N items of each subset.
+    """
+    pairs: list[MinimalPair] = []
+    width: tuple[int, str] | None = None  # the task's candidate count, and where it was first
+    for stem, where, lines in _subtask_files(task, _ENTITY_TRACKING[task], data_dir):
+        kept: dict[str, int] = {}
+        for lineno, record in _file_records(lines, where):
+            pair = _entity_tracking_item(task, stem, record, where, lineno)
+            width = width or (len(pair.candidates), pair.source)
+            if len(pair.candidates) != width[0]:
+                raise TaskDataError(
+                    f"{pair.source}: {len(pair.candidates)} options, but {width[1]} has "
+                    f"{width[0]}; every item of a task is ranked among as many candidates")
+            kept[pair.subtask] = kept.get(pair.subtask, 0) + 1
+            if max_pairs_per_subtask is None or kept[pair.subtask] <= max_pairs_per_subtask:
+                pairs.append(pair)
+    return pairs
+
+
+def _entity_tracking_item(
+    task: str, stem: str, record: dict, where: str, lineno: int
+) -> MinimalPair:
+    """One record as a multiple-choice item, or a :class:`TaskDataError` naming its line."""
+    at = f"{where}, line {lineno}"
+    numops = record.get("numops")
+    if not isinstance(numops, int) or isinstance(numops, bool) or numops < 0:
+        raise TaskDataError(f"{at}: field 'numops' is missing or not a whole number >= 0")
+    prefix = record.get("input_prefix")
+    if not isinstance(prefix, str) or not prefix.strip() or not prefix.endswith(" ") \
+            or prefix[:-1] != prefix[:-1].rstrip():
+        raise TaskDataError(f"{at}: field 'input_prefix' is missing or does not end in exactly "
+                            "one space (the options follow it directly)")
+    options = record.get("options")
+    if (not isinstance(options, list) or len(options) < 2
+            or not all(isinstance(o, str) and o.strip() and o == o.lstrip() for o in options)):
+        raise TaskDataError(f"{at}: field 'options' is missing or not a list of at least two "
+                            "non-empty strings that start with no space")
+    return MinimalPair(task=task, subtask=f"{stem}_{numops}_ops", good=options[0],
+                       bad=options[1], context=prefix[:-1], source=at,
+                       distractors=tuple(options[2:]))
+
+
+def subtask_group(task: str, subtask: str) -> str | None:
+    """The group a subtask's accuracy is first averaged in, None for a task whose score is
+    the plain mean of its subtasks.
+
+    Entity tracking's score is a mean of means (2025 pipeline, ``sentence_zero_shot/run.py``,
+    ``process_results``): each file's (``regular``, ``ambiref``, ``move_contents``) accuracy is
+    the unweighted mean of its ``{file}_{numops}_ops`` subsets, and the task's the mean of the
+    files'. The pipeline finds a file's subsets by those three names as prefixes; antlm takes
+    the file name back from the subset's, which is the same for the official files.
+    """
+    if task not in _ENTITY_TRACKING:
+        return None
+    return subtask.rsplit("_", 2)[0]
 
 
 def _shuffled_words(sentence: str) -> str | None:
