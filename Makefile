@@ -13,7 +13,8 @@ export ANTLM_DATA_DIR
 # path of the run's dev-loss plot.
 DEMO_EVAL_PAIRS ?= 50
 
-.PHONY: setup demo test test-fast bench lint wheel clean gpu-pack gpu-check gpu-check-dry
+.PHONY: setup demo test test-fast bench lint wheel clean gpu-pack gpu-check gpu-check-dry \
+  gpu-rehearsal
 
 # setup also links ./data to the data directory when there is none: the CLI reads --data-dir,
 # else ANTLM_DATA_DIR, else ./data, so the README's commands work as written.
@@ -120,3 +121,11 @@ gpu-check:
 gpu-check-dry: setup $(GPU_DIR)/data.tar.gz
 	$(MAKE) gpu-check GPU_CHECK_SIZE=tiny GPU_PYTHON=$(BIN)/python \
 	  GPU_CHECK_OUT=runs/gpu-check-dry
+
+# gpu-rehearsal: gpu-check at the tiny size in a copy of the GPU machine built here (Python 3.12,
+# torch 2.11, transformers 5.17, that machine's packages, no pip, no C compiler, no network, a
+# read-only parent of $$OUT), run from a copy of the tree as the device runner makes it. Not part
+# of `make test`: the first run downloads ~3 GB into ~/.cache/antlm-gpu-rehearsal (about 3
+# minutes), every run then takes about as long as gpu-check-dry. Needs root (unshare, mount).
+gpu-rehearsal: gpu-pack
+	bash benchmarks/gpu_rehearsal.sh
