@@ -126,6 +126,28 @@ def test_dev_every_adds_dev_records_within_epochs_without_checkpoints(tmp_path, 
     assert read_state(RunPaths(run))["step"] == 2 * per_epoch
 
 
+@pytest.mark.slow
+def test_without_epoch_checkpoints_only_the_runs_end_is_checkpointed(tmp_path, data_dir,
+                                                                     monkeypatch):
+    from antlm.train import trainer
+
+    saved: list[int] = []
+    real = trainer.save_checkpoint
+    monkeypatch.setattr(trainer, "save_checkpoint",
+                        lambda paths, model, optimizer, step, *rest: (saved.append(step), real(
+                            paths, model, optimizer, step, *rest)))
+    run = tmp_path / "run"
+    train_run(small_config("train.schedule=1_CLM+1_MLM", "train.checkpoint_epochs=false",
+                           "train.checkpoint_words=null"), run, data_dir, progress=False)
+    records = read_metrics(RunPaths(run))
+    per_epoch = records[0]["steps_per_epoch"]
+    # dev losses still at both epoch ends, a checkpoint only at the last
+    assert [r["step"] for r in records if r["event"] == "dev" and r["step"] % per_epoch == 0] \
+        == [per_epoch, 2 * per_epoch]
+    assert saved == [2 * per_epoch]
+    assert read_state(RunPaths(run))["finished"]
+
+
 def _due_steps(every: float, steps_per_epoch: int = 10, epochs: int = 3) -> list[int]:
     """The steps at which a run of ``steps_per_epoch`` makes a ``train.dev_every`` check."""
     from types import SimpleNamespace
