@@ -19,8 +19,9 @@ the command is killed. Stages, in order:
    sized from the measured speed so that the first pair's training, evaluation and report fit
    with a margin (:func:`plan_epochs`); a cut loses at most the pair in progress.
 
-Before any stage: which C compiler Triton and inductor would use (``torch.compile`` fails without
-one; then speed and headline run eagerly and the report says so).
+Before any stage: which compiler ``torch.compile`` would use (Triton's C compiler on CUDA,
+inductor's C++ one on the CPU); without one it fails at the first call, so then speed and
+headline run eagerly and the report says so.
 
 Written to ``--out`` (at most these six files, for a machine that returns few): ``GPU.md`` (the
 tables), ``gpu-check.json`` (every figure), ``log.txt`` (all output), ``tests.jsonl``,
@@ -200,11 +201,17 @@ class Check:
         return result
 
 
-def c_compiler() -> str | None:
-    """The C compiler Triton would build its launchers with (``CC``, else ``cc``, ``gcc`` or
-    ``clang`` on PATH), which inductor's CPU code needs too: without one ``torch.compile`` fails
-    at the first compiled call, so the check must know before it plans on compiling."""
-    for name in (os.environ.get("CC"), "cc", "gcc", "clang"):
+def c_compiler(cuda: bool | None = None) -> str | None:
+    """The compiler ``torch.compile`` would build with: on CUDA, Triton's C compiler for its
+    launchers (``CC``, else ``cc``, ``gcc``, ``clang``); on the CPU, inductor's C++ compiler
+    (``CXX``, else ``c++``, ``g++``, ``clang++``). Without it the first compiled call fails, so
+    the check must know before it plans on compiling."""
+    if cuda is None:
+        import torch
+
+        cuda = torch.cuda.is_available()
+    names = ("CC", "cc", "gcc", "clang") if cuda else ("CXX", "c++", "g++", "clang++")
+    for name in (os.environ.get(names[0]), *names[1:]):
         found = shutil.which(name) if name else None
         if found:
             return found
@@ -265,7 +272,7 @@ def run_speed(check: Check) -> None:
 
 
 def speed_args(check: Check) -> list[str]:
-    """The size's train_speed.py arguments, eager where no C compiler is found."""
+    """The size's train_speed.py arguments, eager where no compiler is found."""
     args = list(check.size.speed)
     if check.compiler is None and "--no-compile" not in args:
         args.append("--no-compile")
@@ -297,7 +304,7 @@ def schedules(epochs: float) -> dict[str, str]:
 
 
 def headline_settings(check: Check) -> dict[str, object]:
-    """The size's run settings for both arms, eager where no C compiler is found."""
+    """The size's run settings for both arms, eager where no compiler is found."""
     settings = dict(check.size.headline_set)
     if check.compiler is None:
         settings["train.compile"] = False
@@ -389,7 +396,7 @@ def run_headline(check: Check) -> None:
     arms = schedules(plan["epochs"])
     check.say(f"headline: {data['tokens_per_epoch']:,} tokens per epoch, {plan['epochs']:g} "
               f"epochs per run, {check.left():.0f} s left: {arms}"
-              + ("" if check.compiler else "; no C compiler: eager"))
+              + ("" if check.compiler else "; no compiler: eager"))
     details = {"data": data, "plan": plan, "schedules": arms, "runs": [], "pairs": [],
                "compiler": check.compiler}
     headline = check.stages["headline"] = StageResult("failed", 0.0, details=details)
@@ -507,7 +514,7 @@ def _headline_section(details: dict) -> list[str]:
     lines = ["", (f"Headline: {data['words']:,} training words, {data['tokens_per_epoch']:,} "
                   f"tokens per epoch; {plan['epochs']:g} epochs per run ({why}); finished pairs: "
                   f"{pairs or 'none'}"
-                  + ("" if details.get("compiler") else "; eager: no C compiler") + "."), "",
+                  + ("" if details.get("compiler") else "; eager: no compiler") + "."), "",
              ("| arm | seed | schedule | steps | epochs done | train s | tokens/s | dev CLM | "
              "dev MLM |"), "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
     for f in details.get("runs", []):
@@ -567,9 +574,9 @@ def main() -> int:
     wanted = args.stages.split(",")
     env = environment()
     check.say(f"gpu-check {args.size}: {env}; stages {wanted}; budget {check.deadline_s:.0f} s")
-    check.say(f"C compiler for torch.compile: {check.compiler}" if check.compiler else
-              "no C compiler (CC, cc, gcc, clang) on PATH: torch.compile cannot build kernels; "
-              "the speed and headline stages run eagerly")
+    check.say(f"compiler for torch.compile: {check.compiler}" if check.compiler else
+              "no compiler for torch.compile on PATH (C for Triton on CUDA, C++ for inductor on "
+              "the CPU): the speed and headline stages run eagerly")
     stages = {"tests": run_tests, "memory": run_memory, "speed": run_speed,
               "headline": run_headline}
     for name in (n for n in stages if n in wanted):

@@ -39,16 +39,20 @@ for dir in /usr/bin /bin; do
     [[ -e $ROOT/bin/$name ]] || ln -s "$tool" "$ROOT/bin/$name"
   done
 done
-ln -s "$ENV_DIR/bin/python3" "$ROOT/bin/python3"
+# A script, not a link: Python finds its environment beside the path it was started by.
+printf '#!/bin/sh\nexec "%s" "$@"\n' "$ENV_DIR/bin/python3" > "$ROOT/bin/python3"
+chmod +x "$ROOT/bin/python3"
 
-# The device command of docs/GPU.md, at the rehearsal's size.
-COMMAND="make gpu-check GPU_CHECK_SIZE=$SIZE GPU_CHECK_OUT=\$OUT"
+# The device command of docs/GPU.md, at the rehearsal's size (GPU_REHEARSAL_COMMAND: another
+# command in the same sandbox, to reproduce one failure).
+COMMAND=${GPU_REHEARSAL_COMMAND:-"make gpu-check GPU_CHECK_SIZE=$SIZE GPU_CHECK_OUT=\$OUT"}
 echo "gpu-rehearsal: \$ $COMMAND"
 status=0
 env -i HOME="$ROOT/home" PATH="$ROOT/bin" LANG=C.UTF-8 OUT="$ROOT/returned/out" \
   HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1 PIP_NO_INDEX=1 \
   unshare --mount --net bash -c '
     set -e
+    ip link set lo up  # a machine without network still has its loopback (gloo uses it)
     mount --bind "$1/returned" "$1/returned" && mount -o remount,bind,ro "$1/returned"
     mount --bind "$1/returned/out" "$1/returned/out" && mount -o remount,bind,rw "$1/returned/out"
     cd "$1/tree" && eval "$2"' rehearsal "$ROOT" "$COMMAND" 2>&1 | tee "$ROOT/rehearsal.log" \
