@@ -78,9 +78,10 @@ clean:
 # docs/GPU.md says what these do, how the work was sized and how to run them on a GPU machine.
 # gpu-pack (here, with the data and a package index): wheels of the pure-Python dependencies a
 # GPU machine with its own torch may lack, for its Python 3.12, and the data the check reads,
-# both in $(GPU_DIR), which git ignores. gpu-check (there): unpacks the wheels of what that
-# machine lacks, without pip, and stops unless $(GPU_IMPORTS) import (benchmarks/gpu_deps.py),
-# unpacks the data, runs benchmarks/gpu_check.py with that machine's python3 and torch.
+# both in $(GPU_DIR), which git ignores. gpu-check (there): benchmarks/gpu_check.sh, which a
+# machine without make runs directly: unpacks the wheels of what that machine lacks, without
+# pip, and stops unless $(GPU_IMPORTS) import (benchmarks/gpu_deps.py), unpacks the data, runs
+# benchmarks/gpu_check.py with that machine's python3 and torch.
 # gpu-check-dry: the same on this machine's CPU at a tiny size.
 GPU_DIR := .gpu
 GPU_PYTHON ?= python3
@@ -113,14 +114,9 @@ $(GPU_DIR)/data.tar.gz:
 	tar -C $(ANTLM_DATA_DIR) -czf $@.tmp $(GPU_DATA) && mv $@.tmp $@
 
 gpu-check:
-	@test -f $(GPU_DIR)/data.tar.gz || { echo "No $(GPU_DIR)/data.tar.gz: make gpu-pack"; exit 2; }
-	PYTHONPATH=$(CURDIR)/src $(GPU_PYTHON) benchmarks/gpu_deps.py $(GPU_DIR)/wheels \
-	  $(GPU_DIR)/site $(GPU_IMPORTS)
-	test -d $(GPU_DIR)/data || { mkdir -p $(GPU_DIR)/data.tmp && \
-	  tar -C $(GPU_DIR)/data.tmp -xzf $(GPU_DIR)/data.tar.gz && mv $(GPU_DIR)/data.tmp $(GPU_DIR)/data; }
-	PYTHONPATH=$(CURDIR)/src:$(CURDIR)/$(GPU_DIR)/site $(GPU_PYTHON) benchmarks/gpu_check.py \
-	  --size $(GPU_CHECK_SIZE) --out $(GPU_CHECK_OUT) --data-dir $(GPU_DIR)/data \
-	  --stages $(GPU_CHECK_STAGES) $(if $(GPU_CHECK_DEADLINE),--deadline-s $(GPU_CHECK_DEADLINE))
+	GPU_PYTHON=$(GPU_PYTHON) GPU_IMPORTS="$(GPU_IMPORTS)" bash benchmarks/gpu_check.sh \
+	  $(GPU_CHECK_OUT) --size $(GPU_CHECK_SIZE) --stages $(GPU_CHECK_STAGES) \
+	  $(if $(GPU_CHECK_DEADLINE),--deadline-s $(GPU_CHECK_DEADLINE))
 
 gpu-check-dry: setup $(GPU_DIR)/data.tar.gz
 	$(MAKE) gpu-check GPU_CHECK_SIZE=tiny GPU_PYTHON=$(BIN)/python \

@@ -231,6 +231,10 @@ def run_tests(check: Check) -> None:
         p for p in (str(REPO / "benchmarks"), check.env.get("PYTHONPATH", "")) if p))
     args = ["-m", "pytest", "-m", "device", "-v", "-rfEs", "-p", "no:cacheprovider",
             "-p", "pytest_progress", *check.size.tests]
+    if check.size.tests != DEVICE_TESTS:  # a smaller list: the full one must still collect
+        check.stage("tests collect", [*python(), "-m", "pytest", "-m", "device", "-q",
+                                      "--collect-only", "-p", "no:cacheprovider", *DEVICE_TESTS],
+                    check.size.timeouts["tests"])
     result = check.stage("tests", [*python(), *args], check.size.timeouts["tests"])
     result.details.update(test_counts(progress))
 

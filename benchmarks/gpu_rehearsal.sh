@@ -6,7 +6,7 @@
 # CPython 3.12, torch 2.11, transformers 5.17, the packages that machine has and no pip), copies
 # the tree as the device runner does (tracked and untracked-not-ignored files, plus the carried
 # .gpu/wheels and .gpu/data.tar.gz), and runs the device command there: without network (its
-# own network namespace), with a PATH that has no pip and no C compiler, with the parent of
+# own network namespace), with a PATH that has no pip, make or C compiler, with the parent of
 # $OUT read-only (a bind mount), HF and pip told to stay offline. Then it checks what came
 # back against the runner's limits. Needs root (unshare, mount), pyenv's 3.12.1.
 set -euo pipefail
@@ -29,12 +29,12 @@ tar -cf - .gpu/wheels .gpu/data.tar.gz | tar -x -C "$ROOT/tree"
 echo "gpu-rehearsal: tree $(du -sh "$ROOT/tree" | cut -f1) in $ROOT/tree"
 
 # A PATH like a bare machine's: the system's tools, the rehearsal Python as python3, and no
-# pip and no C compiler (the worst case the check must survive).
+# pip, no make and no C compiler (the worst case the check must survive).
 for dir in /usr/bin /bin; do
   for tool in "$dir"/*; do
     name=${tool##*/}
     case $name in
-      cc|c++|gcc*|g++*|cpp*|clang*|*-gcc*|*-g++*|tcc|pip*|python*) continue ;;
+      cc|c++|gcc*|g++*|cpp*|clang*|*-gcc*|*-g++*|tcc|pip*|python*|make) continue ;;
     esac
     [[ -e $ROOT/bin/$name ]] || ln -s "$tool" "$ROOT/bin/$name"
   done
@@ -45,7 +45,7 @@ chmod +x "$ROOT/bin/python3"
 
 # The device command of docs/GPU.md, at the rehearsal's size (GPU_REHEARSAL_COMMAND: another
 # command in the same sandbox, to reproduce one failure).
-COMMAND=${GPU_REHEARSAL_COMMAND:-"make gpu-check GPU_CHECK_SIZE=$SIZE GPU_CHECK_OUT=\$OUT"}
+COMMAND=${GPU_REHEARSAL_COMMAND:-"bash benchmarks/gpu_check.sh \$OUT --size $SIZE"}
 echo "gpu-rehearsal: \$ $COMMAND"
 status=0
 env -i HOME="$ROOT/home" PATH="$ROOT/bin" LANG=C.UTF-8 OUT="$ROOT/returned/out" \
