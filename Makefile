@@ -13,7 +13,8 @@ export ANTLM_DATA_DIR
 # path of the run's dev-loss plot.
 DEMO_EVAL_PAIRS ?= 50
 
-.PHONY: setup demo test test-fast bench lint wheel clean gpu-pack gpu-check gpu-check-dry
+.PHONY: setup demo test test-fast bench lint wheel clean gpu-pack gpu-check gpu-check-dry \
+  gpu-rehearsal
 
 # setup also links ./data to the data directory when there is none: the CLI reads --data-dir,
 # else ANTLM_DATA_DIR, else ./data, so the README's commands work as written.
@@ -77,9 +78,10 @@ clean:
 # docs/GPU.md says what these do, how the work was sized and how to run them on a GPU machine.
 # gpu-pack (here, with the data and a package index): wheels of the pure-Python dependencies a
 # GPU machine with its own torch may lack, for its Python 3.12, and the data the check reads,
-# both in $(GPU_DIR), which git ignores. gpu-check (there): installs the wheels of what that
-# machine lacks (benchmarks/gpu_deps.py), unpacks the data, runs benchmarks/gpu_check.py with
-# that machine's python3 and torch.
+# both in $(GPU_DIR), which git ignores. gpu-check (there): benchmarks/gpu_check.sh, which a
+# machine without make runs directly: unpacks the wheels of what that machine lacks, without
+# pip, and stops unless $(GPU_IMPORTS) import (benchmarks/gpu_deps.py), unpacks the data, runs
+# benchmarks/gpu_check.py with that machine's python3 and torch.
 # gpu-check-dry: the same on this machine's CPU at a tiny size.
 GPU_DIR := .gpu
 GPU_PYTHON ?= python3
@@ -88,7 +90,10 @@ GPU_CHECK_OUT ?= runs/gpu-check
 GPU_CHECK_STAGES ?= tests,memory,speed,headline
 GPU_CHECK_DEADLINE ?=
 GPU_WHEELS := pydantic==2.14.4 pydantic-core==2.50.5 annotated-types==0.8.0 \
-  typing-inspection==0.4.5 typing-extensions==4.16.0
+  typing-inspection==0.4.5 typing-extensions==4.16.0 \
+  pytest==9.2.0 pluggy==1.7.0 iniconfig==2.3.1 pygments==2.21.0 packaging==24.2
+# What must import on the GPU machine before any stage runs (gpu_deps.py stops there otherwise).
+GPU_IMPORTS := pydantic pytest antlm.config antlm.cli
 # All training and dev text, and the zero-shot tasks the headline scores (EWoK stays zipped).
 GPU_DATA := PROVENANCE.md babylm_10M/train_10M babylm_10M/dev babylm_2023_partial \
   blimp_filtered blimp_supplement ewok
@@ -100,7 +105,7 @@ gpu-pack: setup $(GPU_DIR)/data.tar.gz
 	  -d $(GPU_DIR)/wheels $(GPU_WHEELS)
 	$(BIN)/pip install -q --dry-run --ignore-installed --target $(GPU_DIR)/resolve \
 	  --python-version 3.12 --implementation cp --platform manylinux2014_x86_64 \
-	  --only-binary=:all: --no-index --find-links $(GPU_DIR)/wheels pydantic
+	  --only-binary=:all: --no-index --find-links $(GPU_DIR)/wheels pydantic pytest
 	du -sh $(GPU_DIR)/wheels $(GPU_DIR)/data.tar.gz
 
 $(GPU_DIR)/data.tar.gz:
@@ -109,14 +114,18 @@ $(GPU_DIR)/data.tar.gz:
 	tar -C $(ANTLM_DATA_DIR) -czf $@.tmp $(GPU_DATA) && mv $@.tmp $@
 
 gpu-check:
-	@test -f $(GPU_DIR)/data.tar.gz || { echo "No $(GPU_DIR)/data.tar.gz: make gpu-pack"; exit 2; }
-	$(GPU_PYTHON) benchmarks/gpu_deps.py $(GPU_DIR)/wheels $(GPU_DIR)/site
-	test -d $(GPU_DIR)/data || { mkdir -p $(GPU_DIR)/data.tmp && \
-	  tar -C $(GPU_DIR)/data.tmp -xzf $(GPU_DIR)/data.tar.gz && mv $(GPU_DIR)/data.tmp $(GPU_DIR)/data; }
-	PYTHONPATH=$(CURDIR)/src:$(CURDIR)/$(GPU_DIR)/site $(GPU_PYTHON) benchmarks/gpu_check.py \
-	  --size $(GPU_CHECK_SIZE) --out $(GPU_CHECK_OUT) --data-dir $(GPU_DIR)/data \
-	  --stages $(GPU_CHECK_STAGES) $(if $(GPU_CHECK_DEADLINE),--deadline-s $(GPU_CHECK_DEADLINE))
+	GPU_PYTHON=$(GPU_PYTHON) GPU_IMPORTS="$(GPU_IMPORTS)" bash benchmarks/gpu_check.sh \
+	  $(GPU_CHECK_OUT) --size $(GPU_CHECK_SIZE) --stages $(GPU_CHECK_STAGES) \
+	  $(if $(GPU_CHECK_DEADLINE),--deadline-s $(GPU_CHECK_DEADLINE))
 
 gpu-check-dry: setup $(GPU_DIR)/data.tar.gz
 	$(MAKE) gpu-check GPU_CHECK_SIZE=tiny GPU_PYTHON=$(BIN)/python \
 	  GPU_CHECK_OUT=runs/gpu-check-dry
+
+# gpu-rehearsal: gpu-check at the tiny size in a copy of the GPU machine built here (Python 3.12,
+# torch 2.11, transformers 5.17, that machine's packages, no pip, no C compiler, no network, a
+# read-only parent of $$OUT), run from a copy of the tree as the device runner makes it. Not part
+# of `make test`: the first run downloads ~3 GB into ~/.cache/antlm-gpu-rehearsal (about 3
+# minutes), every run then takes about as long as gpu-check-dry. Needs root (unshare, mount).
+gpu-rehearsal: gpu-pack
+	bash benchmarks/gpu_rehearsal.sh

@@ -5,20 +5,29 @@ every stage is a subprocess with a time limit, a failing stage is recorded and t
 runs, and the report is rewritten after each stage, so whatever finished is on disk even if
 the command is killed. Stages, in order:
 
-1. ``tests``: ``pytest -m device``, the tests whose behaviour depends on the device, on CUDA;
+1. ``tests``: ``pytest -m device -v`` on an explicit list of the tests whose behaviour depends on
+   the device (sized to its limit), on CUDA; each finished test is a line of ``tests.jsonl`` at
+   once (``benchmarks/pytest_progress.py``), so a cut keeps what ran;
 2. ``memory``: the LTG-BERT preset's micro-batch, activation estimate beside the measured peak
    (``benchmarks/memory_peak.py``);
 3. ``speed``: ``benchmarks/train_speed.py --shape 58m``, tokens/s and MFU against the bf16
    matmul peak measured in the same run;
 4. ``headline``: BabyLlama-58M, CLM-only against AntLM in the paper's 4:16:4 proportions, on all
-   the training words in the data folder, for as many epochs as the time left allows (at most
-   the paper's 24; see :func:`plan_epochs`), both scored causal on every pair of BLiMP-filtered,
-   the BLiMP supplement and EWoK, through ``antlm sweep`` and ``antlm report``.
+   the training words in the data folder, both scored causal on every pair of BLiMP-filtered,
+   the BLiMP supplement and EWoK, through ``antlm sweep`` and ``antlm report``, in pairs: seed 1's
+   two arms, reported and archived, then seed 2's, ... while another pair fits. The epochs are
+   sized from the measured speed so that the first pair's training, evaluation and report fit
+   with a margin (:func:`plan_epochs`); a cut loses at most the pair in progress.
+
+Before any stage: which compiler ``torch.compile`` would use (Triton's C compiler on CUDA,
+inductor's C++ one on the CPU); without one it fails at the first call, so then speed and
+headline run eagerly and the report says so.
 
 Written to ``--out`` (at most these six files, for a machine that returns few): ``GPU.md`` (the
-tables), ``gpu-check.json`` (every figure), ``log.txt`` (all output), ``pytest.xml``,
-``speed-58m.json`` and ``headline.tar.gz`` (the sweep summary and both runs' configs, metrics
-and results, no weights). Large files (weights, caches) go to ``--work``.
+tables), ``gpu-check.json`` (every figure), ``log.txt`` (all output), ``tests.jsonl``,
+``speed-58m.json`` and ``headline.tar.gz`` (the sweep summary and every finished pair's configs,
+metrics and results, no weights). Large files (weights, caches) go to ``--work``, inside the tree
+(``.gpu/work``): the folder around ``--out`` may be read-only.
 
 ``--size tiny`` runs the same stages at a CPU size (the dry run, a few minutes on 2 cores).
 
@@ -32,6 +41,7 @@ import json
 import math
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -47,6 +57,16 @@ REPO = Path(__file__).resolve().parents[1]
 PAPER_EPOCHS = 24.0
 EPOCH_QUANTUM = 1.5  # AntLM's 1:4:1 phases of 1.5 epochs: 0.25 CLM, 1 MLM, 0.25 CLM
 ZERO_SHOT = ["blimp_filtered", "blimp_supplement", "ewok"]
+# The device tests the full check runs (``-m device`` within them), sized to its 150 s: not
+# tests/train/test_distributed.py (DDP: cold 2-process start-ups, NCCL needs 2 GPUs) nor
+# tests/train/test_faults.py (kills and restarts subprocesses in loops), which the CPU suite runs.
+DEVICE_TESTS = ["tests/test_device.py", "tests/models/test_attention.py",
+                "tests/train/test_checkpoint.py", "tests/train/test_fast_paths.py",
+                "tests/train/test_trainer.py"]
+PAIR_MARGIN = 1.25  # a pair is started only if this many times its predicted cost fits
+FINAL_REPORT_S = 15  # the last GPU.md and gpu-check.json
+# Every run of the check: no milestone weights, a checkpoint only at each run's end.
+NO_CHECKPOINTS = {"train.checkpoint_words": None, "train.checkpoint_epochs": False}
 
 
 @dataclass(frozen=True)
@@ -55,13 +75,15 @@ class Size:
 
     deadline_s: float  # the whole command, from start to the last report
     timeouts: dict[str, float]  # per stage (the headline's is the time left)
-    tests: list[str]  # pytest arguments after ``-m device``
+    tests: list[str]  # pytest arguments after ``-m device -v``
     memory: list[str]  # benchmarks/memory_peak.py arguments
     speed: list[str]  # benchmarks/train_speed.py arguments
     headline_base: str  # the run config both arms start from
     headline_set: dict[str, object]
-    headline_reserve_s: float  # compiling, evaluating, reporting: not training
+    run_overhead_s: float  # a run's start, compilation and evaluation: not training
+    report_s: float  # ``antlm report`` and the archive, after each pair
     max_epochs: float
+    max_seeds: int  # pairs after the first are added while one fits
     max_pairs: int | None  # per zero-shot subtask; None = every pair
     eval_batch_size: int
 
@@ -70,13 +92,14 @@ SIZES = {
     # One H100/H200: about 8 minutes in all. The arithmetic is in docs/GPU.md.
     "full": Size(
         deadline_s=450, timeouts={"tests": 150, "memory": 90, "speed": 150},
-        tests=[],
+        tests=DEVICE_TESTS,
         memory=["configs/runs/ltgbert-antlm.yaml"],
         speed=["--shape", "58m", "--steps", "60"],
         headline_base="configs/runs/babyllama-antlm.yaml",
         headline_set={"data.corpora": ["babylm_10M", "babylm_2023_partial"],
-                      "data.max_words": None},
-        headline_reserve_s=120, max_epochs=PAPER_EPOCHS, max_pairs=None, eval_batch_size=256,
+                      "data.max_words": None, **NO_CHECKPOINTS},
+        run_overhead_s=45, report_s=20, max_epochs=PAPER_EPOCHS, max_seeds=5,
+        max_pairs=None, eval_batch_size=256,
     ),
     # The dry run on 2 CPU cores: the same stages on tiny models and a few thousand words; the
     # tests are a quick subset (the full CPU suite runs all of them).
@@ -93,8 +116,9 @@ SIZES = {
                       "tokenizer.vocab_size": 1000, "model.vocab_size": 1000,
                       "model.hidden_size": 64, "model.num_layers": 2, "model.num_heads": 2,
                       "model.ffn_size": 128, "model.max_seq_len": 64, "train.batch_size": 8,
-                      "train.dev_max_blocks": 8},
-        headline_reserve_s=120, max_epochs=EPOCH_QUANTUM, max_pairs=2, eval_batch_size=64,
+                      "train.dev_max_blocks": 8, **NO_CHECKPOINTS},
+        run_overhead_s=60, report_s=40, max_epochs=EPOCH_QUANTUM, max_seeds=2,
+        max_pairs=2, eval_batch_size=64,
     ),
 }
 
@@ -121,6 +145,7 @@ class Check:
         self.log = (out / "log.txt").open("a", buffering=1)
         self.stages: dict[str, StageResult] = {}
         self.speed: dict | None = None  # train_speed.py's result, which sizes the headline
+        self.compiler = c_compiler()  # None: torch.compile cannot build kernels here
         self.env = {**os.environ, "ANTLM_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1",
                     "ANTLM_CACHE_DIR": str(work / "cache")}
         self.env.pop("CI", None)  # a missing data folder should skip, not fail, here
@@ -176,36 +201,54 @@ class Check:
         return result
 
 
+def c_compiler(cuda: bool | None = None) -> str | None:
+    """The compiler ``torch.compile`` would build with: on CUDA, Triton's C compiler for its
+    launchers (``CC``, else ``cc``, ``gcc``, ``clang``); on the CPU, inductor's C++ compiler
+    (``CXX``, else ``c++``, ``g++``, ``clang++``). Without it the first compiled call fails, so
+    the check must know before it plans on compiling."""
+    if cuda is None:
+        import torch
+
+        cuda = torch.cuda.is_available()
+    names = ("CC", "cc", "gcc", "clang") if cuda else ("CXX", "c++", "g++", "clang++")
+    for name in (os.environ.get(names[0]), *names[1:]):
+        found = shutil.which(name) if name else None
+        if found:
+            return found
+    return None
+
+
 # ---------------------------------------------------------------------------- stages
 def python() -> list[str]:
     return [sys.executable]
 
 
 def run_tests(check: Check) -> None:
-    args = ["-m", "pytest", "-m", "device", "-q", "-rfEs", "-p", "no:cacheprovider",
-            f"--junitxml={check.out / 'pytest.xml'}", *check.size.tests]
-    try:
-        import xdist  # noqa: F401 - pytest-xdist, where installed: tests side by side
-
-        args += ["-n", "8", "--dist", "load"] if check.size_name == "full" else []
-    except ImportError:
-        pass
+    """The device tests, one ``-v`` line each as it ends and one ``tests.jsonl`` line each."""
+    progress = check.out / "tests.jsonl"
+    progress.unlink(missing_ok=True)
+    check.env.update(PYTEST_PROGRESS=str(progress), PYTHONPATH=os.pathsep.join(
+        p for p in (str(REPO / "benchmarks"), check.env.get("PYTHONPATH", "")) if p))
+    args = ["-m", "pytest", "-m", "device", "-v", "-rfEs", "-p", "no:cacheprovider",
+            "-p", "pytest_progress", *check.size.tests]
+    if check.size.tests != DEVICE_TESTS:  # a smaller list: the full one must still collect
+        check.stage("tests collect", [*python(), "-m", "pytest", "-m", "device", "-q",
+                                      "--collect-only", "-p", "no:cacheprovider", *DEVICE_TESTS],
+                    check.size.timeouts["tests"])
     result = check.stage("tests", [*python(), *args], check.size.timeouts["tests"])
-    result.details.update(junit_counts(check.out / "pytest.xml"))
+    result.details.update(test_counts(progress))
 
 
-def junit_counts(path: Path) -> dict:
-    """Passed/failed/skipped counts and the failing test ids from pytest's junit XML."""
+def test_counts(path: Path) -> dict:
+    """Passed/failed/skipped counts and the failing test ids from ``tests.jsonl``: whatever
+    finished, also when the stage was cut."""
     if not path.is_file():
         return {}
-    from xml.etree import ElementTree
-
-    cases = list(ElementTree.parse(path).iter("testcase"))
-    failed = [f"{c.get('classname')}::{c.get('name')}" for c in cases
-              if c.find("failure") is not None or c.find("error") is not None]
-    skipped = sum(c.find("skipped") is not None for c in cases)
-    return {"tests": len(cases), "failed": len(failed), "skipped": skipped,
-            "passed": len(cases) - len(failed) - skipped, "failures": failed}
+    lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    failed = [f"{r['test']}: {r.get('message', '')}" for r in lines if r["outcome"] == "failed"]
+    skipped = sum(r["outcome"] == "skipped" for r in lines)
+    return {"tests": len(lines), "failed": len(failed), "skipped": skipped,
+            "passed": len(lines) - len(failed) - skipped, "failures": failed}
 
 
 def run_memory(check: Check) -> None:
@@ -218,7 +261,7 @@ def run_memory(check: Check) -> None:
 
 def run_speed(check: Check) -> None:
     path = check.out / "speed-58m.json"
-    result = check.stage("speed", [*python(), "benchmarks/train_speed.py", *check.size.speed,
+    result = check.stage("speed", [*python(), "benchmarks/train_speed.py", *speed_args(check),
                                    "--json", str(path)], check.size.timeouts["speed"])
     if not path.is_file():
         return
@@ -232,14 +275,22 @@ def run_speed(check: Check) -> None:
                           gpu=speed["machine"]["gpu"])
 
 
+def speed_args(check: Check) -> list[str]:
+    """The size's train_speed.py arguments, eager where no compiler is found."""
+    args = list(check.size.speed)
+    if check.compiler is None and "--no-compile" not in args:
+        args.append("--no-compile")
+    return args
+
+
 def plan_epochs(tokens_per_epoch: int, tokens_per_s: dict[str, float], seconds: float,
-                max_epochs: float, per_epoch_overhead_s: float = 2.0) -> dict:
-    """How many epochs both arms train so that the two runs (one after the other) fit in
-    ``seconds``. Epochs come in units of 1.5, the smallest that keeps AntLM's 4:16:4 phases at
-    whole quarter epochs: per unit, CLM-only trains 1.5 CLM epochs and AntLM 0.5 CLM + 1 MLM;
-    each epoch also ends with a dev check and a checkpoint (``per_epoch_overhead_s``). Speeds
-    are those measured by the speed stage (same model, batch, compile and precision), taken at
-    85% for what the training loop adds (logging, evaluation batches)."""
+                max_epochs: float, per_epoch_overhead_s: float = 1.0) -> dict:
+    """How many epochs both arms train so that one pair's training (CLM-only, then AntLM) fits
+    in ``seconds``. Epochs come in units of 1.5, the smallest that keeps AntLM's 4:16:4 phases
+    at whole quarter epochs: per unit, CLM-only trains 1.5 CLM epochs and AntLM 0.5 CLM + 1 MLM;
+    each epoch also costs its dev checks (``per_epoch_overhead_s``; no checkpoints). Speeds are
+    those measured by the speed stage (same model, batch, compile and precision), taken at 85%
+    for what the training loop adds (logging, dev batches)."""
     clm, mlm = (0.85 * tokens_per_s[k] for k in ("CLM", "MLM"))
     unit_s = (tokens_per_epoch * (1.5 / clm + 0.5 / clm + 1.0 / mlm)
               + 2 * EPOCH_QUANTUM * per_epoch_overhead_s)
@@ -256,35 +307,52 @@ def schedules(epochs: float) -> dict[str, str]:
     return {"clm_only": f"{epochs:g}_CLM", "antlm": f"{edge:g}_CLM+{middle:g}_MLM+{edge:g}_CLM"}
 
 
+def headline_settings(check: Check) -> dict[str, object]:
+    """The size's run settings for both arms, eager where no compiler is found."""
+    settings = dict(check.size.headline_set)
+    if check.compiler is None:
+        settings["train.compile"] = False
+    return settings
+
+
 def prepare_headline_data(check: Check) -> dict:
     """Tokenizer and token cache of the headline (the runs reuse them): how many tokens an
     epoch has decides how many epochs fit."""
     from antlm.config import load_config
     from antlm.data.prepare import prepare_data
 
-    config = load_config(REPO / check.size.headline_base, updates=check.size.headline_set)
+    config = load_config(REPO / check.size.headline_base, updates=headline_settings(check))
     data = prepare_data(config, check.data_dir, Path(check.env["ANTLM_CACHE_DIR"]))
     return {"words": data.train_corpus.n_words, "train": data.train_corpus.summary(),
             "tokens_per_epoch": len(data.train_tokens), "dev_tokens": len(data.dev_tokens)}
 
 
-def run_headline(check: Check) -> None:
-    began = time.monotonic()
-    data = prepare_headline_data(check)
-    seconds = check.left() - check.size.headline_reserve_s
-    if check.speed is not None:
-        plan = plan_epochs(data["tokens_per_epoch"],
-                           check.speed["systems"]["antlm"]["tokens_per_s"],
-                           seconds, check.size.max_epochs)
-    else:  # no measured speed: the smallest plan
-        plan = {"epochs": EPOCH_QUANTUM, "why": "the speed stage gave no tokens/s"}
-    arms = schedules(plan["epochs"])
-    check.say(f"headline: {data['tokens_per_epoch']:,} tokens per epoch, "
-              f"{seconds:.0f} s for training -> {plan['epochs']:g} epochs: {arms}")
-    name = f"gpu-headline-{check.size_name}"
+def pair_budget(check: Check) -> float:
+    """Seconds a pair (both arms' training and evaluation, then the report) may take now:
+    the time left less what the last report needs."""
+    return check.left() - FINAL_REPORT_S
+
+
+def first_plan(check: Check, data: dict) -> dict:
+    """The epochs of every pair, sized so that the first pair's training, both evaluations and
+    the report fit in the time left with a margin (PAIR_MARGIN); the smallest plan where the
+    speed stage measured nothing."""
+    fixed = 2 * check.size.run_overhead_s + check.size.report_s
+    if check.speed is None:
+        return {"epochs": EPOCH_QUANTUM, "predicted_pair_s": None, "fixed_s": fixed,
+                "why": "the speed stage gave no tokens/s"}
+    seconds = pair_budget(check) / PAIR_MARGIN - fixed
+    plan = plan_epochs(data["tokens_per_epoch"], check.speed["systems"]["antlm"]["tokens_per_s"],
+                       seconds, check.size.max_epochs)
+    return {**plan, "fixed_s": fixed, "predicted_pair_s": plan["predicted_train_s"] + fixed}
+
+
+def write_sweep(check: Check, name: str, arms: dict[str, str], seeds: list[int]) -> Path:
+    """The headline's sweep file over ``seeds``: ``antlm sweep`` skips the runs already
+    finished, so growing the list by one seed trains exactly one more pair."""
     sweep = {
         "name": name, "base": str(REPO / check.size.headline_base),
-        "set": check.size.headline_set, "seeds": [1], "baseline": "clm_only",
+        "set": headline_settings(check), "seeds": seeds, "baseline": "clm_only",
         "arms": {arm: {"train.schedule": spec} for arm, spec in arms.items()},
         "evaluation": {"tasks": ZERO_SHOT, "backend": "causal",
                        "max_pairs": check.size.max_pairs,
@@ -292,29 +360,79 @@ def run_headline(check: Check) -> None:
         # declared before the run, so its summary leads with this comparison and no other
         "primary": {"arm": "antlm", "backend": "causal", "parts": ZERO_SHOT},
     }
-    sweep_path = check.work / f"{name}.yaml"
-    sweep_path.write_text(yaml.safe_dump(sweep, sort_keys=False))
-    root = check.work / "runs"
-    result = check.stage("headline", [*python(), "-m", "antlm", "sweep", str(sweep_path),
-                                      "--root", str(root)], check.left() - 30,
-                         data=data, plan=plan, schedules=arms,
-                         prepare_s=time.monotonic() - began)
-    summary = check.work / "summary"
-    # --interim: a run cut short by the deadline still shows what the other arm scored
+    path = check.work / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(sweep, sort_keys=False))
+    return path
+
+
+def report_and_archive(check: Check, sweep_path: Path, name: str, arms: dict[str, str],
+                       seeds: list[int], interim: bool = False) -> str | None:
+    """``antlm report`` over the sweep, then ``headline.tar.gz`` replaced whole (written aside,
+    then renamed): a cut at any moment leaves the previous archive or the new one, never half.
+    Returns the summary's text."""
+    root, summary = check.work / "runs", check.work / "summary"
+    shutil.rmtree(summary, ignore_errors=True)
     check.stage("headline report", [*python(), "-m", "antlm", "report", "--sweep",
-                                    str(root / name), "--out", str(summary), "--interim"], 60)
-    result.details["runs"] = {arm: run_facts(root / name / arm / "seed1") for arm in arms}
-    summary_md = summary / f"{name}.md"
-    result.details["summary_md"] = summary_md.read_text() if summary_md.is_file() else None
-    with tarfile.open(check.out / "headline.tar.gz", "w:gz") as archive:
+                                    str(root / name), "--out", str(summary),
+                                    *(["--interim"] if interim else [])], check.size.report_s)
+    partial = check.out / "headline.tar.gz.tmp"
+    with tarfile.open(partial, "w:gz") as archive:
         archive.add(sweep_path, arcname=f"headline/{sweep_path.name}")
         if summary.is_dir():
             archive.add(summary, arcname="headline/summary")
-        for arm in arms:
-            for file in ("config.yaml", "metrics.jsonl", "results.json", "state.json"):
-                path = root / name / arm / "seed1" / file
-                if path.is_file():
-                    archive.add(path, arcname=f"headline/{arm}/{file}")
+        for seed in seeds:
+            for arm in arms:
+                for file in ("config.yaml", "metrics.jsonl", "results.json", "state.json"):
+                    path = root / name / arm / f"seed{seed}" / file
+                    if path.is_file():
+                        archive.add(path, arcname=f"headline/{arm}/seed{seed}/{file}")
+    os.replace(partial, check.out / "headline.tar.gz")
+    summary_md = summary / f"{name}.md"
+    return summary_md.read_text() if summary_md.is_file() else None
+
+
+def run_headline(check: Check) -> None:
+    """Pairs of runs, seed by seed, each reported and archived before the next starts, while
+    another pair fits (its cost measured on the pairs before it)."""
+    began = time.monotonic()
+    data = prepare_headline_data(check)
+    plan = first_plan(check, data)
+    arms = schedules(plan["epochs"])
+    check.say(f"headline: {data['tokens_per_epoch']:,} tokens per epoch, {plan['epochs']:g} "
+              f"epochs per run, {check.left():.0f} s left: {arms}"
+              + ("" if check.compiler else "; no compiler: eager"))
+    details = {"data": data, "plan": plan, "schedules": arms, "runs": [], "pairs": [],
+               "compiler": check.compiler}
+    headline = check.stages["headline"] = StageResult("failed", 0.0, details=details)
+    name, root = f"gpu-headline-{check.size_name}", check.work / "runs"
+    pair_s, finished = 0.0, []
+    for seed in range(1, check.size.max_seeds + 1):
+        if finished and pair_budget(check) < PAIR_MARGIN * pair_s:
+            check.say(f"headline: no time for seed {seed} ({pair_budget(check):.0f} s left, a "
+                      f"pair took {pair_s:.0f} s)")
+            break
+        sweep_path = write_sweep(check, name, arms, [*finished, seed])
+        t0 = time.monotonic()
+        result = check.stage(f"headline seed {seed}", [
+            *python(), "-m", "antlm", "sweep", str(sweep_path), "--root", str(root)],
+            pair_budget(check) - check.size.report_s)
+        if result.status != "passed":
+            if not finished:  # what the first arm scored, at least
+                details["summary_md"] = report_and_archive(check, sweep_path, name, arms, [seed],
+                                                           interim=True)
+            break
+        finished.append(seed)
+        details["summary_md"] = report_and_archive(check, sweep_path, name, arms, finished)
+        details["pairs"].append({"seed": seed, "seconds": time.monotonic() - t0})
+        pair_s = max(p["seconds"] for p in details["pairs"])  # measured, not predicted
+        details["runs"] += [{"arm": arm, "seed": seed, **run_facts(root / name / arm /
+                                                                     f"seed{seed}")}
+                            for arm in arms]
+    headline.seconds = time.monotonic() - began
+    headline.status = "passed" if finished and all(
+        r.status == "passed" for n, r in check.stages.items() if n.startswith("headline ")) \
+        else "failed"
+    details["prepare_s"] = headline.seconds - sum(p["seconds"] for p in details["pairs"])
 
 
 def run_facts(run: Path) -> dict:
@@ -354,8 +472,8 @@ def environment() -> dict:
 def _tests_section(details: dict) -> list[str]:
     if "tests" not in details:
         return []
-    summary = (f"Tests (`pytest -m device`): {details['passed']} passed, {details['failed']} "
-               f"failed, {details['skipped']} skipped of {details['tests']}.")
+    summary = (f"Tests (`pytest -m device -v` on the size's list): {details['passed']} passed, "
+               f"{details['failed']} failed, {details['skipped']} skipped of {details['tests']}.")
     return ["", summary, *(f"- failed: `{name}`" for name in details["failures"])]
 
 
@@ -394,19 +512,22 @@ def _headline_section(details: dict) -> list[str]:
     if "plan" not in details:
         return []
     data, plan = details["data"], details["plan"]
-    why = (f"predicted {plan['predicted_train_s']:.0f} s of training for "
-           f"{plan['seconds_available']:.0f} s available" if "predicted_train_s" in plan
-           else plan.get("why"))
+    why = (f"predicted {plan['predicted_pair_s']:.0f} s per pair, {plan['fixed_s']:.0f} s of it "
+           f"not training, for {plan['seconds_available']:.0f} s of training available"
+           if plan.get("predicted_pair_s") else plan.get("why"))
+    pairs = ", ".join(f"seed {p['seed']} in {p['seconds']:.0f} s" for p in details["pairs"])
     lines = ["", (f"Headline: {data['words']:,} training words, {data['tokens_per_epoch']:,} "
-                  f"tokens per epoch; {plan['epochs']:g} epochs ({why})."), "",
-             "| arm | schedule | steps | epochs done | train s | tokens/s | dev CLM | dev MLM |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
-    for arm, f in details.get("runs", {}).items():
-        if f:
-            lines.append(f"| {arm} | {details['schedules'][arm]} | {f['steps']}/"
-                         f"{f['total_steps']} | {f['epochs_done']:.2f} | {f['train_s']:.0f} | "
-                         f"{f['tokens_per_s']:,.0f} | {f['dev_loss_CLM']:.3f} | "
-                         f"{f['dev_loss_MLM']:.3f} |")
+                  f"tokens per epoch; {plan['epochs']:g} epochs per run ({why}); finished pairs: "
+                  f"{pairs or 'none'}"
+                  + ("" if details.get("compiler") else "; eager: no compiler") + "."), "",
+             ("| arm | seed | schedule | steps | epochs done | train s | tokens/s | dev CLM | "
+             "dev MLM |"), "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
+    for f in details.get("runs", []):
+        if "steps" in f:
+            lines.append(f"| {f['arm']} | {f['seed']} | {details['schedules'][f['arm']]} | "
+                         f"{f['steps']}/{f['total_steps']} | {f['epochs_done']:.2f} | "
+                         f"{f['train_s']:.0f} | {f['tokens_per_s']:,.0f} | "
+                         f"{f['dev_loss_CLM']:.3f} | {f['dev_loss_MLM']:.3f} |")
     if details.get("summary_md"):
         lines += ["", "Zero-shot (causal, `antlm report --sweep`):", "",
                   details["summary_md"].strip()]
@@ -442,7 +563,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=sorted(SIZES), default="full")
     parser.add_argument("--out", default="runs/gpu-check", help="the small files to keep")
-    parser.add_argument("--work", default=None, help="runs and caches (default: OUT-work)")
+    parser.add_argument("--work", default=str(REPO / ".gpu" / "work"),
+                        help="runs and caches, inside the tree: OUT's parent may be read-only")
     parser.add_argument("--data-dir", default=os.environ.get("ANTLM_DATA_DIR"))
     parser.add_argument("--stages", default="tests,memory,speed,headline",
                         help="comma-separated subset, in this order")
@@ -452,11 +574,14 @@ def main() -> int:
     if not args.data_dir:
         parser.error("no data folder: --data-dir or ANTLM_DATA_DIR")
     out = Path(args.out).resolve()
-    work = Path(args.work).resolve() if args.work else out.with_name(out.name + "-work")
+    work = Path(args.work).resolve()
     check = Check(args.size, out, work, Path(args.data_dir).resolve(), args.deadline_s)
     wanted = args.stages.split(",")
     env = environment()
     check.say(f"gpu-check {args.size}: {env}; stages {wanted}; budget {check.deadline_s:.0f} s")
+    check.say(f"compiler for torch.compile: {check.compiler}" if check.compiler else
+              "no compiler for torch.compile on PATH (C for Triton on CUDA, C++ for inductor on "
+              "the CPU): the speed and headline stages run eagerly")
     stages = {"tests": run_tests, "memory": run_memory, "speed": run_speed,
               "headline": run_headline}
     for name in (n for n in stages if n in wanted):

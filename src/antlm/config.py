@@ -199,6 +199,13 @@ class TrainConfig(_Section):
         description="experiment trackers that receive the run's records (antlm.tracking): "
         "tensorboard (RUN/tensorboard), wandb (project antlm, local files in RUN/wandb)",
     )
+    # A checkpoint (weights, optimizer, RNG: ~900 MB for a 58M model, fsynced) at every epoch's
+    # end costs seconds each on a short GPU window; without them a run still ends with one.
+    checkpoint_epochs: bool = Field(
+        default=True,
+        description="write checkpoint.pt at every epoch's and phase's end (false: only where "
+        "the run or this invocation stops; a crash then restarts the run from its start)",
+    )
     checkpoint_words: str | list[int] | None = Field(
         default=CHALLENGE_MILESTONES,
         description="words seen at which to save the weights to checkpoints/chck_<N>: a rule "

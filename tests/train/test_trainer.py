@@ -112,17 +112,27 @@ def test_words_seen_after_an_epoch_are_the_corpus_and_resume_exactly(tmp_path, d
 
 
 @pytest.mark.slow
-def test_dev_every_adds_dev_records_within_epochs_without_checkpoints(tmp_path, data_dir):
+def test_dev_every_adds_dev_records_within_epochs_without_checkpoints(tmp_path, data_dir,
+                                                                      monkeypatch):
+    """Also train.checkpoint_epochs: false: the dev checks at every epoch's end stay, the
+    checkpoint is written where the run stops alone."""
+    from antlm.train import trainer
+
+    saved: list[int] = []
+    real = trainer.save_checkpoint
+    monkeypatch.setattr(trainer, "save_checkpoint", lambda paths, model, optimizer, step, *rest: (
+        saved.append(step), real(paths, model, optimizer, step, *rest)))
     run = tmp_path / "run"
-    train_run(small_config("train.schedule=2_CLM", "train.dev_every=0.5"), run, data_dir,
-              progress=False)
+    train_run(small_config("train.schedule=2_CLM", "train.dev_every=0.5",
+                           "train.checkpoint_epochs=false"), run, data_dir, progress=False)
     records = read_metrics(RunPaths(run))
     per_epoch = records[0]["steps_per_epoch"]
     half = round(per_epoch / 2)
     dev = [r for r in records if r["event"] == "dev"]
     assert [r["step"] for r in dev] == [half, per_epoch, per_epoch + half, 2 * per_epoch]
     assert all("dev_loss_CLM" in r and "dev_loss_MLM" in r for r in dev)
-    # a check between epoch ends writes no checkpoint: the kept one is the last epoch's
+    # neither a check between epoch ends nor the first epoch's end writes a checkpoint
+    assert saved == [2 * per_epoch]
     assert read_state(RunPaths(run))["step"] == 2 * per_epoch
 
 

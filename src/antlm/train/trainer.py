@@ -72,6 +72,7 @@ RESUMABLE_CHANGES = ("lr", "grad_clip", "log_every", "precision", "compile", "de
                      "dev_max_blocks",  # the dev MLM masks come from a step no training run reaches
                      "dev_every",  # when dev losses are measured, not what is trained
                      "checkpoint_words",  # which weights are kept, not what is computed
+                     "checkpoint_epochs",
                      "report_to")  # who watches
 
 
@@ -409,7 +410,7 @@ class Trainer:
                 bar.update(1)
                 self._save_milestones(run)
                 if run.at_checkpoint(stop_step):
-                    self._end_of_epoch(run, meter, bar)
+                    self._end_of_epoch(run, meter, bar, stop_step)
                 elif run.dev_due(self.config.train.dev_every):
                     self._dev_check(run, meter)
         bar.close()
@@ -671,20 +672,25 @@ class Trainer:
             self._log({"event": "checkpoint", **run.progress(), "milestone": words,
                        "name": milestone_name(words)})
 
-    def _end_of_epoch(self, run: TrainingRun, meter: ThroughputMeter, bar: tqdm) -> None:
-        """Dev losses of both objectives, then an atomic checkpoint of everything."""
+    def _end_of_epoch(self, run: TrainingRun, meter: ThroughputMeter, bar: tqdm,
+                      stop_step: int) -> None:
+        """Dev losses of both objectives, then an atomic checkpoint of everything (with
+        ``train.checkpoint_epochs: false`` only where this invocation stops)."""
         self._check_finite(run)
         rng_states = gather_rng_states(self.dist.device)  # every rank: a collective under DDP
         if self.dist.is_main:
             placed = run.phase
             dev = self._checked_dev_losses(run)
-            try:
-                save_checkpoint(self.paths, run.model, run.optimizer, run.step,
-                                {"epoch": run.epoch}, rng_states)
-            except OSError as exc:
-                raise self._checkpoint_failed(run, exc) from exc
+            saving = self.config.train.checkpoint_epochs or run.step == stop_step
+            if saving:
+                try:
+                    save_checkpoint(self.paths, run.model, run.optimizer, run.step,
+                                    {"epoch": run.epoch}, rng_states)
+                except OSError as exc:
+                    raise self._checkpoint_failed(run, exc) from exc
             elapsed = self._log_dev(run, meter, dev)
-            self._write_state(run, finished=False)
+            if saving:  # state.json's step is the checkpoint's
+                self._write_state(run, finished=False)
             bar.write(
                 f"epoch {run.epoch:5.2f}  phase {placed.index + 1} {placed.phase.objective:<3}  "
                 f"{short_count(run.words_seen):>6} words  dev CLM loss {dev['CLM']:.4f}  "
