@@ -32,6 +32,7 @@ from antlm.eval.scoring import (
 from antlm.eval.suites import SUITES
 from antlm.eval.tasks import MinimalPair, load_task
 from antlm.models.babyllama import BabyLlama
+from antlm.models.contract import has_fast_path
 from antlm.models.ltgbert import LtgBert
 
 
@@ -198,6 +199,21 @@ def test_a_model_without_read_positions_scores_the_same(
                            bpe_tokenizer.mask_id, batch_size=50)
     fast = text_log_probs(small_llama, encoded, backend, bpe_tokenizer.mask_id, batch_size=50)
     np.testing.assert_allclose(fast, plain, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("backend", ["causal", "mlm"])
+def test_a_compiled_model_keeps_its_fast_paths_and_scores_as_eager(
+    small_llama: BabyLlama, bpe_tokenizer: AntlmTokenizer, encoded: EncodedTexts, backend: str
+) -> None:
+    # torch.compile's wrapper shows forward(*args, **kwargs): fast paths found by signature
+    # were lost (a speed bug); declared on the class, they survive. "eager": dynamo's tracing
+    # without inductor's compile time.
+    compiled = torch.compile(small_llama, backend="eager")
+    assert has_fast_path(compiled, "positions") and has_fast_path(compiled, "tree")
+    assert not has_fast_path(_PlainContract(small_llama), "positions")
+    eager = text_log_probs(small_llama, encoded, backend, bpe_tokenizer.mask_id, batch_size=50)
+    fast = text_log_probs(compiled, encoded, backend, bpe_tokenizer.mask_id, batch_size=50)
+    np.testing.assert_allclose(fast, eager, rtol=0, atol=1e-5)
 
 
 @pytest.mark.parametrize("backend", ["causal", "mlm"])

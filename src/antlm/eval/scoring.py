@@ -44,7 +44,6 @@ On CPU, batches are scored side by side by one single-threaded worker per torch 
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -60,7 +59,7 @@ from antlm.eval.prefix_trees import PackedTrees, pack_trees
 from antlm.eval.suites import SUITES, Framing, Suite
 from antlm.eval.tasks import MinimalPair, TaskDataError
 from antlm.models.attention import ATTENTION_KINDS, TokenTree
-from antlm.models.contract import ScoringTokenizer
+from antlm.models.contract import ScoringTokenizer, has_fast_path
 from antlm.progress import progress_bar
 from antlm.schedule import parse_schedule
 
@@ -344,7 +343,7 @@ def _batch_scores(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The text index and float64 log-probability of every scored token of one batch."""
     starts, ends = encoded.start[batch], encoded.end[batch]
-    if primitive == "causal" and _accepts(model, "tree"):
+    if primitive == "causal" and has_fast_path(model, "tree"):
         width = max(TREE_WIDTH, int(encoded.lengths[batch].max()))
         packed = pack_trees([encoded.ids[i] for i in batch], width)
         if packed.sizes.sum() < encoded.lengths[batch].sum():  # else no prefix is shared
@@ -451,16 +450,10 @@ def _read_hidden(
     A model whose ``forward`` takes ``positions`` runs its last layer on those positions only
     (for a 4-layer model about a fifth of the FLOPs of a PLL pass); any other model runs in
     full and the positions are picked afterwards."""
-    if _accepts(model, "positions"):
+    if has_fast_path(model, "positions"):
         return model(rows, attention="bidirectional", padding_mask=padding_mask, positions=read)
     hidden = model(rows, attention="bidirectional", padding_mask=padding_mask)
     return hidden[torch.arange(len(read), device=read.device), read]
-
-
-def _accepts(model: nn.Module, argument: str) -> bool:
-    """Whether the model's forward takes an optional fast-path argument (``positions``,
-    ``tree``); a model with only the plain contract is run the plain way."""
-    return argument in inspect.signature(model.forward).parameters
 
 
 def text_log_probs(
@@ -487,7 +480,7 @@ def text_log_probs(
     scores = torch.zeros(len(encoded), dtype=torch.float64)
     representative = _distinct_texts(encoded)
     order = _order(encoded, np.unique(representative),
-                   trees=primitive == "causal" and _accepts(model, "tree"))
+                   trees=primitive == "causal" and has_fast_path(model, "tree"))
     batches = list(_batches(encoded, order, primitive, batch_size))
 
     def run(batch: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:

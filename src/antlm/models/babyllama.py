@@ -123,6 +123,7 @@ class BabyLlama(nn.Module):
     """Decoder whose attention kind ("causal" or "bidirectional") is chosen per call."""
 
     views: tuple[str, ...] = ATTENTION_KINDS  # see antlm.models.contract
+    fast_paths: frozenset[str] = frozenset({"positions", "tree"})  # see antlm.models.contract
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()

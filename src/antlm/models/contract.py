@@ -10,7 +10,12 @@ attention *view* chosen per call, and hidden states to vocabulary logits:
 * ``model.logits(hidden) -> [..., V]`` for hidden states of any leading shape, so that a scorer
   runs the output head only on the positions it reads;
 * ``model.views``: the attention views it offers, a subset of ``("causal", "bidirectional")``;
-* ``model.config.max_seq_len``: the longest input it takes (None: no limit known).
+* ``model.config.max_seq_len``: the longest input it takes (None: no limit known);
+* optionally ``model.fast_paths``: the optional ``forward`` arguments it implements
+  (``positions``: run the last layer and head only on these positions; ``tree``: score a
+  prefix tree of texts in one pass), declared on the class as Hugging Face declares
+  ``_supports_sdpa``, not read from ``forward``'s signature, which a ``torch.compile``d
+  model hides behind ``(*args, **kwargs)``; :func:`has_fast_path` reads it.
 
 What each use needs on top:
 
@@ -42,7 +47,14 @@ from torch import nn
 
 from antlm.models.attention import ATTENTION_KINDS
 
-__all__ = ["ATTENTION_KINDS", "LanguageModel", "ScoringTokenizer"]
+__all__ = ["ATTENTION_KINDS", "LanguageModel", "ScoringTokenizer", "has_fast_path"]
+
+
+def has_fast_path(model: nn.Module, argument: str) -> bool:
+    """Whether ``model`` declares the optional ``forward`` argument ``argument``; a compiled
+    model (``torch.compile``'s wrapper) answers for the model it wraps."""
+    original = getattr(model, "_orig_mod", model)
+    return argument in getattr(original, "fast_paths", frozenset())
 
 
 @runtime_checkable

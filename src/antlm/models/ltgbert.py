@@ -282,6 +282,7 @@ class LtgBert(nn.Module):
     """
 
     views: tuple[str, ...] = ATTENTION_KINDS  # see antlm.models.contract
+    fast_paths: frozenset[str] = frozenset({"positions"})  # see antlm.models.contract
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
