@@ -334,18 +334,26 @@ def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def read_yaml_mapping(path: Path, holding: str) -> dict[str, Any]:
+    """The top-level mapping of a YAML file antlm reads (a run config, a sweep file); a file
+    that does not parse, or holds something else, is a :class:`ConfigError` naming it
+    (``holding`` completes "the top level must be a mapping ...")."""
+    try:
+        raw = read_yaml(path) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping {holding}")
+    return raw
+
+
 def _read_yaml_tree(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     path = path.resolve()
     if path in seen:
         raise ConfigError(f"{path}: inherit cycle through {' -> '.join(map(str, seen))}")
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
-    try:
-        raw = read_yaml(path) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of sections")
+    raw = read_yaml_mapping(path, "of sections")
     parents = raw.pop("inherit", []) or []
     if isinstance(parents, str):
         parents = [parents]

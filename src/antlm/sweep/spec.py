@@ -35,12 +35,11 @@ from pydantic import (
     model_validator,
 )
 
-from antlm.config import ConfigError, RunConfig, load_config, locate_config
+from antlm.config import ConfigError, RunConfig, load_config, locate_config, read_yaml_mapping
 from antlm.eval.curves import FAST_PAIRS
 from antlm.eval.scoring import BACKENDS, declared_backend
 from antlm.eval.suites import DEFAULT_SUITE, get_suite
 from antlm.schedule import Plan, parse_schedule
-from antlm.yamlfile import read_yaml
 
 ZERO_SHOT_PARTS = ("blimp_filtered", "blimp_supplement", "ewok")
 
@@ -270,6 +269,10 @@ class Sweep:
 SPEC_FILE = "sweep.yaml"
 
 
+# completes "the top level must be a mapping ...": what a sweep file holds
+SPEC_HOLDS = "(name, base, arms, ...)"
+
+
 def sweep_of_directory(sweep_dir: Path) -> Sweep:
     """The sweep that produced ``ROOT/NAME`` (its spec is copied there when the sweep starts)."""
     spec_path = sweep_dir / SPEC_FILE
@@ -278,7 +281,7 @@ def sweep_of_directory(sweep_dir: Path) -> Sweep:
     if not spec_path.is_file():
         raise ConfigError(f"{spec_path} is a folder or a special file, not a sweep file; restore "
                           "it, or rerun the sweep")
-    raw = _read_spec(spec_path)
+    raw = read_yaml_mapping(spec_path, SPEC_HOLDS)
     base = raw.pop("base_resolved", None)
     if not isinstance(base, str):
         raise ConfigError(f"{spec_path}: no base_resolved (the path of the base config); the "
@@ -295,18 +298,6 @@ def save_spec(sweep: Sweep, sweep_dir: Path) -> None:
     (sweep_dir / SPEC_FILE).write_text(yaml.safe_dump(raw, sort_keys=False))
 
 
-def _read_spec(path: Path) -> dict[str, Any]:
-    """A sweep file's top-level mapping; a file that is not one is a :class:`ConfigError`
-    naming it (a repeated key is refused by :func:`antlm.yamlfile.read_yaml`)."""
-    try:
-        raw = read_yaml(path) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping (name, base, arms, ...)")
-    return raw
-
-
 def _as_written(raw: dict[str, Any], loc: tuple[Any, ...]) -> tuple[Any, ...]:
     """An error's location as the file spells it: ``primary.backend`` for a single endpoint
     written as a mapping, not the ``primary.0.backend`` of the list it is read into."""
@@ -318,7 +309,7 @@ def _as_written(raw: dict[str, Any], loc: tuple[Any, ...]) -> tuple[Any, ...]:
 def load_sweep(path: str | Path) -> Sweep:
     """A sweep file, or the packaged sweep preset of that name (``babyllama-tiny``)."""
     path = locate_config(path, "sweeps")
-    spec = _validated_spec(_read_spec(path), path)
+    spec = _validated_spec(read_yaml_mapping(path, SPEC_HOLDS), path)
     return Sweep(spec, (path.parent / spec.base).resolve())
 
 
