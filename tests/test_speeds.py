@@ -32,3 +32,18 @@ def test_a_damaged_speeds_file_only_costs_the_estimate(tmp_path: Path) -> None:
 def test_durations_are_as_precise_as_an_estimate() -> None:
     assert [format_duration(s) for s in (45, 600, 5400, 12_000)] == ["45 s", "10 min", "1.5 h",
                                                                     "3.3 h"]
+
+
+def test_work_never_measured_is_estimated_from_a_probe_and_only_then(tmp_path: Path) -> None:
+    probed: list[int] = []
+
+    def probe() -> tuple[float, float]:
+        probed.append(1)
+        return 50, 10.0  # 5 pairs/s
+
+    pairs = Workload("score causal 1,000 parameters on cpu, 2 threads", "pairs")
+    first = estimate(pairs, 3000, tmp_path, probe=probe)
+    assert first.startswith("about 10 min at 5.00 pairs/s (a first estimate from 50 pairs")
+    record_speed(pairs, 600, 60.0, tmp_path)  # 10 pairs/s measured: the probe is not run again
+    assert estimate(pairs, 3000, tmp_path, probe=probe).startswith("about 5 min at 10.00")
+    assert probed == [1]

@@ -6,7 +6,10 @@ memory bandwidth, other work, the allocator), so antlm measures instead: every t
 and every evaluation records its wall-clock rate (tokens or pairs per second, everything
 included: dev losses, checkpoints, tokenization) under a key that names the work and the
 machine's side of it (model size, precision, batch shape, device, threads), and the next command
-with the same key prints an estimate from it. A key never measured says so.
+with the same key prints an estimate from it. Work never measured here gets a first estimate
+from its own start instead: an evaluation times a small probe of its pairs before it begins, and
+training, whose first steps cannot be rehearsed without touching the run's random state, prints
+the estimate once its first :data:`FIRST_STEPS` steps are done.
 
 The rates live in ``speeds.json`` in antlm's cache folder (``ANTLM_CACHE_DIR``, else
 ``~/.cache/antlm``), one machine's own; deleting it only loses the estimates.
@@ -15,6 +18,7 @@ The rates live in ``speeds.json`` in antlm's cache folder (``ANTLM_CACHE_DIR``, 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -25,6 +29,10 @@ from antlm.atomic import atomic_write_bytes
 from antlm.data.cache import default_cache_dir
 
 SPEEDS_FILE = "speeds.json"
+FIRST_STEPS = 5  # training steps timed for the first estimate of work never measured here
+
+# A probe: does a small, representative part of the work and returns (units done, seconds).
+Probe = Callable[[], tuple[float, float]]
 
 
 @dataclass(frozen=True)
@@ -80,12 +88,35 @@ def format_duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def estimate(work: Workload, amount: float, cache_dir: Path | None = None) -> str:
-    """How long ``amount`` units take here ("about 12 min at ..."), or that it is unknown."""
+def recorded_rate(work: Workload, cache_dir: Path | None = None) -> tuple[float, str] | None:
+    """The rate measured here for ``work`` and the date it was measured, or None."""
     entry = _read(cache_dir).get(work.key)
     rate = entry.get("rate") if isinstance(entry, dict) else None
-    if not isinstance(rate, (int, float)) or rate <= 0:
-        return ("time unknown: no speed measured on this machine for this work yet (the "
-                "progress bar gives the time left once it starts)")
-    return (f"about {format_duration(amount / rate)} at {rate:,.2f} {work.unit}/s (measured "
-            f"here on {entry.get('measured')})")
+    if not isinstance(rate, (int, float)) or isinstance(rate, bool) or rate <= 0:
+        return None
+    return float(rate), str(entry.get("measured"))
+
+
+def rate_estimate(work: Workload, amount: float, done: float, seconds: float, basis: str) -> str:
+    """How long ``amount`` units take at the rate of ``done`` units in ``seconds``, saying what
+    the rate rests on (``basis``)."""
+    rate = done / max(seconds, 1e-9)
+    return f"about {format_duration(amount / rate)} at {rate:,.2f} {work.unit}/s ({basis})"
+
+
+def estimate(work: Workload, amount: float, cache_dir: Path | None = None,
+             probe: Probe | None = None) -> str:
+    """How long ``amount`` units take here ("about 12 min at ..."): from the rate recorded for
+    this work, else from ``probe`` (a first estimate), else a sentence saying it is unknown."""
+    recorded = recorded_rate(work, cache_dir)
+    if recorded is not None:
+        rate, measured = recorded
+        return rate_estimate(work, amount, rate, 1.0, f"measured here on {measured}")
+    if probe is not None:
+        done, seconds = probe()
+        if done > 0 and seconds > 0:
+            return rate_estimate(work, amount, done, seconds,
+                                 f"a first estimate from {done:,.0f} {work.unit} timed just now; "
+                                 "nothing measured here before")
+    return ("time unknown: no speed measured on this machine for this work yet (the "
+            "progress bar gives the time left once it starts)")

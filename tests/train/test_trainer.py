@@ -1,10 +1,12 @@
 import json
+import re
 
 import pytest
 import torch
 from safetensors.torch import load_file
 
 from antlm.rundir import RunPaths, read_metrics, read_state
+from antlm.speeds import FIRST_STEPS
 from antlm.train.trainer import TrainingError, train_run
 from tests.devices import assert_same_weights
 from tests.runs import small_config
@@ -157,3 +159,16 @@ def test_dev_every_places_its_checks_from_each_epochs_start():
     assert _due_steps(0.25)[:5] == [2, 4, 6, 8, 10]  # 2.5 steps round to 2
     assert _due_steps(0.25, steps_per_epoch=7)[:4] == [2, 4, 6, 7]  # the epoch end counts anew
     assert _due_steps(0.01) == list(range(1, 31))  # at least one step apart
+
+
+@pytest.mark.slow
+def test_a_first_run_on_a_machine_estimates_its_time_from_its_first_steps(
+        tmp_path, data_dir, monkeypatch, capsys):
+    monkeypatch.setenv("ANTLM_CACHE_DIR", str(tmp_path / "cache"))  # nothing measured here
+    config = small_config("train.schedule=1_CLM")
+    train_run(config, tmp_path / "first", data_dir, progress=False)
+    out = capsys.readouterr().out
+    assert f"time estimated after the first {FIRST_STEPS} steps" in out
+    left = re.search(r"antlm: ([\d,]+) steps left, about .* \(from the first 5 steps here\)", out)
+    total = re.search(r"antlm: ([\d,]+) steps to train", out)
+    assert left and total and int(left[1].replace(",", "")) == int(total[1].replace(",", "")) - 5

@@ -36,6 +36,10 @@ from antlm.rundir import RunPaths, update_results
 from antlm.speeds import Workload, estimate, machine, record_speed
 from antlm.tracking import report_evaluation
 
+# Pairs scored (and thrown away) for a first time estimate where none was measured here: one
+# batch at the default batch size, a second or two for a tiny model, 1-2% of a fast set.
+PROBE_PAIRS = 64
+
 __all__ = ["evaluate_path", "evaluate_subject", "headline_and_backends"]
 
 
@@ -82,8 +86,19 @@ def evaluate_subject(
     data = load_tasks(tasks, data_dir, max_pairs_per_subtask)
     work = _workload(subject, backends, precision, batch_size)
     total = sum(len(pairs) for pairs in data.values())
+
+    def probe() -> tuple[float, float]:
+        # a first estimate where nothing was measured: a few pairs, scored and thrown away
+        sample = next(iter(data.values()), [])[:PROBE_PAIRS]
+        started = time.perf_counter()
+        if sample:
+            score_pairs(subject.model, subject.tokenizer, sample, backends, batch_size,
+                        precision, progress=False, suite=suite)
+        return len(sample), time.perf_counter() - started
+
     print(f"antlm: scoring {subject.name} on {total:,} pairs ({', '.join(data)}) under "
-          f"{', '.join(backends)}, {estimate(work, total)}", file=sys.stderr, flush=True)
+          f"{', '.join(backends)}, {estimate(work, total, probe=probe)}", file=sys.stderr,
+          flush=True)
     started = time.perf_counter()
     scores: dict[str, dict[str, Any]] = {b: {} for b in backends}
     partial = PartialScores(subject.results_dir, subject.model, {

@@ -49,7 +49,15 @@ from antlm.rundir import (
     read_tokenizer,
 )
 from antlm.schedule import PhaseSteps, PlacedPlan
-from antlm.speeds import Workload, estimate, machine, record_speed
+from antlm.speeds import (
+    FIRST_STEPS,
+    Workload,
+    estimate,
+    machine,
+    rate_estimate,
+    record_speed,
+    recorded_rate,
+)
 from antlm.tracking import Tracker, check_trackers, open_tracker
 from antlm.train import milestones
 from antlm.train.checkpoint import (
@@ -399,6 +407,7 @@ class Trainer:
         bar = progress_bar(total=run.plan.total_steps, initial=run.step, unit="step",
                            disable=not (self.progress and self.dist.is_main))
         meter, first_step = ThroughputMeter(), run.step
+        estimate_after = None if recorded_rate(self._workload(run)) else first_step + FIRST_STEPS
         with Prefetcher(lambda step: self._batch(run, step), range(run.step, stop_step)) as batches:
             for step, parts in batches:
                 meter.tokens += run.runner.step(parts, run.lr_schedule.lr(step))
@@ -408,6 +417,8 @@ class Trainer:
                 if not bar.disable:  # every step: a phase change shows at once
                     bar.set_postfix_str(self._progress_label(run), refresh=False)
                 bar.update(1)
+                if run.step == estimate_after and self.dist.is_main:
+                    self._first_estimate(run, meter, stop_step, bar)
                 self._save_milestones(run)
                 if run.at_checkpoint(stop_step):
                     self._end_of_epoch(run, meter, bar, stop_step)
@@ -418,6 +429,16 @@ class Trainer:
             record_speed(self._workload(run), run.step - first_step,
                          time.perf_counter() - meter.started)
         return self._finish(run, meter)
+
+    def _first_estimate(self, run: TrainingRun, meter: ThroughputMeter, stop_step: int,
+                        bar: tqdm) -> None:
+        """Work never measured on this machine: the estimate from its first steps, printed as
+        soon as they are done (they carry the start's one-off costs, so it errs long)."""
+        left = stop_step - run.step
+        timed = rate_estimate(self._workload(run), left, FIRST_STEPS,
+                              time.perf_counter() - meter.started,
+                              f"from the first {FIRST_STEPS} steps here")
+        bar.write(f"antlm: {left:,} steps left, {timed}")
 
     def _workload(self, run: TrainingRun) -> Workload:
         """Training steps of this model, batch shape and precision on this machine: what
@@ -568,7 +589,11 @@ class Trainer:
               f"{total_words:,} words seen ({short_count(total_words)}), "
               f"schedule {plan.plan.canonical()}")
         left = plan.total_steps - run.step
-        print(f"antlm: {left:,} steps to train, {estimate(self._workload(run), left)}")
+        work = self._workload(run)
+        timed = (estimate(work, left) if recorded_rate(work) else
+                 f"time estimated after the first {FIRST_STEPS} steps (nothing measured here "
+                 "for this work yet)")
+        print(f"antlm: {left:,} steps to train, {timed}")
         if not resume:
             print(f"antlm: {milestones.describe(train.milestones, total_words)}")
         else:
