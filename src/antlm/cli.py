@@ -415,7 +415,7 @@ def _add_finetune(sub: argparse._SubParsersAction) -> None:
 # ---------------------------------------------------------------------------- export
 def _cmd_export(args: argparse.Namespace) -> None:
     if args.checkpoints:
-        from antlm.export.revisions import export_revisions
+        from antlm.export.revisions import export_revisions, publish_instructions
 
         if args.force:
             raise ConfigError("--force does not apply to --checkpoints: the repository is built "
@@ -425,8 +425,7 @@ def _cmd_export(args: argparse.Namespace) -> None:
         print(f"antlm: exported {args.run_dir} -> {args.out_dir}, a git repository with the "
               f"final model on main and {len(branches) - 1} checkpoint branches: "
               f"{' '.join(branches[1:])}\n"
-              f"antlm: to publish: cd {args.out_dir} && git remote add origin "
-              "https://huggingface.co/USER/MODEL && git push --all origin")
+              f"antlm: {publish_instructions(args.out_dir)}")
         return
     from antlm.export.hf import export_run
 

@@ -156,13 +156,17 @@ def list_checkpoints(paths: RunPaths) -> list[Checkpoint]:
         present(path)
         with reading(path, "a milestone checkpoint"):
             meta = weights_metadata(path)
-        try:
-            found.append(Checkpoint(path.stem, path, int(meta["milestone"]),
-                                    int(meta["words_seen"]), int(meta["tokens_seen"]),
-                                    int(meta["step"])))
-        except (KeyError, ValueError) as exc:
-            raise RunDirError(f"{path} lacks its milestone metadata ({exc})") from exc
+        found.append(_checkpoint(path, meta))
     return sorted(found, key=lambda c: c.milestone)
+
+
+def _checkpoint(path: Path, meta: dict[str, str]) -> Checkpoint:
+    """The milestone checkpoint ``path`` as its metadata ``meta`` describes it."""
+    try:
+        return Checkpoint(path.stem, path, int(meta["milestone"]), int(meta["words_seen"]),
+                          int(meta["tokens_seen"]), int(meta["step"]))
+    except (KeyError, ValueError) as exc:
+        raise RunDirError(f"{path} lacks its milestone metadata ({exc})") from exc
 
 
 # What to do about a run file that does not parse: antlm replaces its files whole or not at all
@@ -388,6 +392,7 @@ class LoadedRun:
     tokenizer: AntlmTokenizer
     model: nn.Module
     step: int | None = None  # the step its weights were saved at (None: a milestone's)
+    checkpoint: Checkpoint | None = None  # the milestone whose weights these are (None: latest)
 
     @property
     def run_dir(self) -> Path:
@@ -413,11 +418,13 @@ def load_run(
     read_results(paths)  # damage is refused now, not when the scores are merged, after the work
     model = build_model(config.model)
     with reading(weights, f"the weights of the model in {paths.config.name}"):
-        weights_metadata(weights)
+        meta = weights_metadata(weights)
         load_model(model, str(weights), device=str(device))
     model.to(device).eval()
-    step = trained_step(paths) if checkpoint is None else None
-    return LoadedRun(paths, config, read_tokenizer(paths), model, step)
+    if checkpoint is not None:
+        return LoadedRun(paths, config, read_tokenizer(paths), model, None,
+                         _checkpoint(weights, meta))
+    return LoadedRun(paths, config, read_tokenizer(paths), model, trained_step(paths))
 
 
 def refuse_while_training(paths: RunPaths) -> None:

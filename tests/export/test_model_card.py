@@ -38,3 +38,19 @@ def test_card_says_what_was_not_recorded(tmp_path: Path, exported_runs) -> None:
     assert "- words seen: not recorded (the run's state.json has no `words_seen`)" in card
     assert "Not evaluated when exported" in card
     assert 'AutoModelForCausalLM.from_pretrained("PATH", trust_remote_code=True)' in card
+
+
+def test_a_revisions_card_shows_its_own_learning_curve_point(milestone_run, tmp_path) -> None:
+    from antlm.export.model_card import model_card
+    from antlm.rundir import RunPaths, list_checkpoints, load_run
+
+    run = tmp_path / "run"
+    shutil.copytree(milestone_run, run)
+    first = list_checkpoints(RunPaths(run))[0]
+    (run / "learning_curve.json").write_text(json.dumps({
+        "settings": {"suite": "babylm2025", "backend": "causal"},
+        "points": {first.name: {"words_seen": first.words_seen, "step": first.step,
+                                "scores": {"blimp_filtered": 0.5123}, "pairs": {"blimp_filtered": 6700}}}}))
+    card = model_card(load_run(run, checkpoint=first.name))
+    assert f"Fast sets of `{first.name}` (suite babylm2025, backend `causal`" in card
+    assert "| blimp_filtered | 51.2 | 6,700 |" in card

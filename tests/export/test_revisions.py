@@ -9,7 +9,8 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from antlm.export.revisions import export_revisions
+from antlm.export import revisions
+from antlm.export.revisions import GITATTRIBUTES, export_revisions, publish_instructions
 from antlm.outputs import OutputError
 from antlm.rundir import RunPaths, list_checkpoints, load_run, read_state
 
@@ -53,3 +54,36 @@ def test_an_export_never_writes_into_a_used_folder(milestone_run, tmp_path):
     with pytest.raises(OutputError, match="not empty"):
         export_revisions(milestone_run, tmp_path / "used")
     assert (tmp_path / "used" / "keep.txt").read_text() == "mine"
+
+
+def test_each_revision_carries_its_own_card_and_routes_weights_through_lfs(milestone_run,
+                                                                          tmp_path):
+    out = tmp_path / "hf"
+    branches = export_revisions(milestone_run, out)
+    state = read_state(RunPaths(milestone_run))
+    checkpoints = {c.name: c for c in list_checkpoints(RunPaths(milestone_run))}
+    for branch in branches:
+        assert _git(out, "show", f"{branch}:.gitattributes") == GITATTRIBUTES
+        card = _git(out, "show", f"{branch}:README.md")
+        assert "- schedule as trained: `" in card
+        if branch == "main":
+            assert f"- words seen: {state['words_seen']:,}" in card and "revision" not in card
+            continue
+        c = checkpoints[branch]
+        assert f"# {milestone_run.name}, revision {branch}" in card
+        assert f"- steps: {c.step:,} of {state['total_steps']:,}" in card
+        assert f"- words seen: {c.words_seen:,} ({c.tokens_seen:,} tokens)" in card
+        assert f"{state['words_seen']:,}" not in card  # not the final model's card
+        assert "was not evaluated when exported" in card  # the run has no learning curve
+
+
+def test_publishing_without_git_lfs_says_what_to_do_first(tmp_path, monkeypatch):
+    (tmp_path / "model.safetensors").write_bytes(b"0" * 2000)
+    monkeypatch.setattr(revisions, "_has_lfs", lambda: False)
+    assert "git push --all origin (git-lfs is not installed; the weights" in (
+        publish_instructions(tmp_path))
+    monkeypatch.setattr(revisions, "HUB_PLAIN_FILE_LIMIT", 1000)  # as for a real-size model
+    advice = publish_instructions(tmp_path)
+    assert advice.startswith("git-lfs is not installed") and "git lfs migrate import" in advice
+    monkeypatch.setattr(revisions, "_has_lfs", lambda: True)
+    assert publish_instructions(tmp_path).startswith("to publish: cd ")

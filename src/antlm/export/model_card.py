@@ -3,7 +3,10 @@ load each view, and the evaluation tables with their suite and declared backend,
 published folder says by itself what its numbers mean.
 
 Words seen are read from the run's ``state.json`` (key ``words_seen``) when the trainer
-recorded them; a card never estimates them.
+recorded them; a card never estimates them. A milestone checkpoint's card (a ``chck_*`` revision
+of ``antlm export --checkpoints``) describes that revision, not the final model: its step, words
+and tokens from the checkpoint's own metadata, and its scores from the run's learning curve
+when ``antlm eval RUN --checkpoints`` scored it; the final model's scores stay on ``main``.
 """
 
 from __future__ import annotations
@@ -14,9 +17,9 @@ from antlm.eval.macro import zero_shot_section
 from antlm.eval.report import render_suite
 from antlm.eval.scoring import declare_backend
 from antlm.eval.suites import SUITES
-from antlm.eval.tables import markdown_table
+from antlm.eval.tables import markdown_table, pct
 from antlm.models.registry import count_parameters
-from antlm.rundir import LoadedRun, read_results, read_state
+from antlm.rundir import CURVE_FIELDS, Checkpoint, LoadedRun, read_json, read_results, read_state
 
 __all__ = ["model_card"]
 
@@ -41,17 +44,34 @@ def _settings(run: LoadedRun) -> list[list[str]]:
     ]
 
 
-def _training(run: LoadedRun) -> list[str]:
+def _progress(run: LoadedRun) -> list[str]:
+    """Where the card's weights stand in the run: a checkpoint's own step and words, or the
+    run's last recorded state."""
     state = read_state(run.paths)
-    backend, reason = declare_backend(run.config)
+    total = f" of {state['total_steps']:,}" if "total_steps" in state else ""
+    if run.checkpoint is not None:
+        c = run.checkpoint
+        return [(f"- revision: `{c.name}`, the weights saved once {c.milestone:,} words were "
+                "seen (a BabyLM milestone checkpoint; the final model is on `main`)"),
+                f"- steps: {c.step:,}{total}",
+                f"- words seen: {c.words_seen:,} ({c.tokens_seen:,} tokens)"]
     words = state.get(WORDS_SEEN)
     steps = ("- steps: not recorded (the run has no state.json)" if not state else
-             f"- steps: {state['step']} of {state['total_steps']}"
+             f"- steps: {state['step']}{total}"
              + (" (finished)" if state.get("finished") else " (not finished)"))
     return [
         steps,
         f"- words seen: {words:,}" if words is not None
         else f"- words seen: not recorded (the run's state.json has no `{WORDS_SEEN}`)",
+    ]
+
+
+def _training(run: LoadedRun) -> list[str]:
+    backend, reason = declare_backend(run.config)
+    return [
+        *_progress(run),
+        (f"- schedule as trained: `{run.config.train.nominal_plan().canonical()}` (as written: "
+        f"`{run.config.train.schedule}`)"),
         f"- declared zero-shot backend: `{backend}` ({reason})",
     ]
 
@@ -76,12 +96,31 @@ def _evaluation(results: dict[str, Any]) -> list[str]:
     return [render_suite(results, suite) for suite in suites]
 
 
+def _revision_evaluation(run: LoadedRun, checkpoint: Checkpoint) -> list[str]:
+    """A checkpoint's scores: its point of the run's learning curve, when one was scored."""
+    curve = read_json(run.paths.learning_curve, CURVE_FIELDS)
+    point = curve.get("points", {}).get(checkpoint.name)
+    if not isinstance(point, dict) or not isinstance(point.get("scores"), dict):
+        return [(f"`{checkpoint.name}` was not evaluated when exported: `antlm eval RUN "
+                "--checkpoints` scores every revision, then export again. The final model's "
+                "scores are on `main`.")]
+    settings = curve.get("settings", {})
+    pairs = point.get("pairs", {})
+    rows = [[task, pct(score), f"{pairs[task]:,}" if task in pairs else "?"]
+            for task, score in point["scores"].items()]
+    return [(f"Fast sets of `{checkpoint.name}` (suite {settings.get('suite', '?')}, backend "
+            f"`{settings.get('backend', '?')}`; from the run's learning curve). The final "
+            "model's full evaluation is on `main`."), "",
+            markdown_table(["task", "accuracy (%)", "pairs"], rows)]
+
+
 def model_card(run: LoadedRun) -> str:
     """The README.md of ``run``'s export (see the module docstring)."""
     name = run.run_dir.name
+    title = name if run.checkpoint is None else f"{name}, revision {run.checkpoint.name}"
     lines = [
         "---", "library_name: transformers", "tags: [babylm, antlm]", "---", "",
-        f"# {name}", "",
+        f"# {title}", "",
         (f"A {run.config.model.arch} language model trained with antlm under the schedule "
          f"`{run.config.train.schedule}` (CLM: causal, MLM: masked language modelling). Its "
          "causal and bidirectional attention views load through the Auto classes:"), "",
@@ -93,5 +132,7 @@ def model_card(run: LoadedRun) -> str:
         "## Evaluation", "",
         "Scores in %. Conventions of each suite: antlm's docs/EVALUATION.md.", "",
     ]
-    lines += "\n\n".join(_evaluation(read_results(run.paths))).splitlines()
+    evaluation = (_evaluation(read_results(run.paths)) if run.checkpoint is None
+                  else _revision_evaluation(run, run.checkpoint))
+    lines += "\n\n".join(evaluation).splitlines()
     return "\n".join(lines) + "\n"

@@ -11,11 +11,12 @@ alternatives, not successive versions), written with git's plumbing into a tempo
 no branch ever sees another's files.
 
 Pushed as it is (``git remote add origin https://huggingface.co/USER/MODEL``, then
-``git push --all origin``), the branches become the Hub repository's revisions. The Hub stores
-files over 10 MB through git-lfs: when ``git lfs`` is installed the export tracks
-``*.safetensors`` with it; otherwise the commits hold the files themselves, and
-``git lfs migrate import --everything --include="*.safetensors"`` converts the repository
-before pushing a model that large.
+``git push --all origin``), the branches become the Hub repository's revisions. The Hub refuses
+plain files over 10 MB: every branch carries a ``.gitattributes`` that routes the weights
+through Git LFS (as the Hub's own repositories do). When ``git lfs`` is installed the commits
+store the weights as LFS objects; otherwise they hold the files themselves, and
+:func:`publish_instructions` says so, with the conversion to run once git-lfs is installed,
+instead of a push command that the Hub would refuse for a model that large.
 """
 
 from __future__ import annotations
@@ -31,9 +32,12 @@ from antlm.export.hf import check_export_attention, export_run
 from antlm.outputs import check_output_folder
 from antlm.rundir import RunPaths, list_checkpoints, read_state, refuse_while_training
 
-__all__ = ["ExportError", "export_revisions"]
+__all__ = ["ExportError", "export_revisions", "publish_instructions"]
 
 LFS_PATTERNS = ("*.safetensors", "*.bin")
+GITATTRIBUTES = "".join(f"{pattern} filter=lfs diff=lfs merge=lfs -text\n"
+                        for pattern in LFS_PATTERNS)
+HUB_PLAIN_FILE_LIMIT = 10 * 1000 * 1000  # bytes: larger files must go through LFS on the Hub
 # Used only where git knows no identity of its own (a fresh machine, CI).
 _FALLBACK_IDENTITY = {"GIT_AUTHOR_NAME": "antlm", "GIT_AUTHOR_EMAIL": "antlm@localhost",
                       "GIT_COMMITTER_NAME": "antlm", "GIT_COMMITTER_EMAIL": "antlm@localhost"}
@@ -97,10 +101,7 @@ def export_revisions(
             _git(out, "lfs", "install", "--local")
         for branch, _, message in revisions:
             folder = Path(tmp) / branch
-            if lfs:
-                (folder / ".gitattributes").write_text("".join(
-                    f"{pattern} filter=lfs diff=lfs merge=lfs -text\n"
-                    for pattern in LFS_PATTERNS))
+            (folder / ".gitattributes").write_text(GITATTRIBUTES)
             _commit_folder(out, folder, branch, message, identity)
     _git(out, "checkout", "--quiet", "--force", "main")
     return [branch for branch, _, _ in revisions]
@@ -109,3 +110,25 @@ def export_revisions(
 def _identity_known(repo: Path) -> bool:
     return subprocess.run(["git", "-C", str(repo), "var", "GIT_COMMITTER_IDENT"],
                           capture_output=True, check=False).returncode == 0
+
+
+def publish_instructions(out_dir: str | Path) -> str:
+    """How to push the repository ``out_dir`` to the Hub: the push itself where git-lfs stored
+    the weights (or they are small enough to go plain), otherwise what to install and run
+    first, since the Hub refuses plain files over 10 MB."""
+    out = Path(out_dir)
+    push = (f"cd {out} && git remote add origin https://huggingface.co/USER/MODEL && "
+            "git push --all origin")
+    if _has_lfs():
+        return f"to publish: {push}"
+    largest = max((p.stat().st_size for p in out.rglob("*.safetensors")), default=0)
+    if largest <= HUB_PLAIN_FILE_LIMIT:
+        return (f"to publish: {push} (git-lfs is not installed; the weights, "
+                f"{largest / 1e6:.1f} MB at most, are under the Hub's 10 MB limit for plain "
+                "files)")
+    patterns = ",".join(LFS_PATTERNS)
+    return (f"git-lfs is not installed, so the weights ({largest / 1e6:.0f} MB) are plain "
+            "files, which the Hub refuses over 10 MB: install git-lfs "
+            "(https://git-lfs.com), then run `cd "
+            f"{out} && git lfs install --local && git lfs migrate import --everything "
+            f'--include="{patterns}"` and publish: {push}')
