@@ -89,6 +89,8 @@ def test_probability_and_spearman_worked_independently(data_dir: Path) -> None:
     assert summary["score"] == pytest.approx(expected, abs=1e-12)
     assert summary["metric"] == "spearman" and summary["n_pairs"] == 50
     assert summary["subtasks"] == {"wug_past": summary["score"]}
+    # saturated probabilities (all 1.0): no correlation exists, recorded as missing
+    assert wug.summary(np.tile([0.0, -100.0, -100.0], (50, 1)))["score"] is None
 
 
 def _sentence_log_prob(model: torch.nn.Module, tokenizer: AntlmTokenizer, text: str,

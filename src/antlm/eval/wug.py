@@ -55,8 +55,12 @@ class WugSet:
 
     def summary(self, scores: np.ndarray, max_items: int | None = None) -> dict[str, Any]:
         """The task's ``results.json`` entry from ``[N, k]`` candidate scores: the Spearman
-        correlation of the model's probabilities with the human ratios (``metric``)."""
-        rho = float(spearmanr(wug_probabilities(scores), self.ratios)[0])
+        correlation of the model's probabilities with the human ratios (``metric``); None
+        where it is undefined (every probability equal: the official code's NaN), which a
+        table shows as missing and JSON can hold."""
+        probabilities = wug_probabilities(scores)
+        constant = bool(np.all(probabilities == probabilities[0]))
+        rho = None if constant else float(spearmanr(probabilities, self.ratios)[0])
         return {"score": rho, "metric": "spearman", "n_pairs": len(self.pairs),
                 "max_pairs_per_subtask": max_items, "subtasks": {self.task: rho}}
 
