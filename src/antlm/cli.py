@@ -262,8 +262,11 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
                    help="a run directory, or a Hugging Face model folder (causal LMs through "
                         "AutoModelForCausalLM, masked LMs through AutoModelForMaskedLM)")
     p.add_argument("--tasks", default="blimp_filtered,blimp_supplement,ewok",
-                   help="comma-separated: blimp_filtered, blimp, blimp_supplement, ewok, and the "
-                        "word_order diagnostic (BLiMP sentences vs. their words shuffled)")
+                   help="comma-separated: blimp_filtered, blimp, blimp_supplement, ewok, "
+                        "entity_tracking(_fast), wug_adj, wug_past (Spearman's rho with human "
+                        "choices), reading (surprisal in regressions on reading times; all its "
+                        "words, whatever --max-pairs), and the word_order diagnostic (BLiMP "
+                        "sentences vs. their words shuffled)")
     p.add_argument("--backend", default="auto",
                    help="auto (the model's own list), all, declared (the headline's alone), or "
                         "a list of causal, mlm, mntp, fused, mlm_word_l2r; one backend named "

@@ -133,7 +133,7 @@ def test_missing_folder_says_where_and_how(tmp_path: Path) -> None:
 def test_task_list_parsing() -> None:
     assert parse_task_list("blimp_filtered, ewok") == ["blimp_filtered", "ewok"]
     assert TASKS == {"blimp_filtered", "blimp", "blimp_supplement", "ewok", "entity_tracking",
-                     "entity_tracking_fast", "word_order"}
+                     "entity_tracking_fast", "word_order", "wug_adj", "wug_past", "reading"}
     assert parse_task_list("entity_tracking") == ["entity_tracking"]
     with pytest.raises(ValueError, match="allowed"):
         parse_task_list("blimp_filtred")

@@ -16,8 +16,15 @@ their own keys)::
                                     "n_pairs": 59875,
                                     "max_pairs_per_subtask": null,   # N for quick runs
                                     "subtasks": {SUBTASK: 0.83, ...},
-                                    "groups": {GROUP: 0.8, ...}}}},  # entity tracking only
+                                    "groups": {GROUP: 0.8, ...},  # entity tracking only
+                                    "metric": "spearman"}}},  # absent: an accuracy
         "meta": {...}}}}               # how the latest evaluation ran (device, precision, time)
+
+A task whose score is no accuracy names its ``metric`` (:data:`METRICS`): WUG's is a Spearman
+correlation (``subtasks`` holds the task's own), and ``antlm eval --tasks reading`` writes two
+entries, ``reading_et`` and ``reading_spr``, whose score is a share of variance and whose
+``subtasks`` are the regressed outcomes (with each fit's figures under ``fits``). Tables label
+such rows with their metric and never average them with accuracies.
 
 New results are merged per (suite, backend, task), so evaluating EWoK after BLiMP keeps both,
 and a suite's scores are never mixed with another's. The headline of a report is the declared
@@ -41,8 +48,10 @@ from antlm.eval.tasks import WORD_ORDER, MinimalPair, score_notes, subtask_group
 from antlm.rundir import RunDirError
 
 __all__ = [
+    "METRICS",
     "compare_runs",
     "merge_zero_shot",
+    "metric_of",
     "render_backend_table",
     "render_evaluation",
     "render_suite",
@@ -50,6 +59,21 @@ __all__ = [
     "report_runs",
     "task_summary",
 ]
+
+# What a task entry's ``score`` is (its ``metric``; an entry without one is an accuracy), as a
+# table labels it. Every score is stored as a fraction and shown times 100, as the official
+# leaderboard shows them.
+METRICS: dict[str, str] = {
+    "accuracy": "accuracy",
+    "spearman": "Spearman's rho",  # WUG (antlm.eval.wug)
+    "delta_r2": "share of unexplained variance",  # reading (antlm.eval.reading)
+}
+
+
+def metric_of(entry: dict[str, Any]) -> str:
+    """The metric of a task's ``results.json`` entry (see :data:`METRICS`)."""
+    return entry.get("metric", "accuracy")
+
 
 # Tasks with at most this many subtasks are shown subtask by subtask (EWoK domains, the
 # supplement's five tasks); BLiMP's 67 paradigms only with detail=True.
@@ -139,19 +163,27 @@ def render_backend_table(
             first = next(e for e in row if e)
             quick = first.get("max_pairs_per_subtask")
             label = task if quick is None else f"{task} (first {quick}/subtask)"
+            if metric_of(first) != "accuracy":
+                label += f" ({METRICS[metric_of(first)]})"
             rows.append([label, str(first["n_pairs"])] + [pct(e and e["score"]) for e in row])
             for part in ("groups", "subtasks"):
                 names = first.get(part) or {}
+                if list(names) == [task]:  # one subtask, the task itself (WUG): no new figure
+                    continue
                 if part == "groups" or detail or len(names) <= _MAX_INLINE_SUBTASKS:
                     for name in names:
                         values = [e and (e.get(part) or {}).get(name) for e in row]
                         rows.append([f"{INDENT}{name}", ""] + [pct(v) for v in values])
     # the diagnostic is no BabyLM task: it never enters a mean of tasks
-    common = [t for t in tasks if t != WORD_ORDER and all(t in scores[b] for b in backends)
+    # and only accuracies are averaged: a mean of an accuracy and a correlation means nothing
+    accuracies = [t for t in tasks if t != WORD_ORDER
+                  and all(metric_of(scores[b][t]) == "accuracy" for b in backends if t in scores[b])]
+    common = [t for t in accuracies if all(t in scores[b] for b in backends)
               and len({_subset(scores[b][t]) for b in backends}) == 1]
-    if len([t for t in tasks if t != WORD_ORDER]) > 1 and common:
+    others = [t for t in tasks if t != WORD_ORDER and t not in accuracies]
+    if len(accuracies) > 1 and common:
         rows.append(
-            [f"mean of {len(common)} tasks", ""]
+            [f"mean of {len(common)} {'accuracies' if others else 'tasks'}", ""]
             + [pct(float(np.mean([scores[b][t]["score"] for t in common]))) for b in backends]
         )
     title = (f"Zero-shot, suite {suite.name}, every backend scored (exploratory: the headline "

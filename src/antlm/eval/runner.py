@@ -27,11 +27,19 @@ import numpy as np
 from antlm.device import resolve_device
 from antlm.eval.partial import PartialScores
 from antlm.eval.predictions import write_predictions
+from antlm.eval.reading import (
+    READING_BACKENDS,
+    ReadingData,
+    load_reading,
+    reading_results,
+    write_reading_predictions,
+)
 from antlm.eval.report import merge_zero_shot, task_summary
 from antlm.eval.scoring import check_precision, resolve_backends, score_pairs
 from antlm.eval.subject import EvalSubject, open_subject
 from antlm.eval.suites import SUITES, Suite
-from antlm.eval.tasks import MinimalPair, load_tasks
+from antlm.eval.tasks import PAIR_TASKS, READING, WUG_TASKS, MinimalPair, load_tasks
+from antlm.eval.wug import load_wug, write_wug_predictions
 from antlm.rundir import RunPaths, update_results
 from antlm.speeds import Workload, estimate, machine, record_speed
 from antlm.tracking import report_evaluation
@@ -83,10 +91,12 @@ def evaluate_subject(
     """Score ``subject`` on ``tasks``; returns its ``suite`` section (not yet merged or
     written; predictions, when asked for, are written at once)."""
     declared, declared_by, backends = headline_and_backends(subject, backend)
-    data = load_tasks(tasks, data_dir, max_pairs_per_subtask)
+    data = load_tasks([t for t in tasks if t in PAIR_TASKS], data_dir, max_pairs_per_subtask)
+    wugs = {t: load_wug(t, data_dir, max_pairs_per_subtask) for t in tasks if t in WUG_TASKS}
+    data.update({t: wug.pairs for t, wug in wugs.items()})
+    reading = load_reading(data_dir) if READING in tasks else None
     work = _workload(subject, backends, precision, batch_size)
     total = sum(len(pairs) for pairs in data.values())
-
     def probe() -> tuple[float, float]:
         # a first estimate where nothing was measured: a few pairs, scored and thrown away
         sample = next(iter(data.values()), [])[:PROBE_PAIRS]
@@ -96,7 +106,8 @@ def evaluate_subject(
                         precision, progress=False, suite=suite)
         return len(sample), time.perf_counter() - started
 
-    print(f"antlm: scoring {subject.name} on {total:,} pairs ({', '.join(data)}) under "
+    words = f" and the {len(reading):,} words of reading" if reading is not None else ""
+    print(f"antlm: scoring {subject.name} on {total:,} pairs ({', '.join(data)}){words} under "
           f"{', '.join(backends)}, {estimate(work, total, probe=probe)}", file=sys.stderr,
           flush=True)
     started = time.perf_counter()
@@ -112,11 +123,18 @@ def evaluate_subject(
     for task, pairs in data.items():
         per_backend = partial.score(pairs, score_chunk, desc=task)
         for b, item_scores in per_backend.items():
-            scores[b][task] = task_summary(pairs, suite.correct(item_scores),
-                                           max_pairs_per_subtask)
-        if save_predictions:
+            scores[b][task] = (wugs[task].summary(item_scores, max_pairs_per_subtask)
+                               if task in wugs else
+                               task_summary(pairs, suite.correct(item_scores),
+                                            max_pairs_per_subtask))
+        if save_predictions and task in wugs:
+            write_wug_predictions(subject.results_dir, suite, wugs[task], per_backend)
+        elif save_predictions:
             write_predictions(subject.results_dir, suite, task, pairs, per_backend)
     partial.clear()
+    if reading is not None:
+        _score_reading(subject, reading, backends, batch_size, precision, progress, scores,
+                       suite if save_predictions else None)
     seconds = time.perf_counter() - started
     n_pairs = total - partial.resumed_pairs
     record_speed(work, n_pairs, seconds)
@@ -136,6 +154,26 @@ def evaluate_subject(
     }
     return {"declared_backend": declared, "declared_by": declared_by, "scores": scores,
             "meta": meta}
+
+
+def _score_reading(subject: EvalSubject, reading: ReadingData, backends: Sequence[str],
+                   batch_size: int, precision: str, progress: bool,
+                   scores: dict[str, dict[str, Any]], predictions_suite: Suite | None) -> None:
+    """Add the reading entries of each backend the official code defines a surprisal for to
+    ``scores`` (the others are said to be skipped), and their predictions when asked."""
+    skipped = [b for b in backends if b not in READING_BACKENDS]
+    if skipped:
+        print(f"antlm: reading is not scored under {', '.join(skipped)} (the official pipeline "
+              f"defines a word's surprisal under {', '.join(READING_BACKENDS)} only)",
+              file=sys.stderr, flush=True)
+    surprisals = {}
+    for b in backends:
+        if b in READING_BACKENDS:
+            entries, surprisals[b] = reading_results(subject.model, subject.tokenizer, reading,
+                                                     b, batch_size, precision, progress)
+            scores[b].update(entries)
+    if predictions_suite is not None and surprisals:
+        write_reading_predictions(subject.results_dir, predictions_suite, surprisals)
 
 
 def evaluate_path(

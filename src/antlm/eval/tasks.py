@@ -40,7 +40,10 @@ __all__ = [
     "EWOK_NOTE",
     "EWOK_PASSWORD",
     "NO_PLAIN_TEXT",
+    "PAIR_TASKS",
+    "READING",
     "TASKS",
+    "WUG_TASKS",
     "MinimalPair",
     "TaskDataError",
     "load_task",
@@ -107,7 +110,13 @@ _ENTITY_TRACKING: dict[str, str] = {
     "entity_tracking_fast": "evaluation_data/fast_eval/entity_tracking_fast",
 }
 WORD_ORDER = "word_order"
-TASKS: frozenset[str] = frozenset(_SPECS) | frozenset(_ENTITY_TRACKING) | {WORD_ORDER}
+# Tasks read and scored by their own modules, not as accuracies over pairs: WUG
+# (antlm.eval.wug: a Spearman correlation with human ratios) and reading (antlm.eval.reading:
+# per-word surprisal in regressions on reading times).
+WUG_TASKS: tuple[str, ...] = ("wug_adj", "wug_past")
+READING = "reading"
+PAIR_TASKS: frozenset[str] = frozenset(_SPECS) | frozenset(_ENTITY_TRACKING) | {WORD_ORDER}
+TASKS: frozenset[str] = PAIR_TASKS | set(WUG_TASKS) | {READING}
 # Said under every table that shows EWoK, so that an exact 50.0 is not read as a measurement: the
 # filtered file writes each item twice, the second time with its contexts and targets swapped,
 # so a model that prefers one target whatever the context is right exactly once per item.
@@ -189,8 +198,8 @@ def load_task(
     ``max_pairs_per_subtask`` keeps the first N pairs of each subtask: deterministic, so quick
     runs are comparable with each other (not with full runs).
     """
-    if task not in TASKS:
-        raise ValueError(f"unknown task {task!r}; allowed: {', '.join(sorted(TASKS))}")
+    if task not in PAIR_TASKS:
+        raise ValueError(f"unknown pair task {task!r}; allowed: {', '.join(sorted(PAIR_TASKS))}")
     if task == WORD_ORDER:
         return _word_order_pairs(data_dir, max_pairs_per_subtask)
     if task in _ENTITY_TRACKING:

@@ -32,8 +32,9 @@ per view, its logits standing in for hidden states).
 
 A **scoring tokenizer** (:class:`ScoringTokenizer`) is what the scoring loop asks of a
 tokenizer: plain ids (no special tokens) of many texts, with word indices for PLL-word-l2r,
-``frame`` (the tokenizer's own special tokens around one text), and the ids of its special
-tokens. :class:`antlm.data.tokenizer.AntlmTokenizer` satisfies it, and
+``frame`` (the tokenizer's own special tokens around one text), ``decode`` (the reading task
+appends a word's decoded pieces to its context, as the official code does), and the ids of its
+special tokens. :class:`antlm.data.tokenizer.AntlmTokenizer` satisfies it, and
 :class:`antlm.models.hf_tokenizer.HFTokenizer` adapts a Hugging Face tokenizer.
 """
 
@@ -89,3 +90,5 @@ class ScoringTokenizer(Protocol):
     ) -> list[tuple[list[int], list[int]]]: ...
 
     def frame(self, ids: Sequence[int]) -> list[int]: ...
+
+    def decode(self, ids: Sequence[int]) -> str: ...

@@ -67,3 +67,7 @@ class HFTokenizer:
 
     def frame(self, ids: Sequence[int]) -> list[int]:
         return [*self._prefix, *ids, *self._suffix]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        """``tokenizer.decode`` with its defaults, as the reading task's official code calls it."""
+        return self.hf.decode(list(ids))
