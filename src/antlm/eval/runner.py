@@ -75,9 +75,11 @@ def evaluate_subject(
     precision: str = "fp32",
     progress: bool = True,
     save_predictions: bool = False,
+    label: str = "",
 ) -> dict[str, Any]:
     """Score ``subject`` on ``tasks``; returns its ``suite`` section (not yet merged or
-    written; predictions, when asked for, are written at once)."""
+    written; predictions, when asked for, are written at once). ``label`` leads every progress
+    bar's name (a learning curve's revision)."""
     declared, declared_by, backends = headline_and_backends(subject, backend)
     data = load_tasks(tasks, data_dir, max_pairs_per_subtask)
     work = _workload(subject, backends, precision, batch_size)
@@ -95,7 +97,7 @@ def evaluate_subject(
                            precision, progress, desc=label, suite=suite)
 
     for task, pairs in data.items():
-        per_backend = partial.score(pairs, score_chunk, desc=task)
+        per_backend = partial.score(pairs, score_chunk, desc=f"{label} {task}".strip())
         for b, item_scores in per_backend.items():
             scores[b][task] = task_summary(pairs, suite.correct(item_scores),
                                            max_pairs_per_subtask)
