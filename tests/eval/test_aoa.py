@@ -72,7 +72,7 @@ def test_a_context_without_text_is_named_by_its_word(data_dir: Path, tmp_path: P
 
 def test_a_childs_aoa_is_where_the_fitted_cdi_curve_crosses_half() -> None:
     a, b, c, d = 0.9, 0.5, 22.0, 0.02
-    curve = lambda x: a / (1 + np.exp(-b * (x - c))) + d  # noqa: E731
+    curve = lambda x: a / (1 + np.exp(-b * (x - c))) + d
     ages = np.asarray(CDI_AGES, dtype=float)
     assert child_aoa(curve(ages)) == pytest.approx(_crossing(curve, 0.5, 16, 30), abs=1e-4)
     # never reaching half within 16-30 months: no AoA; too few ages answered: none either
