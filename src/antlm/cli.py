@@ -172,7 +172,6 @@ def _cmd_eval(args: argparse.Namespace) -> None:
     if args.checkpoints:
         _eval_checkpoints(args)
         return
-    from antlm.api import DEFAULT_TASKS
     from antlm.eval.report import render_evaluation
     from antlm.eval.runner import evaluate_path
     from antlm.eval.suites import get_suite
@@ -180,7 +179,7 @@ def _cmd_eval(args: argparse.Namespace) -> None:
 
     suite = get_suite(args.suite)
     subject, results = evaluate_path(
-        args.path, parse_task_list(args.tasks or ",".join(DEFAULT_TASKS)), resolve_data_dir(args.data_dir), suite,
+        args.path, parse_task_list(args.tasks or "blimp_filtered,blimp_supplement,ewok"), resolve_data_dir(args.data_dir), suite,
         backend=args.backend, batch_size=args.batch_size, max_pairs_per_subtask=args.max_pairs,
         precision=args.precision, device=args.device, progress=not args.no_progress,
         trust_remote_code=args.trust_remote_code, out=args.out,
