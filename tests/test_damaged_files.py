@@ -121,7 +121,8 @@ READERS: dict[str, Callable[[Path], list[str]]] = {
                        "--no-progress"],
     # two pairs, where the pristine curve has one: every revision is scored again
     "eval --checkpoints": lambda c: ["eval", c / "run", "--checkpoints", "--tasks",
-                                     "word_order", "--max-pairs", "2", "--no-progress"],
+                                     "word_order", "--max-pairs", "2", "--no-progress",
+                                     "--no-aoa"],
     "finetune": lambda c: ["finetune", c / "run", "--tasks", "rte", "--max-train-examples", "4",
                            "--max-eval-examples", "4", "--epochs", "1", "--no-progress"],
     "export": lambda c: ["export", c / "run", c / "out"],
@@ -229,7 +230,7 @@ def pristine(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     train_run(config, root / "run", data, stop_after_epochs=1, progress=False)
     evaluate_path(root / "run", ["word_order"], data, max_pairs_per_subtask=1, progress=False)
     cli.main(["eval", str(root / "run"), "--checkpoints", "--tasks", "word_order",
-              "--max-pairs", "1", "--no-progress", "--data-dir", str(data)])
+              "--max-pairs", "1", "--no-progress", "--no-aoa", "--data-dir", str(data)])
     export_run(root / "run", root / "hf")
     (root / "config.yaml").write_text(config.to_yaml())
     study = root / "sweep" / "study"

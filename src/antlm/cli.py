@@ -179,7 +179,7 @@ def _cmd_eval(args: argparse.Namespace) -> None:
 
     suite = get_suite(args.suite)
     subject, results = evaluate_path(
-        args.path, parse_task_list(args.tasks), resolve_data_dir(args.data_dir), suite,
+        args.path, parse_task_list(args.tasks or "blimp_filtered,blimp_supplement,ewok"), resolve_data_dir(args.data_dir), suite,
         backend=args.backend, batch_size=args.batch_size, max_pairs_per_subtask=args.max_pairs,
         precision=args.precision, device=args.device, progress=not args.no_progress,
         trust_remote_code=args.trust_remote_code, out=args.out,
@@ -190,20 +190,26 @@ def _cmd_eval(args: argparse.Namespace) -> None:
 
 
 def _eval_checkpoints(args: argparse.Namespace) -> None:
-    from antlm.eval.curves import FAST_PAIRS, evaluate_checkpoints, render_curve
+    from antlm.eval.aoa import render_aoa
+    from antlm.eval.curves import FAST_TASKS, evaluate_checkpoints, render_curve
     from antlm.eval.tasks import parse_task_list
+    from antlm.rundir import RunPaths, read_results
 
     curve = evaluate_checkpoints(
         args.path, resolve_data_dir(args.data_dir),
         backend=args.backend,
-        tasks=parse_task_list(args.tasks),
-        max_pairs_per_subtask=FAST_PAIRS if args.max_pairs is None else args.max_pairs,
+        tasks=parse_task_list(args.tasks or ",".join(FAST_TASKS)),
+        max_pairs_per_subtask=args.max_pairs,
         batch_size=args.batch_size,
         precision=args.precision, device=args.device, progress=not args.no_progress,
-        suite=args.suite,
+        suite=args.suite, aoa=not args.no_aoa,
     )
-    print(render_curve(curve, Path(args.path).name, target="terminal"))
+    name = Path(args.path).name
+    print(render_curve(curve, name, target="terminal"))
     print(f"antlm: wrote {Path(args.path) / 'learning_curve'}.{{json,md,png}}")
+    if not args.no_aoa:
+        section = read_results(RunPaths(Path(args.path)))["aoa"][curve["settings"]["suite"]]
+        print(render_aoa(section, name, target="terminal"))
 
 
 def _cmd_report(args: argparse.Namespace) -> None:
@@ -261,12 +267,15 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("path", metavar="PATH",
                    help="a run directory, or a Hugging Face model folder (causal LMs through "
                         "AutoModelForCausalLM, masked LMs through AutoModelForMaskedLM)")
-    p.add_argument("--tasks", default="blimp_filtered,blimp_supplement,ewok",
+    p.add_argument("--tasks", default=None,
                    help="comma-separated: blimp_filtered, blimp, blimp_supplement, ewok, "
                         "entity_tracking(_fast), wug_adj, wug_past (Spearman's rho with human "
                         "choices), reading (surprisal in regressions on reading times; all its "
-                        "words, whatever --max-pairs), and the word_order diagnostic (BLiMP "
-                        "sentences vs. their words shuffled)")
+                        "words, whatever --max-pairs), the official fast sets blimp_fast, "
+                        "supplement_fast, ewok_fast, and the word_order diagnostic (BLiMP "
+                        "sentences vs. their words shuffled); default blimp_filtered,"
+                        "blimp_supplement,ewok, with --checkpoints blimp_fast,supplement_fast,"
+                        "ewok_fast")
     p.add_argument("--backend", default="auto",
                    help="auto (the model's own list), all, declared (the headline's alone), or "
                         "a list of causal, mlm, mntp, fused, mlm_word_l2r; one backend named "
@@ -292,7 +301,10 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--checkpoints", action="store_true",
                    help="learning curve: score every milestone checkpoint with the run's declared "
-                        "backend (--backend overrides) on the fast sets (--max-pairs overrides)")
+                        "backend (--backend overrides) on the official fast sets, and the age of "
+                        "acquisition of words over the checkpoints")
+    p.add_argument("--no-aoa", action="store_true",
+                   help="with --checkpoints: the learning curve alone, no age of acquisition")
     p.set_defaults(handler=_cmd_eval)
 
     r = sub.add_parser("report", help="results table of a run (or an evaluated model folder's "

@@ -14,6 +14,7 @@
                              weights when the words seen first passed milestone N (1M, 10K, ...;
                              the names of the 2025 pipeline's revisions), never rewritten
     RUN/learning_curve.*     every checkpoint's zero-shot scores against words seen (json, md, png)
+    RUN/aoa_surprisals.json  every checkpoint's surprisal of the AoA words (antlm.eval.aoa)
     RUN/.partial-eval/       the scored chunks of an evaluation under way (antlm.eval.partial)
 
 Evaluation and export read runs through :func:`load_run` only; they never import the trainer.
@@ -102,6 +103,12 @@ class RunPaths:
     def learning_curve(self) -> Path:
         """``learning_curve.json``; the table and the plot share its stem."""
         return self.root / "learning_curve.json"
+
+    @property
+    def aoa_surprisals(self) -> Path:
+        """``aoa_surprisals.json``: every milestone's surprisal of every AoA word in context,
+        kept revision by revision so an interrupted ``--checkpoints`` resumes."""
+        return self.root / "aoa_surprisals.json"
 
     def milestone(self, words: int) -> Path:
         """Where the weights at milestone ``words`` go: ``checkpoints/chck_1M.safetensors``."""
@@ -219,7 +226,8 @@ Fields = Mapping[str, "type | tuple[type, ...]"]
 STATE_FIELDS: Fields = {"step": int, "epoch": (int, float), "words_seen": int,
                         "tokens_seen": int, "total_steps": int, "total_words_seen": int,
                         "finished": bool}
-RESULTS_FIELDS: Fields = {"zero_shot": dict, "glue": dict, "dev_losses": list, "sweep": dict}
+RESULTS_FIELDS: Fields = {"zero_shot": dict, "glue": dict, "dev_losses": list, "sweep": dict,
+                          "aoa": dict}
 CURVE_FIELDS: Fields = {"settings": dict, "points": dict}
 
 

@@ -1,26 +1,36 @@
 """``antlm eval --checkpoints``: every milestone checkpoint scored, tabled and plotted."""
 
 import json
+import shutil
 
 import pytest
 
 from antlm.eval import curves
-from antlm.eval.curves import evaluate_checkpoints
+from antlm.eval.aoa import official_revisions
+from antlm.eval.curves import FAST_TASKS, curve_settings, evaluate_checkpoints
 from antlm.eval.scoring import declared_backend
 from antlm.eval.tasks import EWOK_NOTE
-from antlm.rundir import RunPaths, list_checkpoints, read_config, read_state
+from antlm.rundir import (
+    RunPaths,
+    list_checkpoints,
+    read_config,
+    read_json,
+    read_results,
+    read_state,
+)
 
 TASKS = ["blimp_supplement", "word_order"]
+TASKS_FAST = ["blimp_fast", "ewok_fast"]
 
 
 def test_the_curve_scores_every_revision_once_and_draws_it(milestone_run, data_dir, monkeypatch):
     calls = []
     real = curves.evaluate_subject
     monkeypatch.setattr(curves, "evaluate_subject",
-                        lambda subject, *a: calls.append(1) or real(subject, *a))
+                        lambda subject, *a, **k: calls.append(1) or real(subject, *a, **k))
     paths = RunPaths(milestone_run)
     curve = evaluate_checkpoints(milestone_run, data_dir, tasks=TASKS, max_pairs_per_subtask=3,
-                                 device="cpu", progress=False)
+                                 device="cpu", progress=False, aoa=False)
     checkpoints = list_checkpoints(paths)
     assert curve["settings"]["backend"] == declared_backend(read_config(paths)) == "mlm"
     assert list(curve["points"]) == [c.name for c in checkpoints] + ["main"]
@@ -42,10 +52,11 @@ def test_the_curve_scores_every_revision_once_and_draws_it(milestone_run, data_d
 
     # Nothing new: nothing is scored again; another backend scores everything again.
     evaluate_checkpoints(milestone_run, data_dir, tasks=TASKS, max_pairs_per_subtask=3,
-                         device="cpu", progress=False)
+                         device="cpu", progress=False, aoa=False)
     assert len(calls) == 5
     again = evaluate_checkpoints(milestone_run, data_dir, backend="causal", tasks=TASKS,
-                                 max_pairs_per_subtask=3, device="cpu", progress=False)
+                                 max_pairs_per_subtask=3, device="cpu", progress=False,
+                                 aoa=False)
     assert len(calls) == 10 and again["settings"]["backend"] == "causal"
 
 
@@ -83,3 +94,51 @@ def test_a_revisions_interval_is_wilson_over_its_pairs_and_pooled_for_the_averag
     assert average.mean == pytest.approx(0.6)
     assert (average.low, average.high) == pytest.approx((expected.low, expected.high))
     assert curves.accuracy_interval({"scores": {"a": 0.5}}).low is None  # no pairs recorded
+
+
+def test_the_official_fast_sets_and_aoa_at_every_revision_replace_an_old_curve(
+    milestone_run, data_dir, tmp_path, capsys, monkeypatch
+):
+    run = shutil.copytree(milestone_run, tmp_path / "run")
+    paths = RunPaths(run)
+    # A curve of the stand-in fast sets (the first 100 pairs of the full sets) still reads ...
+    old = {"settings": curve_settings(None, "mlm", ("blimp_filtered", "blimp_supplement", "ewok"),
+                                      100),
+           "points": {"chck_2K": {"words_seen": 2_000, "step": 1,
+                                  "scores": {"blimp_filtered": 0.5, "blimp_supplement": 0.5,
+                                             "ewok": 0.5}}}}
+    paths.learning_curve.write_text(json.dumps(old))
+    assert "the first 100 pairs of every subtask" in curves.render_curve(old, "run")
+    assert FAST_TASKS == ("blimp_fast", "supplement_fast", "ewok_fast")
+
+    # ... and is scored again on the official sets, never mixed with them.
+    # (the first pair of each subtask: later ones, and the supplement's dialogues, are too long
+    # for this model's 64 tokens)
+    curve = evaluate_checkpoints(run, data_dir, tasks=TASKS_FAST, max_pairs_per_subtask=1,
+                                 device="cpu")
+    checkpoints = list_checkpoints(paths)
+    names = [c.name for c in checkpoints]
+    assert curve["settings"] == curve_settings(None, "mlm", TASKS_FAST, 1)
+    assert list(curve["points"]) == [*names, "main"]
+    assert all(p["pairs"] == {"blimp_fast": 67, "ewok_fast": 11} for p in curve["points"].values())
+    err = capsys.readouterr().err
+    for name in [*names, "main"]:  # every progress bar names its revision
+        assert f"{name} blimp_fast" in err and f"{name} ewok_fast" in err
+    assert all(f"{name} aoa mlm" in err for name in names) and "main aoa" not in err
+
+    # AoA over the milestone checkpoints (the final model is none of the pipeline's revisions)
+    stored = read_json(paths.aoa_surprisals)
+    assert list(stored["revisions"]) == names
+    assert all(len(r["surprisals"]) == 8_005 for r in stored["revisions"].values())
+    section = read_results(paths)["aoa"]["babylm2025"]
+    assert section["backend"] == "mlm" and section["revisions"] == names
+    assert section["revisions_missing"] == official_revisions(checkpoints[-1].milestone)
+    assert section["contexts"] == 8_005
+    assert section["score"] is None or -1.0 <= section["score"] <= 1.0
+
+    # Nothing new: no revision is scored again, for the curve or for AoA.
+    scored = []
+    monkeypatch.setattr(curves, "revision_surprisals", lambda *a, **k: scored.append(1))
+    monkeypatch.setattr(curves, "evaluate_subject", lambda *a, **k: scored.append(1))
+    evaluate_checkpoints(run, data_dir, tasks=TASKS_FAST, max_pairs_per_subtask=1, device="cpu")
+    assert not scored

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from antlm.eval.tasks import TASKS, TaskDataError, load_task, parse_task_list, subtask_group
+from antlm.eval.tasks import (
+    NO_PLAIN_TEXT,
+    TASKS,
+    TaskDataError,
+    load_task,
+    parse_task_list,
+    subtask_group,
+)
 
 EWOK_DOMAINS = {
     "agent-properties": 2210,
@@ -133,7 +141,8 @@ def test_missing_folder_says_where_and_how(tmp_path: Path) -> None:
 def test_task_list_parsing() -> None:
     assert parse_task_list("blimp_filtered, ewok") == ["blimp_filtered", "ewok"]
     assert TASKS == {"blimp_filtered", "blimp", "blimp_supplement", "ewok", "entity_tracking",
-                     "entity_tracking_fast", "word_order", "wug_adj", "wug_past", "reading"}
+                     "blimp_fast", "supplement_fast", "ewok_fast", "entity_tracking_fast",
+                     "word_order", "wug_adj", "wug_past", "reading"}
     assert parse_task_list("entity_tracking") == ["entity_tracking"]
     with pytest.raises(ValueError, match="allowed"):
         parse_task_list("blimp_filtred")
@@ -212,3 +221,39 @@ def test_entity_tracking_errors_name_file_and_line(
     root = _damaged_entity_tracking(data_dir, tmp_path, 7, change)
     with pytest.raises(TaskDataError, match=rf"regular\.jsonl, line 7: {message}"):
         load_task("entity_tracking", root, max_pairs_per_subtask=1)  # every line is read
+
+
+# The official fast sets (babylm-eval strict/evaluation_pipeline/collate_preds.py:
+# BLIMP_FAST_SIZE, SUPPLEMENT_FAST_SIZE, EWOK_FAST_SIZE per subtask).
+@pytest.mark.parametrize(("task", "subtasks", "per_subtask"), [
+    ("blimp_fast", 67, 200), ("supplement_fast", 5, 50), ("ewok_fast", 11, 100)])
+def test_the_official_fast_sets_have_their_official_sizes(data_dir: Path, task, subtasks,
+                                                          per_subtask) -> None:
+    pairs = load_task(task, data_dir)
+    counts = Counter(p.subtask for p in pairs)
+    assert len(counts) == subtasks and set(counts.values()) == {per_subtask}
+    full = {"blimp_fast": "blimp_filtered", "supplement_fast": "blimp_supplement",
+            "ewok_fast": "ewok"}[task]
+    # rows of the full set, read by the same reader: every fast pair is a full-set pair
+    assert {(p.subtask, p.context, p.good, p.bad) for p in pairs} <= {
+        (p.subtask, p.context, p.good, p.bad) for p in load_task(full, data_dir)}
+
+
+def test_ewok_fast_is_read_in_memory_and_never_written_in_plain_text(data_dir: Path) -> None:
+    folder = data_dir / "evaluation_data" / "fast_eval"
+    before = set(folder.iterdir())
+    assert load_task("ewok_fast", data_dir)[0].context
+    assert set(folder.iterdir()) == before
+    assert "ewok_fast" in NO_PLAIN_TEXT
+
+
+@pytest.mark.parametrize("task", ["blimp_fast", "supplement_fast"])
+def test_a_damaged_fast_set_names_its_file_and_line(data_dir: Path, tmp_path: Path, task) -> None:
+    folder = "evaluation_data/fast_eval/" + task
+    shutil.copytree(data_dir / folder, tmp_path / folder)
+    damaged = sorted((tmp_path / folder).glob("*.jsonl"))[1]
+    lines = damaged.read_text(encoding="utf-8").splitlines()
+    lines[6] = lines[6][:-10]
+    damaged.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(TaskDataError, match=rf"{re.escape(str(damaged))}, line 7: not valid JSON"):
+        load_task(task, tmp_path)

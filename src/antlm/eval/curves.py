@@ -1,23 +1,32 @@
 """``antlm eval RUN --checkpoints``: learning curves, every milestone checkpoint (and the final
-model) scored against the words it had seen.
+model) scored against the words it had seen, and the age of acquisition of words over them.
 
 Each revision is scored with one backend, the run's declared one
 (:func:`antlm.eval.scoring.declared_backend`: fixed by the config, never chosen by the scores;
-``--backend`` overrides it), on the *fast* zero-shot sets. The 2025 pipeline reports its
-intermediate checkpoints on fast subsets of its tasks (its ``eval_zero_shot_fast.sh``); those
-subsets are not in the data directory, so fast here means the first :data:`FAST_PAIRS` pairs of
-every subtask of BLiMP (filtered), the BLiMP supplement and EWoK (8,300 pairs, about a seventh
-of the full sets), which every table and plot states.
+``--backend`` overrides it), on the official *fast* sets: the 2026 pipeline scores every
+checkpoint on ``blimp_fast`` (67 paradigms x 200 pairs), ``supplement_fast`` (5 x 50) and
+``ewok_fast`` (11 x 100), plus entity tracking, WUG and reading
+(babylm-eval ``strict/scripts/eval_zero_shot_fast.sh``; ``collate_preds.py`` checks those
+sizes). :data:`FAST_TASKS` are the minimal-pair ones; ``entity_tracking_fast`` is read too but
+asked for by name (``--tasks``), since its items (about 350 tokens) exceed the 128-token window
+of antlm's configs. Curves recorded by earlier versions on the first 100 pairs of the full sets
+still read; their settings differ, so they are scored again, never mixed with the new points.
 
 Results go to ``RUN/learning_curve.json`` after each revision, so an interrupted evaluation
 resumes where it stopped (a revision is scored again only under other settings, or the final
-model once it has trained further), and ``learning_curve.md`` / ``.png`` (accuracy against words
-seen on a log axis, the phases tinted by objective) are drawn from it.
+model once it has trained further), and ``learning_curve.md`` / ``.png`` (one panel per task:
+accuracy against words seen on a log axis, with each point's 95% interval, the phases tinted by
+objective) are drawn from it.
+
+Age of acquisition (:mod:`antlm.eval.aoa`) is scored at each milestone checkpoint with the same
+backend (the final model is not one of the pipeline's AoA revisions), kept revision by revision
+in ``RUN/aoa_surprisals.json``, and written to ``results.json`` under ``aoa.SUITE``.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +34,14 @@ from typing import Any
 from antlm.atomic import atomic_write_bytes
 from antlm.config import ConfigError
 from antlm.device import resolve_device
+from antlm.eval.aoa import (
+    aoa_settings,
+    keep_surprisals,
+    load_aoa_data,
+    revision_surprisals,
+    stored_surprisals,
+    write_aoa,
+)
 from antlm.eval.runner import evaluate_subject
 from antlm.eval.scoring import BACKENDS, check_precision, declared_backend
 from antlm.eval.subject import subject_of_run
@@ -47,11 +64,10 @@ from antlm.rundir import (
     refuse_while_training,
 )
 
-__all__ = ["FAST_PAIRS", "FAST_TASKS", "accuracy_interval", "average_accuracy", "curve_settings", "evaluate_checkpoints",
+__all__ = ["FAST_TASKS", "accuracy_interval", "average_accuracy", "curve_settings", "evaluate_checkpoints",
            "render_curve"]
 
-FAST_TASKS = ("blimp_filtered", "blimp_supplement", "ewok")
-FAST_PAIRS = 100  # per subtask
+FAST_TASKS = ("blimp_fast", "supplement_fast", "ewok_fast")
 
 
 def _revisions(paths: RunPaths) -> list[tuple[str, int, int]]:
@@ -68,7 +84,7 @@ def _revisions(paths: RunPaths) -> list[tuple[str, int, int]]:
 
 
 def curve_settings(suite: str | None, backend: str, tasks: Sequence[str] = FAST_TASKS,
-                   max_pairs_per_subtask: int | None = FAST_PAIRS,
+                   max_pairs_per_subtask: int | None = None,
                    precision: str = "fp32") -> dict[str, Any]:
     """What a curve was scored under, as ``learning_curve.json`` records it: curves compare
     (across seeds, across arms) only when these are equal."""
@@ -81,15 +97,16 @@ def evaluate_checkpoints(
     data_dir: str | Path,
     backend: str | None = None,
     tasks: Sequence[str] = FAST_TASKS,
-    max_pairs_per_subtask: int | None = FAST_PAIRS,
+    max_pairs_per_subtask: int | None = None,
     batch_size: int = 64,
     precision: str = "fp32",
     device: str = "auto",
     progress: bool = True,
     suite: str | None = None,
+    aoa: bool = True,
 ) -> dict[str, Any]:
-    """Score every revision (see the module docstring) and write the curve's files; returns the
-    curve as written to ``learning_curve.json``."""
+    """Score every revision (see the module docstring) and write the curve's files, and with
+    ``aoa`` the age of acquisition; returns the curve as written to ``learning_curve.json``."""
     check_precision(precision)
     paths = RunPaths(Path(run_dir))
     refuse_while_training(paths)  # before the milestones are scored, not at the final model
@@ -104,25 +121,40 @@ def evaluate_checkpoints(
     if curve.get("settings") != settings:
         curve = {"settings": settings, "points": {}}
     points: dict[str, dict[str, Any]] = curve["points"]
-    revisions = [(name, words, step) for name, words, step in _revisions(paths)
-                 if points.get(name, {}).get("step") != step]
+    on_curve = {name for name, _, step in _revisions(paths)
+                if points.get(name, {}).get("step") != step}
+    checkpoints = {c.name: c for c in list_checkpoints(paths)}
+    aoa_data = load_aoa_data(data_dir) if aoa else None  # a missing file fails before scoring
+    store = stored_surprisals(paths, aoa_settings(backend, precision)) if aoa else None
+    for_aoa = {name for name in checkpoints if aoa and name not in store["revisions"]}
     # Every revision to score is read once before any is scored: a damaged one stops the
     # command before the curve's files change, not after the revisions before it were scored.
     read_phases(paths)
-    for name, _, _ in revisions:
+    for name in on_curve | for_aoa:
         load_run(paths.root, "cpu", None if name == "main" else name)
-    for name, words, step in revisions:
+    for name, words, step in _revisions(paths):
+        if name not in on_curve | for_aoa:
+            continue
         run = load_run(paths.root, resolve_device(device), None if name == "main" else name)
-        scores = evaluate_subject(subject_of_run(run), tasks, data_dir, get_suite(suite),
-                                  backend, batch_size, max_pairs_per_subtask, precision,
-                                  progress)["scores"][backend]
-        points[name] = {"words_seen": words, "step": step,
-                        "scores": {task: scores[task]["score"] for task in tasks},
-                        "pairs": {task: scores[task]["n_pairs"] for task in tasks}}
-        atomic_write_bytes(paths.learning_curve, json.dumps(curve, indent=2).encode())
+        if name in on_curve:
+            scores = evaluate_subject(subject_of_run(run), tasks, data_dir, get_suite(suite),
+                                      backend, batch_size, max_pairs_per_subtask, precision,
+                                      progress, label=name)["scores"][backend]
+            points[name] = {"words_seen": words, "step": step,
+                            "scores": {task: scores[task]["score"] for task in tasks},
+                            "pairs": {task: scores[task]["n_pairs"] for task in tasks}}
+            atomic_write_bytes(paths.learning_curve, json.dumps(curve, indent=2).encode())
+        if name in for_aoa:
+            started = time.perf_counter()
+            surprisals = revision_surprisals(run.model, run.tokenizer, aoa_data, backend,
+                                             batch_size, precision, progress, desc=f"{name} aoa")
+            keep_surprisals(paths, store, checkpoints[name], surprisals,
+                            time.perf_counter() - started)
     atomic_write_bytes(paths.learning_curve.with_suffix(".md"),
                        (render_curve(curve, paths.root.name) + "\n").encode())
     plot_curve(curve, paths)
+    if aoa:
+        write_aoa(paths, store, aoa_data, suite)
     return curve
 
 
@@ -177,39 +209,46 @@ def _bounds(intervals: Sequence[Interval]) -> tuple[list[float], list[float]]:
 
 
 def plot_curve(curve: dict[str, Any], paths: RunPaths) -> Path:
-    """Accuracy against words seen (log axis), one line per task and their mean, each with its
-    95% binomial interval over the pairs scored (a band per task, bars on the mean), the phases
-    tinted by objective: where CLM's early gains and MLM's later ones show, if they do, and
-    whether a step between revisions is more than the noise of scoring a sample of pairs."""
+    """One panel per task and one for their mean: accuracy against words seen (log axis), each
+    point with its 95% binomial interval over the pairs scored, the phases tinted by
+    objective: where CLM's early gains and MLM's later ones show, if they do, and whether a
+    step between revisions is more than the noise of scoring a sample of pairs."""
     plt = pyplot()
     ordered = [point for _, point in _ordered(curve)]
     words = [p["words_seen"] for p in ordered]
-    fig, axis = plt.subplots(figsize=(9, 4.5), layout="constrained")
+    tasks = curve["settings"]["tasks"]
+    panels: list[str | None] = [*tasks, None]  # None: the mean over tasks
+    columns = min(2, len(panels))
+    rows = -(-len(panels) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(5.5 * columns, 3.2 * rows), sharex=True,
+                             squeeze=False, layout="constrained")
     low, high = min(words) / 1.5, max(words) * 1.5
-    shaded = tint_phases(axis, [(p["objective"], max(low, p["start_words"]),
-                                 min(high, p["start_words"] + p["words"]))
-                                for p in read_phases(paths)
-                                if p["start_words"] + p["words"] > low and p["start_words"] < high])
-    for task in curve["settings"]["tasks"]:
-        line, = axis.plot(words, [100 * p["scores"][task] for p in ordered], marker=".",
-                          linewidth=1, label=task)
-        axis.fill_between(words, *_bounds([accuracy_interval(p, task) for p in ordered]),
-                          color=line.get_color(), alpha=0.12, linewidth=0)
-    means = [100 * average_accuracy(p) for p in ordered]
-    below, above = _bounds([accuracy_interval(p) for p in ordered])
-    axis.errorbar(words, means, yerr=[[m - b for m, b in zip(means, below)],
-                                      [a - m for m, a in zip(means, above)]],
-                  marker="o", color="black", linewidth=2, capsize=3, label="average")
-    axis.axhline(50, color="grey", linestyle=":", linewidth=1, label="chance")
-    words_axis(axis)
-    axis.set_xlim(low, high)
-    axis.set_ylabel("accuracy (%)")
-    axis.grid(alpha=0.3, which="both")
-    axis.set_title(f"{paths.root.name}: {_scope(curve['settings'], 'terminal')}\n"
-                   "(bands and bars: 95% Wilson interval over the pairs scored)", fontsize=10)
-    handles, _ = axis.get_legend_handles_labels()
-    # Beside the axes, not in them: inside, the legend covered the last revisions.
-    fig.legend(handles=handles + phase_handles(shaded), fontsize=8, loc="outside right upper")
+    spans = [(p["objective"], max(low, p["start_words"]), min(high, p["start_words"] + p["words"]))
+             for p in read_phases(paths)
+             if p["start_words"] + p["words"] > low and p["start_words"] < high]
+    shaded: set[str] = set()
+    for axis, task in zip(axes.flat, panels):
+        shaded |= tint_phases(axis, spans)
+        values = [100 * (p["scores"][task] if task else average_accuracy(p)) for p in ordered]
+        below, above = _bounds([accuracy_interval(p, task) for p in ordered])
+        axis.errorbar(words, values, yerr=[[v - b for v, b in zip(values, below)],
+                                           [a - v for v, a in zip(values, above)]],
+                      marker="o", markersize=3, color="black" if task is None else None,
+                      linewidth=1, capsize=2)
+        if not (task or "").startswith("entity_tracking"):  # those rank more than 2 options
+            axis.axhline(50, color="grey", linestyle=":", linewidth=1)
+        axis.set_title(task or "average over tasks", fontsize=10)
+        words_axis(axis)
+        axis.set_xlim(low, high)
+        axis.set_ylabel("accuracy (%)")
+        axis.grid(alpha=0.3, which="both")
+    for axis in axes.flat[len(panels):]:
+        axis.set_visible(False)
+    fig.suptitle(f"{paths.root.name}: {_scope(curve['settings'], 'terminal')}\n"
+                 "(bars: 95% Wilson interval over the pairs scored; dotted: chance)", fontsize=10)
+    if shaded:
+        fig.legend(handles=phase_handles(shaded), fontsize=8, loc="outside lower center",
+                   ncols=len(shaded))
     path = paths.learning_curve.with_suffix(".png")
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -87,9 +87,11 @@ def evaluate_subject(
     precision: str = "fp32",
     progress: bool = True,
     save_predictions: bool = False,
+    label: str = "",
 ) -> dict[str, Any]:
     """Score ``subject`` on ``tasks``; returns its ``suite`` section (not yet merged or
-    written; predictions, when asked for, are written at once)."""
+    written; predictions, when asked for, are written at once). ``label`` leads every progress
+    bar's name (a learning curve's revision)."""
     declared, declared_by, backends = headline_and_backends(subject, backend)
     data = load_tasks([t for t in tasks if t in PAIR_TASKS], data_dir, max_pairs_per_subtask)
     wugs = {t: load_wug(t, data_dir, max_pairs_per_subtask) for t in tasks if t in WUG_TASKS}
@@ -121,7 +123,7 @@ def evaluate_subject(
                            precision, progress, desc=label, suite=suite)
 
     for task, pairs in data.items():
-        per_backend = partial.score(pairs, score_chunk, desc=task)
+        per_backend = partial.score(pairs, score_chunk, desc=f"{label} {task}".strip())
         for b, item_scores in per_backend.items():
             scores[b][task] = (wugs[task].summary(item_scores, max_pairs_per_subtask)
                                if task in wugs else

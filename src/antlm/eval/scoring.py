@@ -75,6 +75,7 @@ __all__ = [
     "declared_backend",
     "encode_texts",
     "primitives_for",
+    "readable",
     "resolve_backends",
     "score_pairs",
     "text_log_probs",
@@ -499,7 +500,7 @@ def text_log_probs(
     return scores.numpy()[representative]
 
 
-def _readable(encoded: EncodedTexts, primitive: str) -> EncodedTexts:
+def readable(encoded: EncodedTexts, primitive: str) -> EncodedTexts:
     """``encoded`` without the tokens ``primitive`` cannot score: a token read at ``j - 1`` at
     position 0 has nothing to be read from (see the module docstring)."""
     if _READ_SHIFT[primitive] == 0 or int(encoded.start.min(initial=1)) >= 1:
@@ -572,7 +573,7 @@ def score_pairs(
         if framing not in encodings:
             encodings[framing] = encode_texts(tokenizer, contexts, targets, framing)
             _check_context(model, encodings[framing], pairs)
-        encoded = _readable(encodings[framing], p)
+        encoded = readable(encodings[framing], p)
         summed = text_log_probs(
             model, encoded, p, tokenizer.mask_id, batch_size, precision, progress,
             desc=f"{desc} {p}".strip(),

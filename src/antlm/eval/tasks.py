@@ -7,6 +7,11 @@ should prefer the first. EWoK adds a shared context (the 2024 pipeline scores ``
 carries ``(context, good, bad)`` with ``context == ""`` for BLiMP, so one scorer handles both:
 ``log p(good | context)`` versus ``log p(bad | context)``.
 
+The official *fast* sets (``blimp_fast``, ``supplement_fast``, ``ewok_fast``,
+``entity_tracking_fast``: what the 2026 pipeline scores at every milestone checkpoint) are rows
+of the full sets in the same formats, so they are read by the same readers from their folders
+in the official bundle's layout (``evaluation_data/fast_eval/`` under the data directory).
+
 Entity tracking (Kim & Schuster 2023, as the 2025 pipeline scores it) is a multiple choice
 instead: a prefix and several completions, the first the right one. Its items are
 :class:`MinimalPair` too, with the third and later completions as ``distractors``, so the same
@@ -56,7 +61,7 @@ __all__ = [
 EWOK_PASSWORD = b"ewok"
 # Tasks whose terms forbid plain-text copies of their items (EWoK ships in a password-protected
 # zip for that reason): nothing antlm writes may hold their texts (see antlm.eval.predictions).
-NO_PLAIN_TEXT = frozenset({"ewok"})
+NO_PLAIN_TEXT = frozenset({"ewok", "ewok_fast"})
 
 DATA_HELP = (
     "Download the BabyLM evaluation data (https://babylm.github.io, evaluation data on OSF) "
@@ -96,18 +101,27 @@ class _TaskSpec:
     zipped: bool = False
 
 
+_FAST_EVAL = "evaluation_data/fast_eval"
 # pairID / pair_id differ between the original and filtered BLiMP; neither is needed to score.
 _SPECS: dict[str, _TaskSpec] = {
     "blimp_filtered": _TaskSpec("blimp_filtered", "sentence_good", "sentence_bad"),
     "blimp": _TaskSpec("blimp", "sentence_good", "sentence_bad"),
     "blimp_supplement": _TaskSpec("blimp_supplement", "sentence_good", "sentence_bad"),
     "ewok": _TaskSpec("ewok/ewok_filtered.zip", "Target1", "Target2", "Context1", zipped=True),
+    # The official fast subsets (rows of the sets above, same formats), named after their
+    # folders in the official bundle: the 2026 pipeline scores them at every checkpoint
+    # (babylm-eval strict/scripts/eval_zero_shot_fast.sh). The EWoK zip is a re-pack with the
+    # password of ewok_filtered.zip (the data directory's PROVENANCE.md).
+    "blimp_fast": _TaskSpec(f"{_FAST_EVAL}/blimp_fast", "sentence_good", "sentence_bad"),
+    "supplement_fast": _TaskSpec(f"{_FAST_EVAL}/supplement_fast", "sentence_good", "sentence_bad"),
+    "ewok_fast": _TaskSpec(f"{_FAST_EVAL}/ewok_fast.zip", "Target1", "Target2", "Context1",
+                           zipped=True),
 }
 # Entity tracking, full and fast sets: the official bundle's layout under the data directory
 # (the 2025 pipeline's eval_zero_shot.sh and eval_zero_shot_fast.sh point at these folders).
 _ENTITY_TRACKING: dict[str, str] = {
     "entity_tracking": "evaluation_data/full_eval/entity_tracking",
-    "entity_tracking_fast": "evaluation_data/fast_eval/entity_tracking_fast",
+    "entity_tracking_fast": f"{_FAST_EVAL}/entity_tracking_fast",
 }
 WORD_ORDER = "word_order"
 # Tasks read and scored by their own modules, not as accuracies over pairs: WUG

@@ -36,7 +36,6 @@ from pydantic import (
 )
 
 from antlm.config import ConfigError, RunConfig, load_config, locate_config, read_yaml_mapping
-from antlm.eval.curves import FAST_PAIRS
 from antlm.eval.scoring import BACKENDS, declared_backend
 from antlm.eval.suites import DEFAULT_SUITE, get_suite
 from antlm.schedule import Plan, parse_schedule
@@ -89,7 +88,8 @@ class SweepCurves(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     backend: OneBackend
-    max_pairs: int = Field(default=FAST_PAIRS, gt=0, description="per subtask")
+    max_pairs: int | None = Field(default=None, gt=0,
+                                  description="per subtask (default: the whole official fast sets)")
 
 
 class SweepComparison(BaseModel):
