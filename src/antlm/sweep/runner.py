@@ -114,10 +114,10 @@ def _train_and_evaluate(
             from antlm.eval.curves import evaluate_checkpoints
 
             # Resumes: a revision already scored under these settings is not scored again.
-            evaluate_checkpoints(run_dir, data_dir, backend=curves.backend,
+            evaluate_checkpoints(run_dir, data_dir, backend=curves.backend, tasks=curves.tasks,
                                  max_pairs_per_subtask=curves.max_pairs,
                                  batch_size=evaluation.batch_size, suite=evaluation.suite,
-                                 progress=False)
+                                 progress=False, aoa=curves.aoa)
         else:  # a study's committed records, on a clone without the (uncommitted) weights
             print(f"antlm sweep {sweep.name}: {arm} seed {seed}: the run has no milestone "
                   f"checkpoints, so no learning curve is scored (a curve already in "

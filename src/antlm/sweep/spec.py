@@ -36,8 +36,10 @@ from pydantic import (
 )
 
 from antlm.config import ConfigError, RunConfig, load_config, locate_config, read_yaml_mapping
+from antlm.eval.curves import FAST_TASKS
 from antlm.eval.scoring import BACKENDS, declared_backend
 from antlm.eval.suites import DEFAULT_SUITE, get_suite
+from antlm.eval.tasks import parse_task_list
 from antlm.schedule import Plan, parse_schedule
 
 ZERO_SHOT_PARTS = ("blimp_filtered", "blimp_supplement", "ewok")
@@ -88,8 +90,19 @@ class SweepCurves(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     backend: OneBackend
+    tasks: list[str] = Field(default_factory=lambda: list(FAST_TASKS),
+                             description="the sets scored at each revision (default: the "
+                             "official fast sets)")
     max_pairs: int | None = Field(default=None, gt=0,
                                   description="per subtask (default: the whole official fast sets)")
+    aoa: bool = Field(default=False, description="also the age of acquisition over the "
+                      "revisions (antlm eval RUN --checkpoints computes it by default; a sweep "
+                      "only when asked, since studies compare accuracies)")
+
+    @field_validator("tasks")
+    @classmethod
+    def _known_tasks(cls, value: list[str]) -> list[str]:
+        return parse_task_list(",".join(value))  # raises naming the unknown task and the allowed
 
 
 class SweepComparison(BaseModel):

@@ -224,7 +224,7 @@ def curve_settings_of(sweep: Sweep) -> dict[str, Any] | None:
     curves = sweep.spec.learning_curves
     if curves is None:
         return None
-    return curve_settings(sweep.spec.evaluation.suite, curves.backend,
+    return curve_settings(sweep.spec.evaluation.suite, curves.backend, curves.tasks,
                           max_pairs_per_subtask=curves.max_pairs)
 
 
