@@ -23,6 +23,7 @@ from antlm.eval.submission import (
     FULL_PARTS,
     TRACK_REVISIONS,
     SubmissionError,
+    _accuracy,
     _chosen_from_records,
     official_predictions,
     write_submission,
@@ -99,6 +100,16 @@ def test_pred_is_the_text_of_the_candidate_ranked_first(data_dir: Path) -> None:
         {"id": "ambiref_0_ops_0", "pred": items[0].distractors[0]}]}}
 
 
+def test_entity_tracking_preds_score_by_the_leaderboards_flat_mean() -> None:
+    # calculate_results_from_pred.py averages the 18 FILE_N_ops subsets together (not the
+    # files' means, as run.py reports): two subsets of one file, one of another.
+    items = [MinimalPair("entity_tracking", sub, "a", "b", distractors=("c",))
+             for sub in ("regular_0_ops", "regular_0_ops", "regular_1_ops", "ambiref_0_ops")]
+    official = official_predictions("entity_tracking", items, [0, 1, 0, 2])
+    answers = {"regular_0_ops": ["a", "a"], "regular_1_ops": ["a"], "ambiref_0_ops": ["a"]}
+    assert _accuracy(official, answers) == pytest.approx((50 + 100 + 0) / 3)
+
+
 def test_predictions_of_other_data_are_refused(tmp_path: Path) -> None:
     pairs = [MinimalPair("blimp_filtered", "island", "Who left?", "Who did left?")]
     path = write_predictions(tmp_path, SUITE, "blimp_filtered", pairs,
@@ -139,15 +150,6 @@ def test_every_part_scores_as_the_leaderboard_would(submission, data_dir: Path) 
               for uid, block in collated["ewok"].items()]
     assert len(shares) == 11
     assert report.scores["ewok"] == pytest.approx(sum(shares) / len(shares), abs=1e-9)
-    shares = []
-    for file in sorted((root / "evaluation_data/full_eval/entity_tracking").glob("*.jsonl")):
-        rows = _data_rows(file)
-        for numops in sorted({r["numops"] for r in rows}):
-            answers = [r["options"][0] for r in rows if r["numops"] == numops]
-            shares.append(_share_right(
-                collated["entity_tracking"][f"{file.stem}_{numops}_ops"]["predictions"], answers))
-    assert len(shares) == 18
-    assert report.scores["entity_tracking"] == pytest.approx(sum(shares) / len(shares), abs=1e-9)
     glue = [_share_right(collated["glue"][task]["predictions"],
                          [r["label"] for r in _data_rows(root / "glue" / f"{task}.valid.jsonl")])
             for task in collated["glue"]]
@@ -159,13 +161,12 @@ def test_the_files_hold_the_official_keys_sizes_and_ids(submission, data_dir: Pa
     model = report.folder
     collated = json.loads(report.collated.read_text())
     assert report.collated == model / "all_full_preds_and_fast_scores_causal.json"
-    assert list(collated) == ["blimp", "blimp_supplement", "ewok", "entity_tracking", "glue"]
+    # entity tracking's items (up to 355 tokens) do not fit the tiny run's 128: missing
+    assert list(collated) == ["blimp", "blimp_supplement", "ewok", "glue"]
     # collate_preds.py, SUPPLEMENT_SIZES and ENTITY_TRACKING_SIZES (a few of them)
     assert {k: len(v["predictions"]) for k, v in collated["blimp_supplement"].items()} == {
         "hypernym": 842, "qa_congruence_easy": 64, "qa_congruence_tricky": 165,
         "subject_aux_inversion": 3867, "turn_taking": 280}
-    sizes = {k: len(v["predictions"]) for k, v in collated["entity_tracking"].items()}
-    assert sizes["regular_5_ops"] == 159 and sizes["ambiref_4_ops"] == 615
     # finetune/run.py: {"id": "TASK_i", "pred": LABEL}; MNLI_SIZE 4908, RTE_SIZE 139
     assert len(collated["glue"]["mnli"]["predictions"]) == 4908
     assert collated["glue"]["rte"]["predictions"][3] == {
@@ -187,6 +188,7 @@ def test_what_is_missing_says_why(submission) -> None:
     assert report.missing["boolq"] == "GLUE train file absent (boolq.train.jsonl)"
     assert report.missing["multirc"] == "GLUE train file absent (multirc.train.jsonl)"
     assert report.missing["reading"] == "not implemented yet"
+    assert report.missing["main/entity_tracking"].startswith("the model cannot score it: ")
     assert report.missing["fast/blimp"] == "not implemented yet"
     assert report.missing["fast revisions"].startswith("not reached by the run: chck_1M, ")
     assert "INCOMPLETE" in (report.folder / "submission.txt").read_text()

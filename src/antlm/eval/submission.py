@@ -63,13 +63,14 @@ from antlm.eval.glue import read_split, split_path
 from antlm.eval.partial import weights_digest
 from antlm.eval.predictions import item_identity, predictions_path
 from antlm.eval.runner import evaluate_subject
-from antlm.eval.scoring import declared_backend
+from antlm.eval.scoring import check_fits, declared_backend
 from antlm.eval.subject import subject_of_run
 from antlm.eval.suites import Suite
 from antlm.eval.tables import render_table
-from antlm.eval.tasks import MinimalPair, load_task
+from antlm.eval.tasks import MinimalPair, TaskDataError, load_task
 from antlm.outputs import OutputError, refuse_run_directory
 from antlm.rundir import CHECKPOINT_PREFIX, RunPaths, list_checkpoints, load_run, read_config
+from antlm.speeds import format_duration
 
 __all__ = [
     "FAST_PARTS",
@@ -171,6 +172,7 @@ class SubmissionReport:
     missing: dict[str, str] = field(default_factory=dict)  # "REVISION/key" or key -> why
     scores: dict[str, float] = field(default_factory=dict)  # key -> score (%), official rule
     reused: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # work done now, by part(s)
     collated: Path | None = None
 
     @property
@@ -184,6 +186,9 @@ class SubmissionReport:
                  f"collated file: {self.collated}", "",
                  "Scores (%) by the leaderboard's rule (calculate_results_from_pred.py):",
                  render_table(["part", "score"], rows, "terminal")]
+        if self.seconds:
+            lines += ["", "time: " + ", ".join(f"{key} {format_duration(s)}"
+                                               for key, s in self.seconds.items())]
         if self.reused:
             lines += ["", f"reused from an earlier run of this command: {', '.join(self.reused)}"]
         if self.missing:
@@ -294,11 +299,22 @@ def _zero_shot(ctx: _Context, revision: str, parts: Sequence[Part], digest: str,
             todo.append(part)
     if not todo:
         return
+    for part in list(todo):
+        try:
+            check_fits(loaded.model, loaded.tokenizer, load_task(part.task, ctx.data_dir),
+                       [ctx.backend], ctx.suite)
+        except TaskDataError as exc:
+            ctx.report.missing[f"{revision}/{part.key}"] = f"the model cannot score it: {exc}"
+            todo.remove(part)
+    if not todo:
+        return
     work = ctx.model_dir / WORK_DIR / revision
     subject = dataclasses.replace(subject_of_run(loaded), results_dir=work)
     tasks = [part.task for part in todo]
-    evaluate_subject(subject, tasks, ctx.data_dir, ctx.suite, ctx.backend, ctx.batch_size,
-                     None, "fp32", ctx.progress, save_predictions=True)
+    meta = evaluate_subject(subject, tasks, ctx.data_dir, ctx.suite, ctx.backend,
+                            ctx.batch_size, None, "fp32", ctx.progress,
+                            save_predictions=True)["meta"]
+    ctx.report.seconds[f"{revision}: {', '.join(tasks)}"] = meta["seconds"]
     for part in todo:
         pairs = load_task(part.task, ctx.data_dir)
         chosen = _chosen_from_records(predictions_path(work, ctx.suite, part.task), pairs,
@@ -358,6 +374,7 @@ def _glue(ctx: _Context, part: Part, digest: str) -> None:
     outcome = finetune_run(ctx.run_dir, [part.key], ctx.data_dir, ctx.glue, ctx.device,
                            ctx.progress)[part.key]
     assert outcome.predictions is not None  # both files exist
+    ctx.report.seconds[part.score_key] = outcome.record["seconds"]
     labels = [e.label for e in read_split(GLUE_TASK_SPECS[part.key],
                                           split_path(glue_dir, part.key, "valid"))]
     official = {part.key: {"predictions": [{"id": f"{part.key}_{i}", "pred": int(p)}
@@ -418,7 +435,8 @@ def _open_folder(out: Path, model: str, force: bool) -> dict[str, Any]:
     manifest = out / model / MANIFEST
     if manifest.exists():
         return json.loads(manifest.read_text(encoding="utf-8"))
-    if out.exists() and any(out.iterdir()) and not force:
+    ours = (out / model / WORK_DIR).is_dir()  # interrupted before its first part was written
+    if out.exists() and any(out.iterdir()) and not ours and not force:
         raise OutputError(f"{out} holds files that are not a submission of {model}; choose "
                           "another folder, or pass --force to write beside them")
     return {}
