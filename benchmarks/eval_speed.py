@@ -188,6 +188,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads (default: torch's, one per core)")
     parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--revisions", type=int, default=0,
+                        help="project a submission's zero-shot work: --tasks (the fast sets) at "
+                             "this many revisions (the strict-small track has 19) plus one "
+                             "full evaluation of --full-tasks, each timed here batched")
+    parser.add_argument("--full-tasks", default="blimp_filtered,blimp_supplement,ewok",
+                        help="the final model's full evaluation, with --revisions")
     return parser.parse_args()
 
 
@@ -255,6 +261,15 @@ def main() -> None:
           f"{flops / full_cpu / 1e9:.0f} GFLOP per CPU-second ({flops / full_cpu / peak:.0%} of "
           f"one core's matmul peak); at that peak on all {cores} cores all pairs would take "
           f"{flops * scale / (peak * cores) / 60:.2f} min")
+    if args.revisions:
+        full = [p for task in args.full_tasks.split(",") for p in load_task(task, data_dir)]
+        _, full_eval, _ = timed(lambda: antlm(args.batch_size)(full))
+        per_revision = len(all_pairs) / fast
+        print(f"submission projection: {args.revisions} revisions x {per_revision:.0f} s "
+              f"(the fast sets, {len(all_pairs)} pairs) + the full evaluation ({len(full)} "
+              f"pairs, timed: {full_eval:.0f} s) = "
+              f"{(args.revisions * per_revision + full_eval) / 60:.1f} min; at batch size 1: "
+              f"{(args.revisions * per_revision + full_eval) * walls['antlm batch size 1'] / walls[first] / 60:.1f} min")
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
 
 

@@ -13,7 +13,8 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "evaluate", "export_hf", "load_model", "plot", "pretrain", "report"]
+__all__ = ["__version__", "evaluate", "export_hf", "load_model", "plot", "pretrain", "report",
+           "submission"]
 
 _API = set(__all__) - {"__version__"}
 

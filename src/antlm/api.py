@@ -28,7 +28,7 @@ from typing import Any
 from antlm.config import RunConfig, load_config, override_config, resolve_data_dir
 from antlm.options import BATCH_SIZE, MAX_PAIRS, STOP_AFTER_EPOCHS
 
-__all__ = ["evaluate", "export_hf", "load_model", "plot", "pretrain", "report"]
+__all__ = ["evaluate", "export_hf", "load_model", "plot", "pretrain", "report", "submission"]
 
 PathLike = str | os.PathLike[str]
 
@@ -144,3 +144,33 @@ def load_model(run: PathLike, device: str = "cpu", checkpoint: str | None = None
     from antlm.rundir import load_run
 
     return load_run(run, resolve_device(device), checkpoint)
+
+
+def submission(
+    run: PathLike,
+    out: PathLike,
+    *,
+    track: str = "strict-small",
+    backend: str | None = None,
+    suite: str | None = None,
+    data_dir: PathLike | None = None,
+    batch_size: int = 64,
+    glue_max_train_examples: int | None = None,
+    glue_epochs: int | None = None,
+    device: str = "auto",
+    progress: bool = True,
+    force: bool = False,
+) -> Any:
+    """A run's BabyLM leaderboard submission in the official layout, as ``antlm submission``:
+    computes what ``out`` does not hold yet (zero-shot with predictions, GLUE, the fast sets
+    at every revision of ``track``), writes every ``predictions.json`` and the collated file;
+    returns the report (:class:`antlm.eval.submission.SubmissionReport`: what was written,
+    what is missing and why, the scores by the leaderboard's rule). ``glue_max_train_examples``
+    and ``glue_epochs`` shorten fine-tuning for a quick check (not the recipe)."""
+    from antlm.eval.submission import glue_recipe, write_submission
+    from antlm.eval.suites import get_suite
+
+    return write_submission(run, out, resolve_data_dir(data_dir), get_suite(suite), track,
+                            backend, BATCH_SIZE.check(batch_size),
+                            glue_recipe(glue_max_train_examples, glue_epochs), device, progress,
+                            force)

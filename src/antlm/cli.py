@@ -386,6 +386,45 @@ def _cmd_macro(args: argparse.Namespace) -> None:
                        target="terminal"))
 
 
+def _cmd_submission(args: argparse.Namespace) -> None:
+    from antlm.eval.submission import glue_recipe, write_submission
+    from antlm.eval.suites import get_suite
+
+    report = write_submission(
+        args.run_dir, args.out, resolve_data_dir(args.data_dir), get_suite(args.suite),
+        args.track, args.backend, args.batch_size,
+        glue_recipe(args.glue_max_train_examples, args.glue_epochs), args.device,
+        not args.no_progress, args.force)
+    print(report.render())
+
+
+def _add_submission(sub: argparse._SubParsersAction) -> None:
+    from antlm.eval.submission import OFFICIAL_BACKENDS, TRACK_REVISIONS
+
+    p = sub.add_parser("submission", help="a run's BabyLM leaderboard submission: every "
+                                          "predictions.json in the official layout, and the "
+                                          "collated file (resumable)")
+    p.add_argument("run_dir", help="a trained run directory")
+    p.add_argument("--out", required=True,
+                   help="the submission folder (rerun into the same folder to resume)")
+    p.add_argument("--track", choices=list(TRACK_REVISIONS), default="strict-small",
+                   help="which revisions the fast sets are scored at (default: strict-small)")
+    p.add_argument("--backend", choices=list(OFFICIAL_BACKENDS), default=None,
+                   help="default: the run's declared backend")
+    p.add_argument("--batch-size", type=BATCH_SIZE.parse, default=64, help="pairs per batch")
+    p.add_argument("--glue-max-train-examples", type=int, default=None,
+                   help="fine-tune on a seeded N-example subset (a quick check, not the recipe)")
+    p.add_argument("--glue-epochs", type=int, default=None,
+                   help="at most this many fine-tuning epochs (default: the recipe's)")
+    p.add_argument("--data-dir", help=DATA_DIR_OPTION)
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--force", action="store_true",
+                   help="write into a folder that holds other files")
+    _add_suite(p)
+    p.set_defaults(handler=_cmd_submission)
+
+
 def _add_finetune(sub: argparse._SubParsersAction) -> None:
     from antlm.config import FinetuneConfig
 
@@ -516,7 +555,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"antlm {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (_add_train, _add_tokenizer, _add_schedule, _add_eval, _add_sweep,
-                _add_finetune, _add_export, _add_plot, _add_presets):
+                _add_finetune, _add_submission, _add_export, _add_plot, _add_presets):
         add(sub)
     return parser
 

@@ -28,7 +28,7 @@ from antlm.atomic import atomic_write_bytes
 from antlm.eval.suites import Suite
 from antlm.eval.tasks import NO_PLAIN_TEXT, MinimalPair
 
-__all__ = ["predictions_path", "write_predictions"]
+__all__ = ["item_identity", "predictions_path", "write_predictions"]
 
 
 def predictions_path(directory: Path, suite: Suite, task: str) -> Path:
@@ -48,7 +48,7 @@ def write_predictions(
     for i, pair in enumerate(pairs):
         n = seen[pair.subtask] = seen.get(pair.subtask, -1) + 1
         record = {"task": task, "subtask": pair.subtask, "id": f"{pair.subtask}_{n}",
-                  **(_item_reference(pair) if task in NO_PLAIN_TEXT else _item_texts(pair))}
+                  **item_identity(task, pair)}
         if pair.distractors:
             record["scores"] = {b: [float(v) for v in s[i]] for b, s in scores.items()}
             record["chosen"] = {b: int(c[i]) for b, c in chosen.items()}
@@ -60,6 +60,12 @@ def write_predictions(
     path = predictions_path(directory, suite, task)
     atomic_write_bytes(path, ("\n".join(lines) + "\n").encode("utf-8"))
     return path
+
+
+def item_identity(task: str, pair: MinimalPair) -> dict[str, object]:
+    """What a line says the item is: its texts, or for a task without plain text its place
+    and hash; a reader checks a line against the data with it."""
+    return _item_reference(pair) if task in NO_PLAIN_TEXT else _item_texts(pair)
 
 
 def _item_texts(pair: MinimalPair) -> dict[str, object]:

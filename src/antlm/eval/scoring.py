@@ -70,6 +70,7 @@ __all__ = [
     "EncodedTexts",
     "applicable_backends",
     "auto_backends",
+    "check_fits",
     "check_precision",
     "declare_backend",
     "declared_backend",
@@ -544,6 +545,22 @@ def _candidate_count(pairs: Sequence[MinimalPair]) -> int:
     return counts.pop() if counts else 2
 
 
+def _pooled_texts(pairs: Sequence[MinimalPair]) -> tuple[int, int, list[str], list[str]]:
+    """Items, candidates per item, and every candidate's context and text, candidate by
+    candidate (see :func:`score_pairs`)."""
+    n, k = len(pairs), _candidate_count(pairs)
+    return n, k, [p.context for p in pairs] * k, [p.candidates[c] for c in range(k) for p in pairs]
+
+
+def check_fits(model: nn.Module, tokenizer: ScoringTokenizer, pairs: Sequence[MinimalPair],
+               backends: Sequence[str], suite: Suite = SUITES["babylm2025"]) -> None:
+    """Refuse, before any scoring, a task with an item longer than the model's context (the
+    :class:`TaskDataError` that :func:`score_pairs` would raise on reaching it)."""
+    _, _, contexts, targets = _pooled_texts(pairs)
+    for framing in dict.fromkeys(suite.framing_for(p) for p in primitives_for(backends)):
+        _check_context(model, encode_texts(tokenizer, contexts, targets, framing), pairs)
+
+
 def score_pairs(
     model: nn.Module,
     tokenizer: ScoringTokenizer,
@@ -563,9 +580,7 @@ def score_pairs(
     texts, then all bad ones, ...), so equal lengths batch together across items and a
     multiple-choice item is scored by exactly the code that scores a minimal pair.
     """
-    n, k = len(pairs), _candidate_count(pairs)
-    contexts = [p.context for p in pairs] * k
-    targets = [p.candidates[c] for c in range(k) for p in pairs]
+    n, k, contexts, targets = _pooled_texts(pairs)
     encodings: dict[Framing, EncodedTexts] = {}
     primitive_scores = {}
     for p in primitives_for(backends):

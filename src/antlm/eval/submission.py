@@ -1,0 +1,505 @@
+"""``antlm submission``: a run's BabyLM 2026 leaderboard submission, in the official layout.
+
+The leaderboard takes one collated file, written by the official ``collate_preds.py`` from
+per-task ``predictions.json`` files, and scores it with ``calculate_results_from_pred.py``
+(babylm-org/babylm-eval, ``strict/evaluation_pipeline/``). Both are read here for facts, never
+copied:
+
+* the layout (``collate_preds.py``, ``_check_validity_of_dir``, and the ``output_path`` of
+  ``sentence_zero_shot/run.py`` and ``finetune/run.py``):
+  ``RESULTS/MODEL/REVISION/zero_shot/BACKEND/TASK/DATASET/predictions.json`` and
+  ``RESULTS/MODEL/REVISION/finetune/TASK/predictions.json``; ``MODEL`` is the stem of the model's
+  name, ``REVISION`` ``main`` for the final model and ``chck_*M`` for the fast evaluations;
+* a ``predictions.json`` (``sentence_zero_shot/compute_results.py``):
+  ``{UID: {"predictions": [{"id": "UID_n", "pred": TEXT}, ...]}}`` in data-file order, where
+  ``TEXT`` is the completion of the candidate the model ranks first (``read_files.py``): the
+  sentence for BLiMP and its supplement, ``" " + target`` for EWoK, the option for entity
+  tracking; for GLUE (``finetune/run.py``) ``{TASK: {"predictions": [{"id": "TASK_i",
+  "pred": LABEL}]}}`` over the validation file;
+* the collated file ``MODEL/all_full_preds_and_fast_scores_BACKEND.json`` (``collate_preds``):
+  the final model's predictions by benchmark (``blimp``, ``blimp_supplement``, ``ewok``,
+  ``entity_tracking``, ..., ``glue``: every GLUE task's dict merged), and with ``--fast``
+  ``fast_eval_results``: per fast task, one dict of subtask accuracies per revision of the
+  track (``STRICT_SMALL_FAST_REVISIONS`` / ``OTHER_FAST_REVISIONS``);
+* ``calculate_results_from_pred.py`` reads ``MODEL/main/all_full_preds_BACKEND.json``, not the
+  collated file's name, so the same predictions are written there too, for the official scorer
+  to run on as it is.
+
+Every required part is a :class:`Part` of :data:`FULL_PARTS` or :data:`FAST_PARTS`: a part whose
+antlm task exists is computed and written; one that does not yet (``task=None``) is listed as
+missing with its reason, so a task that lands needs one line here. What is missing, and why
+(not implemented, no data here, a GLUE train file absent, revisions the run never reached), is
+in the report; a collated file with a part missing is marked incomplete and the leaderboard
+would refuse it, as ``collate_preds.py`` would.
+
+The submission folder keeps what it computed: ``antlm_submission.json`` records each part with
+the hash of the weights and the settings it was computed under, so a rerun reuses a part only
+when both are the same; an interrupted scoring resumes from its kept chunks
+(:mod:`antlm.eval.partial`, under ``MODEL/.antlm-work/``).
+
+The submission holds EWoK's targets as text, as the official format requires: it is for the
+leaderboard only, and must not be published (EWoK terms).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from antlm.atomic import atomic_write_bytes
+from antlm.config import ConfigError, FinetuneConfig
+from antlm.device import resolve_device
+from antlm.errors import AntlmError
+from antlm.eval.finetune import finetune_run
+from antlm.eval.glue import TASKS as GLUE_TASK_SPECS
+from antlm.eval.glue import read_split, split_path
+from antlm.eval.partial import weights_digest
+from antlm.eval.predictions import item_identity, predictions_path
+from antlm.eval.runner import evaluate_subject
+from antlm.eval.scoring import check_fits, declared_backend
+from antlm.eval.subject import subject_of_run
+from antlm.eval.suites import Suite
+from antlm.eval.tables import render_table
+from antlm.eval.tasks import MinimalPair, TaskDataError, load_task
+from antlm.outputs import OutputError, refuse_run_directory
+from antlm.rundir import CHECKPOINT_PREFIX, RunPaths, list_checkpoints, load_run, read_config
+from antlm.speeds import format_duration
+
+__all__ = [
+    "FAST_PARTS",
+    "FULL_PARTS",
+    "OFFICIAL_BACKENDS",
+    "TRACK_REVISIONS",
+    "Part",
+    "SubmissionError",
+    "SubmissionReport",
+    "glue_recipe",
+    "official_predictions",
+    "write_submission",
+]
+
+# collate_preds.py: --backend choices that antlm's backends can be (enc_dec_* are not).
+OFFICIAL_BACKENDS = ("causal", "mlm", "mntp")
+# collate_preds.py: STRICT_SMALL_FAST_REVISIONS and OTHER_FAST_REVISIONS.
+_SMALL = [f"{CHECKPOINT_PREFIX}{i}M" for i in range(1, 10)]
+TRACK_REVISIONS: dict[str, tuple[str, ...]] = {
+    "strict-small": (*_SMALL, *(f"{CHECKPOINT_PREFIX}{10 * i}M" for i in range(1, 11))),
+    "strict": (*_SMALL, *(f"{CHECKPOINT_PREFIX}{10 * i}M" for i in range(1, 10)),
+               *(f"{CHECKPOINT_PREFIX}{100 * i}M" for i in range(1, 11))),
+}
+MANIFEST = "antlm_submission.json"
+WORK_DIR = ".antlm-work"
+NOT_IMPLEMENTED = "not implemented yet"
+NO_DATA = "no data here"
+
+
+class SubmissionError(AntlmError):
+    """A submission that cannot be written as asked (a backend the leaderboard does not take,
+    predictions that do not match the data)."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """One ``predictions.json`` the leaderboard requires.
+
+    ``key``: its key in the collated file (a GLUE task's name, under ``glue``); ``where``: its
+    path under ``REVISION/`` (``{backend}`` filled in); ``task``: the antlm zero-shot task that
+    makes it, ``"glue"`` for a fine-tuned task, None while antlm has none (``missing`` says why).
+    """
+
+    key: str
+    where: str
+    task: str | None
+    missing: str = NOT_IMPLEMENTED
+
+    def path(self, backend: str) -> str:
+        return self.where.format(backend=backend)
+
+    @property
+    def score_key(self) -> str:
+        """Its row in the report's table (``glue/TASK`` for a GLUE task)."""
+        return f"glue/{self.key}" if self.task == "glue" else self.key
+
+
+_ZS = "zero_shot/{backend}/"
+FULL_PARTS: tuple[Part, ...] = (
+    Part("blimp", _ZS + "blimp/blimp_filtered/predictions.json", "blimp_filtered"),
+    Part("blimp_supplement", _ZS + "blimp/supplement_filtered/predictions.json",
+         "blimp_supplement"),
+    Part("ewok", _ZS + "ewok/ewok_filtered/predictions.json", "ewok"),
+    Part("entity_tracking", _ZS + "entity_tracking/entity_tracking/predictions.json",
+         "entity_tracking"),
+    # The hooks: a task that lands replaces None by its antlm task name.
+    Part("wug_adj", _ZS + "wug_adj/wug_adj_nominalization/predictions.json", None),
+    Part("wug_past", _ZS + "wug_past/wug_past_tense/predictions.json", None),
+    Part("comps", _ZS + "comps/comps/predictions.json", None,
+         f"{NOT_IMPLEMENTED}; {NO_DATA} (comps_*.jsonl)"),
+    Part("reading", _ZS + "reading/predictions.json", None),
+    Part("aoa", _ZS + "AoA_word/surprisal.json", None),
+    *(Part(task, f"finetune/{task}/predictions.json", "glue")
+      for task in ("boolq", "mnli", "mrpc", "multirc", "qqp", "rte", "wsc")),
+)
+FAST_PARTS: tuple[Part, ...] = (
+    Part("blimp", _ZS + "blimp/blimp_fast/predictions.json", None),
+    Part("blimp_supplement", _ZS + "blimp/supplement_fast/predictions.json", None),
+    Part("ewok", _ZS + "ewok/ewok_fast/predictions.json", None),
+    Part("entity_tracking", _ZS + "entity_tracking/entity_tracking_fast/predictions.json",
+         "entity_tracking_fast"),
+    Part("wug_adj", _ZS + "wug_adj/wug_adj_nominalization/predictions.json", None),
+    Part("wug_past", _ZS + "wug_past/wug_past_tense/predictions.json", None),
+    Part("reading", _ZS + "reading/predictions.json", None),
+)
+# The candidate's text as the official pipeline writes it (read_files.py: EWoK's completions
+# are " " + target; every other task's are the candidates themselves).
+_LEADING_SPACE = frozenset({"ewok", "ewok_fast"})
+
+
+@dataclass
+class SubmissionReport:
+    """What was written, what is missing and why, and the scores by the leaderboard's rule."""
+
+    folder: Path
+    model: str
+    backend: str
+    written: dict[str, str] = field(default_factory=dict)  # "REVISION/key" -> path
+    missing: dict[str, str] = field(default_factory=dict)  # "REVISION/key" or key -> why
+    scores: dict[str, float] = field(default_factory=dict)  # key -> score (%), official rule
+    reused: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # work done now, by part(s)
+    collated: Path | None = None
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    def render(self) -> str:
+        rows = [[key, f"{score:.2f}"] for key, score in self.scores.items()]
+        state = "complete" if self.complete else "INCOMPLETE, the leaderboard would refuse it"
+        lines = [f"Submission of {self.model} (backend {self.backend}): {state}",
+                 f"collated file: {self.collated}", "",
+                 "Scores (%) by the leaderboard's rule (calculate_results_from_pred.py):",
+                 render_table(["part", "score"], rows, "terminal")]
+        if self.seconds:
+            lines += ["", "time: " + ", ".join(f"{key} {format_duration(s)}"
+                                               for key, s in self.seconds.items())]
+        if self.reused:
+            lines += ["", f"reused from an earlier run of this command: {', '.join(self.reused)}"]
+        if self.missing:
+            lines += ["", "missing:"] + [f"  {key}: {why}" for key, why in self.missing.items()]
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------- formats
+def official_predictions(
+    task: str, pairs: Sequence[MinimalPair], chosen: Sequence[int]
+) -> dict[str, dict[str, list[dict[str, str]]]]:
+    """``{UID: {"predictions": [{"id": "UID_n", "pred": TEXT}]}}``: per item, the text of the
+    candidate ranked first, as the official pipeline writes it (see the module docstring)."""
+    lead = " " if task in _LEADING_SPACE else ""
+    out: dict[str, dict[str, list[dict[str, str]]]] = {}
+    for pair, index in zip(pairs, chosen, strict=True):
+        items = out.setdefault(pair.subtask, {"predictions": []})["predictions"]
+        items.append({"id": f"{pair.subtask}_{len(items)}",
+                      "pred": lead + pair.candidates[int(index)]})
+    return out
+
+
+def _chosen_from_records(
+    path: Path, pairs: Sequence[MinimalPair], suite: Suite, backend: str
+) -> np.ndarray:
+    """Per pair, the candidate the suite picks under ``backend``, read from antlm's
+    ``--save-predictions`` file and checked item by item against the data: a file from other
+    data, or in another order, is refused rather than turned into wrong predictions."""
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    if len(lines) != len(pairs):
+        raise SubmissionError(f"{path}: {len(lines)} items, but the data has {len(pairs)}")
+    scores = []
+    for lineno, (record, pair) in enumerate(zip(lines, pairs), start=1):
+        identity = item_identity(pair.task, pair)
+        if record.get("subtask") != pair.subtask or any(
+                record.get(key) != value for key, value in identity.items()):
+            raise SubmissionError(f"{path}:{lineno}: not the data's item {pair.source}")
+        item = record["scores"][backend]
+        scores.append(item if isinstance(item, list) else [item["good"], item["bad"]])
+    return suite.chosen(np.array(scores, dtype=np.float64))
+
+
+def _accuracy(official: dict[str, dict[str, list[dict[str, Any]]]],
+              targets: dict[str, list[Any]]) -> float:
+    """The leaderboard's score of one part (calculate_results_from_pred.py): the unweighted
+    mean over subtasks (entity tracking: over its ``FILE_N_ops`` subsets, all files together)
+    of the percentage of items whose prediction equals the target."""
+    accuracies = []
+    for subtask, block in official.items():
+        hits = [_same(item["pred"], target)
+                for item, target in zip(block["predictions"], targets[subtask], strict=True)]
+        accuracies.append(100 * sum(hits) / len(hits))
+    return sum(accuracies) / len(accuracies)
+
+
+def _same(pred: Any, target: Any) -> bool:
+    return pred.strip() == target.strip() if isinstance(pred, str) else pred == target
+
+
+def _targets(task: str, pairs: Sequence[MinimalPair]) -> dict[str, list[str]]:
+    lead = " " if task in _LEADING_SPACE else ""
+    out: dict[str, list[str]] = {}
+    for pair in pairs:
+        out.setdefault(pair.subtask, []).append(lead + pair.good)
+    return out
+
+
+# ---------------------------------------------------------------------------- the work
+@dataclass
+class _Context:
+    run_dir: Path
+    model_dir: Path  # OUT/MODEL
+    data_dir: Path
+    suite: Suite
+    backend: str
+    batch_size: int
+    device: str
+    progress: bool
+    glue: FinetuneConfig
+    manifest: dict[str, Any]
+    report: SubmissionReport
+
+    def save_manifest(self) -> None:
+        atomic_write_bytes(self.model_dir / MANIFEST,
+                           json.dumps(self.manifest, indent=1).encode())
+
+
+def _stamp(ctx: _Context, digest: str, part: Part) -> dict[str, Any]:
+    """What a part's file depends on: reused only when all of it is the same."""
+    stamp = {"weights": digest, "suite": ctx.suite.name, "backend": ctx.backend}
+    if part.task == "glue":
+        stamp["glue"] = dataclasses.asdict(ctx.glue)
+    return stamp
+
+
+def _zero_shot(ctx: _Context, revision: str, parts: Sequence[Part], digest: str,
+               loaded: Any) -> None:
+    """Score the parts not yet written for these weights, with predictions, and write each
+    part's ``predictions.json``."""
+    todo = []
+    for part in parts:
+        label = f"{revision}/{part.key}"
+        entry = ctx.manifest.get(label)
+        target = ctx.model_dir / revision / part.path(ctx.backend)
+        if entry and entry.get("stamp") == _stamp(ctx, digest, part) and target.exists():
+            _reuse(ctx, revision, part, entry, target)
+        else:
+            todo.append(part)
+    if not todo:
+        return
+    for part in list(todo):
+        try:
+            check_fits(loaded.model, loaded.tokenizer, load_task(part.task, ctx.data_dir),
+                       [ctx.backend], ctx.suite)
+        except TaskDataError as exc:
+            ctx.report.missing[f"{revision}/{part.key}"] = f"the model cannot score it: {exc}"
+            todo.remove(part)
+    if not todo:
+        return
+    work = ctx.model_dir / WORK_DIR / revision
+    subject = dataclasses.replace(subject_of_run(loaded), results_dir=work)
+    tasks = [part.task for part in todo]
+    meta = evaluate_subject(subject, tasks, ctx.data_dir, ctx.suite, ctx.backend,
+                            ctx.batch_size, None, "fp32", ctx.progress,
+                            save_predictions=True)["meta"]
+    ctx.report.seconds[f"{revision}: {', '.join(tasks)}"] = meta["seconds"]
+    for part in todo:
+        pairs = load_task(part.task, ctx.data_dir)
+        chosen = _chosen_from_records(predictions_path(work, ctx.suite, part.task), pairs,
+                                      ctx.suite, ctx.backend)
+        official = official_predictions(part.task, pairs, chosen)
+        score = _accuracy(official, _targets(part.task, pairs))
+        _record(ctx, revision, part, official, score, digest)
+
+
+def _reuse(ctx: _Context, revision: str, part: Part, entry: dict[str, Any],
+           target: Path) -> None:
+    ctx.report.written[f"{revision}/{part.key}"] = str(target)
+    ctx.report.reused.append(f"{revision}/{part.key}")
+    if revision == "main":
+        ctx.report.scores[part.score_key] = entry["score"]
+
+
+def _record(ctx: _Context, revision: str, part: Part, official: dict[str, Any], score: float,
+            digest: str) -> None:
+    label = f"{revision}/{part.key}"
+    target = ctx.model_dir / revision / part.path(ctx.backend)
+    atomic_write_bytes(target, json.dumps(official).encode("utf-8"))
+    ctx.manifest[label] = {"stamp": _stamp(ctx, digest, part), "score": score,
+                           "subtasks": _subtask_accuracies(official, ctx, part, revision)}
+    ctx.save_manifest()
+    ctx.report.written[label] = str(target)
+    if revision == "main":
+        ctx.report.scores[part.score_key] = score
+
+
+def _subtask_accuracies(official: dict[str, Any], ctx: _Context, part: Part,
+                        revision: str) -> dict[str, float] | None:
+    """A fast part's accuracy per subtask (a fraction, as ``fast_eval_results`` holds it)."""
+    if revision == "main":
+        return None
+    pairs = load_task(part.task, ctx.data_dir)
+    targets = _targets(part.task, pairs)
+    return {subtask: sum(_same(i["pred"], t) for i, t in zip(block["predictions"],
+                                                             targets[subtask]))
+            / len(block["predictions"]) for subtask, block in official.items()}
+
+
+def _glue(ctx: _Context, part: Part, digest: str) -> None:
+    label = f"main/{part.key}"
+    glue_dir = ctx.data_dir / "glue"
+    absent = [split for split in ("train", "valid")
+              if not split_path(glue_dir, part.key, split).exists()]
+    if absent:
+        ctx.report.missing[part.key] = (
+            f"GLUE {' and '.join(absent)} file absent ({part.key}.{absent[0]}.jsonl)")
+        return
+    entry = ctx.manifest.get(label)
+    target = ctx.model_dir / "main" / part.path(ctx.backend)
+    if entry and entry.get("stamp") == _stamp(ctx, digest, part) and target.exists():
+        _reuse(ctx, "main", part, entry, target)
+        return
+    outcome = finetune_run(ctx.run_dir, [part.key], ctx.data_dir, ctx.glue, ctx.device,
+                           ctx.progress)[part.key]
+    assert outcome.predictions is not None  # both files exist
+    ctx.report.seconds[part.score_key] = outcome.record["seconds"]
+    labels = [e.label for e in read_split(GLUE_TASK_SPECS[part.key],
+                                          split_path(glue_dir, part.key, "valid"))]
+    official = {part.key: {"predictions": [{"id": f"{part.key}_{i}", "pred": int(p)}
+                                           for i, p in enumerate(outcome.predictions)]}}
+    score = _accuracy(official, {part.key: labels})
+    _record(ctx, "main", part, official, score, digest)
+
+
+def _collate(ctx: _Context, fast_results: dict[str, list[dict[str, float]]] | None) -> Path:
+    """The collated file, and the copy the official scorer reads (see the module docstring)."""
+    full: dict[str, Any] = {}
+    for part in FULL_PARTS:
+        path = ctx.model_dir / "main" / part.path(ctx.backend)
+        if f"main/{part.key}" not in ctx.report.written:
+            continue
+        predictions = json.loads(path.read_text(encoding="utf-8"))
+        if part.task == "glue":
+            full.setdefault("glue", {}).update(predictions)
+        else:
+            full[part.key] = predictions
+    atomic_write_bytes(ctx.model_dir / "main" / f"all_full_preds_{ctx.backend}.json",
+                       json.dumps(full).encode("utf-8"))
+    if fast_results is not None:
+        full["fast_eval_results"] = fast_results
+    collated = ctx.model_dir / f"all_full_preds_and_fast_scores_{ctx.backend}.json"
+    atomic_write_bytes(collated, json.dumps(full).encode("utf-8"))
+    return collated
+
+
+def _fast(ctx: _Context, revisions: Sequence[str]) -> dict[str, list[dict[str, float]]] | None:
+    """Score the implemented fast parts at every revision of the track the run has; the
+    ``fast_eval_results`` when every fast part is there at every revision, else None (and the
+    report says what is missing)."""
+    for part in FAST_PARTS:
+        if part.task is None:
+            ctx.report.missing[f"fast/{part.key}"] = part.missing
+    have = {c.name for c in list_checkpoints(RunPaths(ctx.run_dir))}
+    unreached = [r for r in revisions if r not in have]
+    if unreached:
+        ctx.report.missing["fast revisions"] = (
+            f"not reached by the run: {', '.join(unreached)} (the run has "
+            f"{', '.join(sorted(have)) or 'no milestone checkpoints'})")
+    implemented = [part for part in FAST_PARTS if part.task is not None]
+    for revision in revisions:
+        if revision in have:
+            loaded = load_run(ctx.run_dir, resolve_device(ctx.device), revision)
+            _zero_shot(ctx, revision, implemented, weights_digest(loaded.model), loaded)
+    if unreached or len(implemented) < len(FAST_PARTS):
+        return None
+    return {part.key: [ctx.manifest[f"{r}/{part.key}"]["subtasks"] for r in revisions]
+            for part in FAST_PARTS}
+
+
+def _open_folder(out: Path, model: str, force: bool) -> dict[str, Any]:
+    """The manifest of an earlier run of the command into ``out`` (empty for a new folder);
+    a folder holding other files is refused without ``force``."""
+    refuse_run_directory(out, "submission")
+    manifest = out / model / MANIFEST
+    if manifest.exists():
+        return json.loads(manifest.read_text(encoding="utf-8"))
+    ours = (out / model / WORK_DIR).is_dir()  # interrupted before its first part was written
+    if out.exists() and any(out.iterdir()) and not ours and not force:
+        raise OutputError(f"{out} holds files that are not a submission of {model}; choose "
+                          "another folder, or pass --force to write beside them")
+    return {}
+
+
+def glue_recipe(max_train_examples: int | None = None,
+                epochs: int | None = None) -> FinetuneConfig:
+    """The BabyLM fine-tuning recipe, or with a training subset or fewer epochs, a quick check
+    of the format (what ``--glue-max-train-examples`` and ``--glue-epochs`` ask for)."""
+    recipe = FinetuneConfig()
+    return dataclasses.replace(recipe, max_train_examples=max_train_examples,
+                               epochs=recipe.epochs if epochs is None else epochs)
+
+
+def write_submission(
+    run_dir: str | Path,
+    out: str | Path,
+    data_dir: str | Path,
+    suite: Suite,
+    track: str = "strict-small",
+    backend: str | None = None,
+    batch_size: int = 64,
+    glue: FinetuneConfig | None = None,
+    device: str = "auto",
+    progress: bool = True,
+    force: bool = False,
+) -> SubmissionReport:
+    """Compute what is not yet computed and write the submission of ``run_dir`` into ``out``
+    (see the module docstring); returns its report, also written to ``MODEL/submission.txt``."""
+    run_dir, out = Path(run_dir), Path(out)
+    if track not in TRACK_REVISIONS:
+        raise ConfigError(f"--track {track!r}; allowed: {', '.join(TRACK_REVISIONS)}")
+    backend = backend or declared_backend(read_config(RunPaths(run_dir)))
+    if backend not in OFFICIAL_BACKENDS:
+        raise SubmissionError(f"--backend {backend!r}: the leaderboard takes "
+                              f"{', '.join(OFFICIAL_BACKENDS)}; name one with --backend")
+    glue = glue or FinetuneConfig()
+    if glue.max_eval_examples is not None:
+        raise SubmissionError("a submission predicts every GLUE validation item: "
+                              "max_eval_examples must be None")
+    model = Path(run_dir.resolve().name).stem  # collate_preds.py: model_path_or_name.stem
+    manifest = _open_folder(out, model, force)
+    report = SubmissionReport(out / model, model, backend)
+    ctx = _Context(run_dir, out / model, Path(data_dir), suite, backend, batch_size, device,
+                   progress, glue, manifest, report)
+    for part in FULL_PARTS:
+        if part.task is None:
+            report.missing[part.key] = part.missing
+    planned = [p.key for p in FULL_PARTS if p.task is not None]
+    print(f"antlm: submission of {model} into {out}: {', '.join(planned)} of the final model; "
+          f"the fast sets at {len(TRACK_REVISIONS[track])} revisions ({track})",
+          file=sys.stderr, flush=True)
+    loaded = load_run(run_dir, resolve_device(device))
+    digest = weights_digest(loaded.model)
+    _zero_shot(ctx, "main", [p for p in FULL_PARTS if p.task not in (None, "glue")], digest,
+               loaded)
+    for part in FULL_PARTS:
+        if part.task == "glue":
+            _glue(ctx, part, digest)
+    glue_scores = [s for key, s in report.scores.items() if key.startswith("glue/")]
+    if glue_scores:  # the official scorer's GLUE: the mean over the tasks in the file
+        report.scores["glue"] = sum(glue_scores) / len(glue_scores)
+    fast = _fast(ctx, TRACK_REVISIONS[track])
+    report.collated = _collate(ctx, fast)
+    atomic_write_bytes(ctx.model_dir / "submission.txt", (report.render() + "\n").encode())
+    return report

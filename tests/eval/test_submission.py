@@ -1,0 +1,201 @@
+"""``antlm submission``: the official predictions layout, the collated file, and the
+leaderboard's score of it.
+
+The official scorer (``calculate_results_from_pred.py``) is not run here; its rule is written
+out independently instead: a zero-shot part's score is the mean over its subtasks of the share
+of items whose ``pred`` equals the data file's right answer (``sentence_good``, ``Target1``,
+``options[0]``, stripped), entity tracking's over all its ``FILE_N_ops`` subsets together, and
+GLUE's the mean over tasks of the share of ``pred`` equal to the validation file's ``label``.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from antlm.eval.predictions import write_predictions
+from antlm.eval.submission import (
+    FAST_PARTS,
+    FULL_PARTS,
+    TRACK_REVISIONS,
+    SubmissionError,
+    _accuracy,
+    _chosen_from_records,
+    official_predictions,
+    write_submission,
+)
+from antlm.eval.suites import SUITES
+from antlm.eval.tasks import EWOK_PASSWORD, MinimalPair, load_task
+
+SUITE = SUITES["babylm2025"]
+
+
+def _data_rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def _ewok_rows(data_dir: Path, domain: str) -> list[dict]:
+    with zipfile.ZipFile(data_dir / "ewok" / "ewok_filtered.zip") as archive:
+        archive.setpassword(EWOK_PASSWORD)
+        text = archive.read(f"ewok_filtered/{domain}.jsonl").decode("utf-8")
+    return [json.loads(line) for line in text.splitlines() if line]
+
+
+def _share_right(predictions: list[dict], answers: list) -> float:
+    """The scorer's rule for one subtask, written out: the share of items whose prediction
+    (stripped, when text) equals the data's answer."""
+    assert len(predictions) == len(answers)
+    right = [(p["pred"].strip() == a.strip()) if isinstance(a, str) else p["pred"] == a
+             for p, a in zip(predictions, answers)]
+    return 100 * sum(right) / len(right)
+
+
+def test_the_layout_is_the_official_one() -> None:
+    # collate_preds.py (_check_validity_of_dir): where each predictions.json must be, under
+    # RESULTS/MODEL/REVISION/.
+    full = {p.key: p.path("causal") for p in FULL_PARTS}
+    assert full["blimp"] == "zero_shot/causal/blimp/blimp_filtered/predictions.json"
+    assert full["blimp_supplement"] == "zero_shot/causal/blimp/supplement_filtered/predictions.json"
+    assert full["ewok"] == "zero_shot/causal/ewok/ewok_filtered/predictions.json"
+    assert full["entity_tracking"] == \
+        "zero_shot/causal/entity_tracking/entity_tracking/predictions.json"
+    assert full["aoa"] == "zero_shot/causal/AoA_word/surprisal.json"
+    assert {k for k, p in full.items() if p.startswith("finetune/")} == \
+        {"boolq", "mnli", "mrpc", "multirc", "qqp", "rte", "wsc"}
+    fast = {p.key: p.path("mlm") for p in FAST_PARTS}
+    assert fast["blimp"] == "zero_shot/mlm/blimp/blimp_fast/predictions.json"
+    assert fast["entity_tracking"] == \
+        "zero_shot/mlm/entity_tracking/entity_tracking_fast/predictions.json"
+    # STRICT_SMALL_FAST_REVISIONS: chck_1M..chck_9M, chck_10M..chck_100M
+    assert TRACK_REVISIONS["strict-small"][:2] == ("chck_1M", "chck_2M")
+    assert len(TRACK_REVISIONS["strict-small"]) == 19
+    assert TRACK_REVISIONS["strict"][-1] == "chck_1000M" and len(TRACK_REVISIONS["strict"]) == 28
+
+
+def test_the_tasks_not_built_yet_are_listed_with_a_reason() -> None:
+    missing = {p.key: p.missing for p in FULL_PARTS if p.task is None}
+    assert set(missing) == {"wug_adj", "wug_past", "comps", "reading", "aoa"}
+    assert "no data here" in missing["comps"]
+
+
+def test_pred_is_the_text_of_the_candidate_ranked_first(data_dir: Path) -> None:
+    blimp = load_task("blimp_filtered", data_dir, max_pairs_per_subtask=2)[:2]
+    out = official_predictions("blimp_filtered", blimp, [0, 1])
+    subtask = blimp[0].subtask
+    assert out == {subtask: {"predictions": [
+        {"id": f"{subtask}_0", "pred": blimp[0].good},
+        {"id": f"{subtask}_1", "pred": blimp[1].bad}]}}
+    # EWoK: compute_results.py writes the completion, " " + the target (read_files.py)
+    ewok = load_task("ewok", data_dir, max_pairs_per_subtask=1)[:1]
+    pred = official_predictions("ewok", ewok, [1])[ewok[0].subtask]["predictions"][0]["pred"]
+    assert pred == " " + ewok[0].bad
+    # entity tracking: the option itself, any of the candidates
+    items = load_task("entity_tracking", data_dir, max_pairs_per_subtask=1)[:1]
+    pred = official_predictions("entity_tracking", items, [2])
+    assert pred == {"ambiref_0_ops": {"predictions": [
+        {"id": "ambiref_0_ops_0", "pred": items[0].distractors[0]}]}}
+
+
+def test_entity_tracking_preds_score_by_the_leaderboards_flat_mean() -> None:
+    # calculate_results_from_pred.py averages the 18 FILE_N_ops subsets together (not the
+    # files' means, as run.py reports): two subsets of one file, one of another.
+    items = [MinimalPair("entity_tracking", sub, "a", "b", distractors=("c",))
+             for sub in ("regular_0_ops", "regular_0_ops", "regular_1_ops", "ambiref_0_ops")]
+    official = official_predictions("entity_tracking", items, [0, 1, 0, 2])
+    answers = {"regular_0_ops": ["a", "a"], "regular_1_ops": ["a"], "ambiref_0_ops": ["a"]}
+    assert _accuracy(official, answers) == pytest.approx((50 + 100 + 0) / 3)
+
+
+def test_predictions_of_other_data_are_refused(tmp_path: Path) -> None:
+    pairs = [MinimalPair("blimp_filtered", "island", "Who left?", "Who did left?")]
+    path = write_predictions(tmp_path, SUITE, "blimp_filtered", pairs,
+                             {"causal": np.array([[-1.0, -2.0]])})
+    assert list(_chosen_from_records(path, pairs, SUITE, "causal")) == [0]
+    other = [MinimalPair("blimp_filtered", "island", "Who came?", "Who did came?")]
+    with pytest.raises(SubmissionError, match="not the data.s item"):
+        _chosen_from_records(path, other, SUITE, "causal")
+
+
+@pytest.fixture(scope="module")
+def submission(tiny_run: Path, data_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The tiny run's submission, GLUE cut short (32 training examples, one epoch: a check of
+    the format, not the recipe); written twice, the second time reusing everything."""
+    from antlm.config import FinetuneConfig
+
+    out = tmp_path_factory.mktemp("submission")
+    glue = FinetuneConfig(epochs=1, max_train_examples=32)
+    first = write_submission(tiny_run, out, data_dir, SUITE, glue=glue, device="cpu",
+                             progress=False)
+    second = write_submission(tiny_run, out, data_dir, SUITE, glue=glue, device="cpu",
+                              progress=False)
+    return first, second
+
+
+def test_every_part_scores_as_the_leaderboard_would(submission, data_dir: Path) -> None:
+    report, _ = submission
+    collated = json.loads(report.collated.read_text())
+    root = data_dir
+    for key, folder in (("blimp", root / "blimp_filtered"),
+                        ("blimp_supplement", root / "blimp_supplement")):
+        shares = [_share_right(block["predictions"],
+                               [r["sentence_good"] for r in _data_rows(folder / f"{uid}.jsonl")])
+                  for uid, block in collated[key].items()]
+        assert report.scores[key] == pytest.approx(sum(shares) / len(shares), abs=1e-9)
+        assert len(collated[key]) == len(list(folder.glob("*.jsonl")))
+    shares = [_share_right(block["predictions"], [r["Target1"] for r in _ewok_rows(root, uid)])
+              for uid, block in collated["ewok"].items()]
+    assert len(shares) == 11
+    assert report.scores["ewok"] == pytest.approx(sum(shares) / len(shares), abs=1e-9)
+    glue = [_share_right(collated["glue"][task]["predictions"],
+                         [r["label"] for r in _data_rows(root / "glue" / f"{task}.valid.jsonl")])
+            for task in collated["glue"]]
+    assert report.scores["glue"] == pytest.approx(sum(glue) / len(glue), abs=1e-9)
+
+
+def test_the_files_hold_the_official_keys_sizes_and_ids(submission, data_dir: Path) -> None:
+    report, _ = submission
+    model = report.folder
+    collated = json.loads(report.collated.read_text())
+    assert report.collated == model / "all_full_preds_and_fast_scores_causal.json"
+    # entity tracking's items (up to 355 tokens) do not fit the tiny run's 128: missing
+    assert list(collated) == ["blimp", "blimp_supplement", "ewok", "glue"]
+    # collate_preds.py, SUPPLEMENT_SIZES and ENTITY_TRACKING_SIZES (a few of them)
+    assert {k: len(v["predictions"]) for k, v in collated["blimp_supplement"].items()} == {
+        "hypernym": 842, "qa_congruence_easy": 64, "qa_congruence_tricky": 165,
+        "subject_aux_inversion": 3867, "turn_taking": 280}
+    # finetune/run.py: {"id": "TASK_i", "pred": LABEL}; MNLI_SIZE 4908, RTE_SIZE 139
+    assert len(collated["glue"]["mnli"]["predictions"]) == 4908
+    assert collated["glue"]["rte"]["predictions"][3] == {
+        "id": "rte_3", "pred": collated["glue"]["rte"]["predictions"][3]["pred"]}
+    assert set(collated["glue"]) == {"mnli", "mrpc", "qqp", "rte", "wsc"}
+    for uid, block in collated["blimp"].items():
+        assert [p["id"] for p in block["predictions"][:2]] == [f"{uid}_0", f"{uid}_1"]
+    # each part's own file, in the results layout, holds what the collated file holds
+    one = json.loads((model / "main/zero_shot/causal/blimp/blimp_filtered/predictions.json")
+                     .read_text())
+    assert one == collated["blimp"]
+    scorer_copy = json.loads((model / "main/all_full_preds_causal.json").read_text())
+    assert scorer_copy == collated  # no fast results: the run reached no official revision
+
+
+def test_what_is_missing_says_why(submission) -> None:
+    report, _ = submission
+    assert not report.complete
+    assert report.missing["boolq"] == "GLUE train file absent (boolq.train.jsonl)"
+    assert report.missing["multirc"] == "GLUE train file absent (multirc.train.jsonl)"
+    assert report.missing["reading"] == "not implemented yet"
+    assert report.missing["main/entity_tracking"].startswith("the model cannot score it: ")
+    assert report.missing["fast/blimp"] == "not implemented yet"
+    assert report.missing["fast revisions"].startswith("not reached by the run: chck_1M, ")
+    assert "INCOMPLETE" in (report.folder / "submission.txt").read_text()
+
+
+def test_a_second_run_reuses_every_part(submission) -> None:
+    first, second = submission
+    assert sorted(second.reused) == sorted(first.written)
+    assert second.scores == first.scores
+    assert second.collated.read_bytes() == first.collated.read_bytes()
