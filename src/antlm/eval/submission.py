@@ -44,7 +44,9 @@ leaderboard only, and must not be published (EWoK terms).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import math
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -57,19 +59,29 @@ from antlm.atomic import atomic_write_bytes
 from antlm.config import ConfigError, FinetuneConfig
 from antlm.device import resolve_device
 from antlm.errors import AntlmError
+from antlm.eval.aoa import compute_aoa, load_aoa_data, revision_surprisals
 from antlm.eval.finetune import finetune_run
 from antlm.eval.glue import TASKS as GLUE_TASK_SPECS
 from antlm.eval.glue import read_split, split_path
 from antlm.eval.partial import weights_digest
 from antlm.eval.predictions import item_identity, predictions_path
+from antlm.eval.reading import load_reading, reading_scores
 from antlm.eval.runner import evaluate_subject
 from antlm.eval.scoring import check_fits, declared_backend
 from antlm.eval.subject import subject_of_run
 from antlm.eval.suites import Suite
 from antlm.eval.tables import render_table
 from antlm.eval.tasks import MinimalPair, TaskDataError, load_task
+from antlm.eval.wug import load_wug
 from antlm.outputs import OutputError, refuse_run_directory
-from antlm.rundir import CHECKPOINT_PREFIX, RunPaths, list_checkpoints, load_run, read_config
+from antlm.rundir import (
+    CHECKPOINT_PREFIX,
+    Checkpoint,
+    RunPaths,
+    list_checkpoints,
+    load_run,
+    read_config,
+)
 from antlm.speeds import format_duration
 
 __all__ = [
@@ -110,25 +122,26 @@ class Part:
     """One ``predictions.json`` the leaderboard requires.
 
     ``key``: its key in the collated file (a GLUE task's name, under ``glue``); ``where``: its
-    path under ``REVISION/`` (``{backend}`` filled in); ``task``: the antlm zero-shot task that
-    makes it, ``"glue"`` for a fine-tuned task, None while antlm has none (``missing`` says why).
+    path under ``REVISION/`` (``{backend}`` filled in); ``task``: the antlm task that makes it,
+    ``"glue"`` for a fine-tuned task, None while antlm has none (``missing`` says why);
+    ``kind``: how antlm's predictions of a zero-shot task become the official file and the
+    leaderboard's score (a key of :data:`_CONVERTERS`; ``aoa`` and GLUE have their own paths).
     """
 
     key: str
     where: str
     task: str | None
     missing: str = NOT_IMPLEMENTED
+    kind: str = "choice"
 
     def path(self, backend: str) -> str:
         return self.where.format(backend=backend)
 
-    @property
-    def score_key(self) -> str:
-        """Its row in the report's table (``glue/TASK`` for a GLUE task)."""
-        return f"glue/{self.key}" if self.task == "glue" else self.key
-
 
 _ZS = "zero_shot/{backend}/"
+_WUG_ADJ = _ZS + "wug_adj/wug_adj_nominalization/predictions.json"
+_WUG_PAST = _ZS + "wug_past/wug_past_tense/predictions.json"
+_READING = _ZS + "reading/predictions.json"
 FULL_PARTS: tuple[Part, ...] = (
     Part("blimp", _ZS + "blimp/blimp_filtered/predictions.json", "blimp_filtered"),
     Part("blimp_supplement", _ZS + "blimp/supplement_filtered/predictions.json",
@@ -136,25 +149,27 @@ FULL_PARTS: tuple[Part, ...] = (
     Part("ewok", _ZS + "ewok/ewok_filtered/predictions.json", "ewok"),
     Part("entity_tracking", _ZS + "entity_tracking/entity_tracking/predictions.json",
          "entity_tracking"),
-    # The hooks: a task that lands replaces None by its antlm task name.
-    Part("wug_adj", _ZS + "wug_adj/wug_adj_nominalization/predictions.json", None),
-    Part("wug_past", _ZS + "wug_past/wug_past_tense/predictions.json", None),
+    Part("wug_adj", _WUG_ADJ, "wug_adj", kind="wug"),
+    Part("wug_past", _WUG_PAST, "wug_past", kind="wug"),
+    # The hook: a task that lands replaces None by its antlm task name.
     Part("comps", _ZS + "comps/comps/predictions.json", None,
          f"{NOT_IMPLEMENTED}; {NO_DATA} (comps_*.jsonl)"),
-    Part("reading", _ZS + "reading/predictions.json", None),
-    Part("aoa", _ZS + "AoA_word/surprisal.json", None),
-    *(Part(task, f"finetune/{task}/predictions.json", "glue")
+    Part("reading", _READING, "reading", kind="reading"),
+    Part("aoa", _ZS + "AoA_word/surprisal.json", "aoa", kind="aoa"),
+    *(Part(task, f"finetune/{task}/predictions.json", "glue", kind="glue")
       for task in ("boolq", "mnli", "mrpc", "multirc", "qqp", "rte", "wsc")),
 )
+# collate_preds.py (_check_validity_of_dir with fast=True, get_revision_fast_eval_metrics):
+# exactly these seven files at every revision of the track; WUG and reading are the full sets.
 FAST_PARTS: tuple[Part, ...] = (
-    Part("blimp", _ZS + "blimp/blimp_fast/predictions.json", None),
-    Part("blimp_supplement", _ZS + "blimp/supplement_fast/predictions.json", None),
-    Part("ewok", _ZS + "ewok/ewok_fast/predictions.json", None),
+    Part("blimp", _ZS + "blimp/blimp_fast/predictions.json", "blimp_fast"),
+    Part("blimp_supplement", _ZS + "blimp/supplement_fast/predictions.json", "supplement_fast"),
+    Part("ewok", _ZS + "ewok/ewok_fast/predictions.json", "ewok_fast"),
     Part("entity_tracking", _ZS + "entity_tracking/entity_tracking_fast/predictions.json",
          "entity_tracking_fast"),
-    Part("wug_adj", _ZS + "wug_adj/wug_adj_nominalization/predictions.json", None),
-    Part("wug_past", _ZS + "wug_past/wug_past_tense/predictions.json", None),
-    Part("reading", _ZS + "reading/predictions.json", None),
+    Part("wug_adj", _WUG_ADJ, "wug_adj", kind="wug"),
+    Part("wug_past", _WUG_PAST, "wug_past", kind="wug"),
+    Part("reading", _READING, "reading", kind="reading"),
 )
 # The candidate's text as the official pipeline writes it (read_files.py: EWoK's completions
 # are " " + target; every other task's are the candidates themselves).
@@ -184,7 +199,8 @@ class SubmissionReport:
         state = "complete" if self.complete else "INCOMPLETE, the leaderboard would refuse it"
         lines = [f"Submission of {self.model} (backend {self.backend}): {state}",
                  f"collated file: {self.collated}", "",
-                 "Scores (%) by the leaderboard's rule (calculate_results_from_pred.py):",
+                 ("Scores by the leaderboard's rule (calculate_results_from_pred.py): %, "
+                  "except AoA's Pearson r"),
                  render_table(["part", "score"], rows, "terminal")]
         if self.seconds:
             lines += ["", "time: " + ", ".join(f"{key} {format_duration(s)}"
@@ -231,17 +247,22 @@ def _chosen_from_records(
     return suite.chosen(np.array(scores, dtype=np.float64))
 
 
+def _shares(official: dict[str, dict[str, list[dict[str, Any]]]],
+            targets: dict[str, list[Any]]) -> dict[str, float]:
+    """Per subtask, the share of items whose prediction equals the target: the fast sets'
+    ``fast_eval_results`` entry (``collate_preds.py``, ``_calculate_target_results``)."""
+    return {subtask: sum(_same(item["pred"], target) for item, target
+                         in zip(block["predictions"], targets[subtask], strict=True))
+            / len(block["predictions"]) for subtask, block in official.items()}
+
+
 def _accuracy(official: dict[str, dict[str, list[dict[str, Any]]]],
               targets: dict[str, list[Any]]) -> float:
     """The leaderboard's score of one part (calculate_results_from_pred.py): the unweighted
     mean over subtasks (entity tracking: over its ``FILE_N_ops`` subsets, all files together)
     of the percentage of items whose prediction equals the target."""
-    accuracies = []
-    for subtask, block in official.items():
-        hits = [_same(item["pred"], target)
-                for item, target in zip(block["predictions"], targets[subtask], strict=True)]
-        accuracies.append(100 * sum(hits) / len(hits))
-    return sum(accuracies) / len(accuracies)
+    shares = _shares(official, targets)
+    return 100 * sum(shares.values()) / len(shares)
 
 
 def _same(pred: Any, target: Any) -> bool:
@@ -254,6 +275,93 @@ def _targets(task: str, pairs: Sequence[MinimalPair]) -> dict[str, list[str]]:
     for pair in pairs:
         out.setdefault(pair.subtask, []).append(lead + pair.good)
     return out
+
+
+# ---------------------------------------------------------------------------- converters
+@dataclass(frozen=True)
+class _Converted:
+    """A zero-shot part made official: its file, its leaderboard score(s) and its fast entry."""
+
+    official: dict[str, Any]  # the part's predictions.json
+    scores: dict[str, float]  # report row -> score by calculate_results_from_pred.py's rule
+    fast: dict[str, float]  # its fast_eval_results entry at a revision (collate_preds.py)
+
+
+def _records(path: Path, count: int, what: str) -> list[dict[str, Any]]:
+    """antlm's ``--save-predictions`` lines, refused unless there is one per data item."""
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    if len(lines) != count:
+        raise SubmissionError(f"{path}: {len(lines)} items, but {what} has {count}")
+    return lines
+
+
+def _choice(work: Path, part: Part, data_dir: Path, suite: Suite, backend: str
+            ) -> _Converted:
+    """A multiple-choice part: ``pred`` the text of the candidate ranked first, scored by
+    accuracy (see :func:`official_predictions`)."""
+    task = part.task
+    pairs = load_task(task, data_dir)
+    chosen = _chosen_from_records(predictions_path(work, suite, task), pairs, suite,
+                                  backend)
+    official = official_predictions(task, pairs, chosen)
+    targets = _targets(task, pairs)
+    return _Converted(official, {part.key: _accuracy(official, targets)},
+                      _shares(official, targets))
+
+
+def _wug(work: Path, part: Part, data_dir: Path, suite: Suite, backend: str
+         ) -> _Converted:
+    """A WUG part (compute_results.py, ``rank_and_evaluate_wug``): ``{TASK: {"predictions":
+    [{"id": "TASK_n", "pred": the chosen sentence, "prob": the first's probability}]}}``;
+    the leaderboard's score is Spearman's rho of ``prob`` against the data's ``ratio`` times
+    100 (``_calculate_wug_results``), the fast entry rho itself (``_calculate_wugs_results``)."""
+    wug = load_wug(part.task, data_dir)
+    path = predictions_path(work, suite, part.task)
+    items, scores = [], []
+    for lineno, (record, pair) in enumerate(zip(_records(path, len(wug.pairs), "the data"),
+                                                wug.pairs), start=1):
+        if record.get("candidates") != list(pair.candidates):
+            raise SubmissionError(f"{path}:{lineno}: not the data's item {pair.source}")
+        items.append({"id": record["id"],
+                      "pred": pair.candidates[record["chosen"][backend]],
+                      "prob": record["prob"][backend]})
+        scores.append(record["scores"][backend])
+    rho = wug.summary(np.asarray(scores, dtype=np.float64))["score"]
+    rho = math.nan if rho is None else rho  # every prob equal: scipy's NaN, as upstream
+    return _Converted({wug.task: {"predictions": items}}, {part.key: 100 * rho},
+                      {wug.task: rho})
+
+
+def _reading(work: Path, part: Part, data_dir: Path, suite: Suite, backend: str
+             ) -> _Converted:
+    """The reading part (reading/run.py): ``{"reading": {"predictions": [{"id": ROW, "pred",
+    "prev_pred"}]}}``, NaN where a row has no previous word (as run.py writes it); the
+    leaderboard's two scores are the regressions' gains of :func:`reading_scores` times 100
+    (``_calculate_reading_results``), the fast entry the gains as ``spr`` and ``rt``."""
+    data = load_reading(data_dir)
+    path = predictions_path(work, suite, part.task)
+    records = _records(path, len(data), "the data")
+    pred = np.array([_nan(r["pred"][backend]) for r in records])
+    prev = np.array([_nan(r["prev_pred"][backend]) for r in records])
+    items = [{"id": r["id"], "pred": p, "prev_pred": q}
+             for r, p, q in zip(records, pred.tolist(), prev.tolist())]
+    gains = {measure: float(np.mean([fit["gain"] for fit in fits.values()]))
+             for measure, fits in reading_scores(data.measures, pred, prev).items()}
+    return _Converted({part.key: {"predictions": items}},
+                      {measure: 100 * gain for measure, gain in gains.items()},
+                      {"spr": gains["reading_spr"], "rt": gains["reading_et"]})
+
+
+def _nan(value: float | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+# How each kind of zero-shot part is made official and scored (from antlm's predictions under
+# ``work``, for the data under ``data_dir``, as ``suite`` chooses under ``backend``), and the items that must fit the
+# model's context before it is scored (None: the kind checks its own texts).
+_CONVERTERS = {"choice": _choice, "wug": _wug, "reading": _reading}
+_FIT_ITEMS = {"choice": load_task, "wug": lambda task, data_dir: load_wug(task, data_dir).pairs,
+              "reading": None}
 
 
 # ---------------------------------------------------------------------------- the work
@@ -279,7 +387,7 @@ class _Context:
 def _stamp(ctx: _Context, digest: str, part: Part) -> dict[str, Any]:
     """What a part's file depends on: reused only when all of it is the same."""
     stamp = {"weights": digest, "suite": ctx.suite.name, "backend": ctx.backend}
-    if part.task == "glue":
+    if part.kind == "glue":
         stamp["glue"] = dataclasses.asdict(ctx.glue)
     return stamp
 
@@ -287,22 +395,14 @@ def _stamp(ctx: _Context, digest: str, part: Part) -> dict[str, Any]:
 def _zero_shot(ctx: _Context, revision: str, parts: Sequence[Part], digest: str,
                loaded: Any) -> None:
     """Score the parts not yet written for these weights, with predictions, and write each
-    part's ``predictions.json``."""
-    todo = []
-    for part in parts:
-        label = f"{revision}/{part.key}"
-        entry = ctx.manifest.get(label)
-        target = ctx.model_dir / revision / part.path(ctx.backend)
-        if entry and entry.get("stamp") == _stamp(ctx, digest, part) and target.exists():
-            _reuse(ctx, revision, part, entry, target)
-        else:
-            todo.append(part)
-    if not todo:
-        return
+    part's official file through its kind's converter."""
+    todo = [part for part in parts if not _reused(ctx, revision, part, digest)]
     for part in list(todo):
+        items = _FIT_ITEMS[part.kind]
         try:
-            check_fits(loaded.model, loaded.tokenizer, load_task(part.task, ctx.data_dir),
-                       [ctx.backend], ctx.suite)
+            if items is not None:
+                check_fits(loaded.model, loaded.tokenizer, items(part.task, ctx.data_dir),
+                           [ctx.backend], ctx.suite)
         except TaskDataError as exc:
             ctx.report.missing[f"{revision}/{part.key}"] = f"the model cannot score it: {exc}"
             todo.remove(part)
@@ -316,49 +416,42 @@ def _zero_shot(ctx: _Context, revision: str, parts: Sequence[Part], digest: str,
                             save_predictions=True)["meta"]
     ctx.report.seconds[f"{revision}: {', '.join(tasks)}"] = meta["seconds"]
     for part in todo:
-        pairs = load_task(part.task, ctx.data_dir)
-        chosen = _chosen_from_records(predictions_path(work, ctx.suite, part.task), pairs,
-                                      ctx.suite, ctx.backend)
-        official = official_predictions(part.task, pairs, chosen)
-        score = _accuracy(official, _targets(part.task, pairs))
-        _record(ctx, revision, part, official, score, digest)
+        converted = _CONVERTERS[part.kind](work, part, ctx.data_dir, ctx.suite,
+                                               ctx.backend)
+        _record(ctx, revision, part, converted.official, converted.scores, digest,
+                None if revision == "main" else converted.fast)
 
 
-def _reuse(ctx: _Context, revision: str, part: Part, entry: dict[str, Any],
-           target: Path) -> None:
-    ctx.report.written[f"{revision}/{part.key}"] = str(target)
-    ctx.report.reused.append(f"{revision}/{part.key}")
+def _reused(ctx: _Context, revision: str, part: Part, digest: str) -> bool:
+    """Whether the part's file of an earlier run of the command holds for these weights and
+    settings; if so it is reported as written, with its recorded scores."""
+    label = f"{revision}/{part.key}"
+    entry = ctx.manifest.get(label)
+    target = ctx.model_dir / revision / part.path(ctx.backend)
+    if not (entry and entry.get("stamp") == _stamp(ctx, digest, part) and target.exists()
+            and "scores" in entry):
+        return False
+    ctx.report.written[label] = str(target)
+    ctx.report.reused.append(label)
     if revision == "main":
-        ctx.report.scores[part.score_key] = entry["score"]
+        ctx.report.scores.update(entry["scores"])
+    return True
 
 
-def _record(ctx: _Context, revision: str, part: Part, official: dict[str, Any], score: float,
-            digest: str) -> None:
+def _record(ctx: _Context, revision: str, part: Part, official: dict[str, Any],
+            scores: dict[str, float], digest: str, fast: dict[str, float] | None = None) -> None:
+    """Write a part's official file and note it, its scores and its fast entry."""
     label = f"{revision}/{part.key}"
     target = ctx.model_dir / revision / part.path(ctx.backend)
     atomic_write_bytes(target, json.dumps(official).encode("utf-8"))
-    ctx.manifest[label] = {"stamp": _stamp(ctx, digest, part), "score": score,
-                           "subtasks": _subtask_accuracies(official, ctx, part, revision)}
+    ctx.manifest[label] = {"stamp": _stamp(ctx, digest, part), "scores": scores, "fast": fast}
     ctx.save_manifest()
     ctx.report.written[label] = str(target)
     if revision == "main":
-        ctx.report.scores[part.score_key] = score
-
-
-def _subtask_accuracies(official: dict[str, Any], ctx: _Context, part: Part,
-                        revision: str) -> dict[str, float] | None:
-    """A fast part's accuracy per subtask (a fraction, as ``fast_eval_results`` holds it)."""
-    if revision == "main":
-        return None
-    pairs = load_task(part.task, ctx.data_dir)
-    targets = _targets(part.task, pairs)
-    return {subtask: sum(_same(i["pred"], t) for i, t in zip(block["predictions"],
-                                                             targets[subtask]))
-            / len(block["predictions"]) for subtask, block in official.items()}
+        ctx.report.scores.update(scores)
 
 
 def _glue(ctx: _Context, part: Part, digest: str) -> None:
-    label = f"main/{part.key}"
     glue_dir = ctx.data_dir / "glue"
     absent = [split for split in ("train", "valid")
               if not split_path(glue_dir, part.key, split).exists()]
@@ -366,21 +459,18 @@ def _glue(ctx: _Context, part: Part, digest: str) -> None:
         ctx.report.missing[part.key] = (
             f"GLUE {' and '.join(absent)} file absent ({part.key}.{absent[0]}.jsonl)")
         return
-    entry = ctx.manifest.get(label)
-    target = ctx.model_dir / "main" / part.path(ctx.backend)
-    if entry and entry.get("stamp") == _stamp(ctx, digest, part) and target.exists():
-        _reuse(ctx, "main", part, entry, target)
+    if _reused(ctx, "main", part, digest):
         return
     outcome = finetune_run(ctx.run_dir, [part.key], ctx.data_dir, ctx.glue, ctx.device,
                            ctx.progress)[part.key]
     assert outcome.predictions is not None  # both files exist
-    ctx.report.seconds[part.score_key] = outcome.record["seconds"]
+    ctx.report.seconds[f"glue/{part.key}"] = outcome.record["seconds"]
     labels = [e.label for e in read_split(GLUE_TASK_SPECS[part.key],
                                           split_path(glue_dir, part.key, "valid"))]
     official = {part.key: {"predictions": [{"id": f"{part.key}_{i}", "pred": int(p)}
                                            for i, p in enumerate(outcome.predictions)]}}
-    score = _accuracy(official, {part.key: labels})
-    _record(ctx, "main", part, official, score, digest)
+    _record(ctx, "main", part, official,
+            {f"glue/{part.key}": _accuracy(official, {part.key: labels})}, digest)
 
 
 def _collate(ctx: _Context, fast_results: dict[str, list[dict[str, float]]] | None) -> Path:
@@ -391,7 +481,7 @@ def _collate(ctx: _Context, fast_results: dict[str, list[dict[str, float]]] | No
         if f"main/{part.key}" not in ctx.report.written:
             continue
         predictions = json.loads(path.read_text(encoding="utf-8"))
-        if part.task == "glue":
+        if part.kind == "glue":
             full.setdefault("glue", {}).update(predictions)
         else:
             full[part.key] = predictions
@@ -422,10 +512,73 @@ def _fast(ctx: _Context, revisions: Sequence[str]) -> dict[str, list[dict[str, f
         if revision in have:
             loaded = load_run(ctx.run_dir, resolve_device(ctx.device), revision)
             _zero_shot(ctx, revision, implemented, weights_digest(loaded.model), loaded)
-    if unreached or len(implemented) < len(FAST_PARTS):
+    if unreached or len(implemented) < len(FAST_PARTS) or any(
+            f"{r}/{part.key}" not in ctx.report.written for r in revisions for part in FAST_PARTS):
         return None
-    return {part.key: [ctx.manifest[f"{r}/{part.key}"]["subtasks"] for r in revisions]
+    return {part.key: [ctx.manifest[f"{r}/{part.key}"]["fast"] for r in revisions]
             for part in FAST_PARTS}
+
+
+def _aoa(ctx: _Context, part: Part, revisions: Sequence[str]) -> None:
+    """The AoA part (``AoA_word/run.py``, ``evaluation_functions.py``, ``analyze_steps``):
+    ``{"metadata": {...}, "results": [{"step": REVISION, "word_count": its words,
+    "target_word", "context_id": the context's index among its word's, "context",
+    "surprisal"}]}``, revision by revision, written under ``main/`` and scored as
+    ``calculate_results_from_pred.py`` does (``AoAEvaluator.compute_curve_fitness``: Pearson's
+    r, printed as it is, not as a percentage) by :func:`antlm.eval.aoa.compute_aoa`.
+
+    The leaderboard takes exactly the track's revisions (``collate_preds.py``,
+    ``_check_size_aoa``): it is computed over those the run has; a run that reached none of
+    them (a test's) gets it over every milestone checkpoint it has, so that the file and its
+    score can be checked, and the report says the leaderboard would refuse it."""
+    checkpoints = list_checkpoints(RunPaths(ctx.run_dir))
+    chosen = [c for c in checkpoints if c.name in revisions] or checkpoints
+    if not chosen:
+        ctx.report.missing[part.key] = "the run has no milestone checkpoints"
+        return
+    if [c.name for c in chosen] != list(revisions):
+        ctx.report.missing[f"main/{part.key}"] = (
+            f"the leaderboard needs it at {revisions[0]} .. {revisions[-1]}; written over "
+            f"{', '.join(c.name for c in chosen)}")
+    data = load_aoa_data(ctx.data_dir)
+    surprisals = [_aoa_surprisals(ctx, data, checkpoint) for checkpoint in chosen]
+    digest = hashlib.sha256(" ".join(d for d, _ in surprisals).encode()).hexdigest()
+    if _reused(ctx, "main", part, digest):
+        return
+    context_ids = [0] * len(data.words)  # a context's index among its word's (load_eval)
+    for indices in data.word_indices().values():
+        for number, index in enumerate(indices):
+            context_ids[index] = number
+    results = [{"step": c.name, "word_count": c.milestone, "target_word": word,
+                "context_id": context_id, "context": context, "surprisal": float(value)}
+               for c, (_, values) in zip(chosen, surprisals)
+               for word, context_id, context, value
+               in zip(data.words, context_ids, data.contexts, values)]
+    official = {"metadata": {"model_name": ctx.report.model, "use_bos_only": False,
+                             "total_steps": len(chosen), "completed_steps": len(chosen)},
+                "results": results}
+    r = compute_aoa(data, [(c.name, c.milestone) for c in chosen],
+                    [values for _, values in surprisals])["score"]
+    _record(ctx, "main", part, official, {part.key: math.nan if r is None else r}, digest)
+
+
+def _aoa_surprisals(ctx: _Context, data: Any, checkpoint: Checkpoint) -> tuple[str, np.ndarray]:
+    """One revision's weights digest and AoA surprisals (NaN: a context longer than the
+    model's window), kept under the work folder and reused for the same weights."""
+    loaded = load_run(ctx.run_dir, resolve_device(ctx.device), checkpoint.name)
+    digest = weights_digest(loaded.model)
+    kept = ctx.model_dir / WORK_DIR / checkpoint.name / "aoa_surprisals.json"
+    stamp = {"weights": digest, "backend": ctx.backend, "contexts": len(data.contexts)}
+    if kept.exists():
+        stored = json.loads(kept.read_text(encoding="utf-8"))
+        if stored["stamp"] == stamp:
+            return digest, np.array([_nan(v) for v in stored["surprisals"]])
+    values = revision_surprisals(loaded.model, loaded.tokenizer, data, ctx.backend,
+                                 ctx.batch_size, "fp32", ctx.progress,
+                                 desc=f"{checkpoint.name} aoa")
+    atomic_write_bytes(kept, json.dumps({"stamp": stamp, "surprisals": [
+        None if math.isnan(v) else v for v in values.tolist()]}).encode())
+    return digest, values
 
 
 def _open_folder(out: Path, model: str, force: bool) -> dict[str, Any]:
@@ -491,14 +644,17 @@ def write_submission(
           file=sys.stderr, flush=True)
     loaded = load_run(run_dir, resolve_device(device))
     digest = weights_digest(loaded.model)
-    _zero_shot(ctx, "main", [p for p in FULL_PARTS if p.task not in (None, "glue")], digest,
+    _zero_shot(ctx, "main", [p for p in FULL_PARTS if p.task is not None and p.kind in _CONVERTERS], digest,
                loaded)
     for part in FULL_PARTS:
-        if part.task == "glue":
+        if part.kind == "glue":
             _glue(ctx, part, digest)
     glue_scores = [s for key, s in report.scores.items() if key.startswith("glue/")]
     if glue_scores:  # the official scorer's GLUE: the mean over the tasks in the file
         report.scores["glue"] = sum(glue_scores) / len(glue_scores)
+    for part in FULL_PARTS:
+        if part.kind == "aoa":
+            _aoa(ctx, part, TRACK_REVISIONS[track])
     fast = _fast(ctx, TRACK_REVISIONS[track])
     report.collated = _collate(ctx, fast)
     atomic_write_bytes(ctx.model_dir / "submission.txt", (report.render() + "\n").encode())
