@@ -323,3 +323,42 @@ def test_a_second_run_reuses_every_part(submission) -> None:
     assert sorted(second.reused) == sorted(first.written)
     assert second.scores == first.scores
     assert second.collated.read_bytes() == first.collated.read_bytes()
+
+
+def test_the_aoa_file_holds_every_context_at_every_revision(
+        milestone_run: Path, data_dir: Path, tmp_path: Path) -> None:
+    # AoA_word/run.py + evaluation_functions.py (analyze_steps): one record per revision and
+    # context, in the data's order; collate_preds.py AOA_SIZE: 8,005 per revision.
+    from antlm.config import FinetuneConfig
+    from antlm.eval.aoa import compute_aoa
+    from antlm.eval.submission import SubmissionReport, _aoa, _Context
+    from antlm.rundir import RunPaths, list_checkpoints
+
+    report = SubmissionReport(tmp_path / "m", "m", "causal")
+    ctx = _Context(milestone_run, tmp_path / "m", data_dir, SUITE, "causal", 64, "cpu", False,
+                   FinetuneConfig(), {}, report)
+    _aoa(ctx, _part(FULL_PARTS, "aoa"), TRACK_REVISIONS["strict-small"])
+    written = json.loads((tmp_path / "m/main/zero_shot/causal/AoA_word/surprisal.json")
+                         .read_text())
+    checkpoints = list_checkpoints(RunPaths(milestone_run))
+    assert len(checkpoints) == 4
+    results = written["results"]
+    assert len(results) == 8005 * 4
+    assert [r["step"] for r in results[::8005]] == [c.name for c in checkpoints]
+    contexts = json.loads((data_dir / "evaluation_data/full_eval/aoa/cdi_childes.json")
+                          .read_text())
+    expected = [(w, i, c["context"]) for w, cs in contexts.items() if len(w) > 1
+                for i, c in enumerate(cs)]
+    assert [(r["target_word"], r["context_id"], r["context"]) for r in results[:8005]] == expected
+    # the leaderboard refuses revisions other than the track's: the report says so
+    assert report.missing["main/aoa"].startswith("the leaderboard needs it at chck_1M")
+    # the score is that of the file's surprisals, revision by revision
+    from antlm.eval.aoa import load_aoa_data
+    values = [np.array([r["surprisal"] for r in results[k * 8005:(k + 1) * 8005]])
+              for k in range(4)]
+    again = compute_aoa(load_aoa_data(data_dir), [(c.name, c.milestone) for c in checkpoints],
+                        values)["score"]
+    # (compute_aoa's fits on this barely trained run vary in r's 5th decimal from one call to
+    # the next on the same input; the leaderboard prints 2)
+    assert report.scores["aoa"] == pytest.approx(again, abs=1e-4)
+    assert sum(np.isnan(v).sum() for v in values) < 4 * 8005  # most contexts fit 64 tokens
