@@ -25,12 +25,16 @@ copied:
   collated file's name, so the same predictions are written there too, for the official scorer
   to run on as it is.
 
-Every required part is a :class:`Part` of :data:`FULL_PARTS` or :data:`FAST_PARTS`: a part whose
-antlm task exists is computed and written; one that does not yet (``task=None``) is listed as
-missing with its reason, so a task that lands needs one line here. What is missing, and why
-(not implemented, no data here, a GLUE train file absent, revisions the run never reached), is
-in the report; a collated file with a part missing is marked incomplete and the leaderboard
-would refuse it, as ``collate_preds.py`` would.
+Every required part is a :class:`Part` of :data:`FULL_PARTS` or :data:`FAST_PARTS` (the seven
+files ``collate_preds.py`` requires at every revision). A zero-shot part is scored by
+:func:`antlm.eval.runner.evaluate_subject` with predictions saved, and its *kind* turns those
+into the official file, its leaderboard score(s) and its ``fast_eval_results`` entry
+(:data:`_CONVERTERS`: multiple choice, WUG, reading); AoA is computed over the run's milestone
+checkpoints (:func:`_aoa`), GLUE by fine-tuning. A part whose antlm task does not exist
+(``task=None``: COMPS) is listed as missing with its reason. What is missing, and why (not
+implemented, no data here, a GLUE train file absent, revisions the run never reached), is in
+the report; a collated file with a part missing is marked incomplete and the leaderboard would
+refuse it, as ``collate_preds.py`` would.
 
 The submission folder keeps what it computed: ``antlm_submission.json`` records each part with
 the hash of the weights and the settings it was computed under, so a rerun reuses a part only
