@@ -32,6 +32,7 @@ def subject(small_llama, bpe_tokenizer, tmp_path: Path) -> EvalSubject:
 def counted_scoring(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Chunks of 50 pairs, and the size of every chunk actually scored."""
     monkeypatch.setattr(partial, "CHUNK_PAIRS", 50)
+    monkeypatch.setattr(runner, "PROBE_PAIRS", 0)  # no time probe: only chunks are counted
     scored: list[int] = []
     real = runner.score_pairs
 
