@@ -507,3 +507,26 @@ def test_multiple_choice_ties_go_to_the_first_maximum() -> None:
     for suite in SUITES.values():
         assert suite.chosen(scores).tolist() == [0, 2, 0, 1]
         assert suite.correct(scores).tolist() == [True, False, True, False]
+
+
+def test_a_comps_item_scores_its_shared_ending_after_each_beginning(
+    small_llama: BabyLlama, bpe_tokenizer: AntlmTokenizer
+) -> None:
+    """COMPS: the bad candidate has its own context. Its scores equal those of the same
+    ending scored after each prefix as an ordinary single-context item."""
+    comps = [MinimalPair("comps", "base", "can fly.", "can fly.", context="A robin",
+                         bad_context="A wooden table"),
+             MinimalPair("comps", "base", "has a tail.", "has a tail.", context="A dog",
+                         bad_context="A rock")]
+    backends = ["causal", "mlm"]
+    got = score_pairs(small_llama, bpe_tokenizer, comps, backends)
+    good = score_pairs(small_llama, bpe_tokenizer, [
+        MinimalPair("x", "x", p.good, "unrelated words", context=p.context) for p in comps],
+        backends)
+    bad = score_pairs(small_llama, bpe_tokenizer, [
+        MinimalPair("x", "x", p.bad, "unrelated words", context=p.bad_context) for p in comps],
+        backends)
+    for backend in backends:
+        np.testing.assert_allclose(got[backend][:, 0], good[backend][:, 0], atol=1e-9)
+        np.testing.assert_allclose(got[backend][:, 1], bad[backend][:, 0], atol=1e-9)
+        assert not np.allclose(got[backend][:, 0], got[backend][:, 1])

@@ -563,7 +563,7 @@ def score_pairs(
     multiple-choice item is scored by exactly the code that scores a minimal pair.
     """
     n, k = len(pairs), _candidate_count(pairs)
-    contexts = [p.context for p in pairs] * k
+    contexts = [p.contexts[c] for c in range(k) for p in pairs]
     targets = [p.candidates[c] for c in range(k) for p in pairs]
     encodings: dict[Framing, EncodedTexts] = {}
     primitive_scores = {}
