@@ -320,3 +320,44 @@ def test_backends_scored_on_different_subsets_never_share_a_row():
     assert "| ewok (first 5/subtask) | 55 | 60.0 | – |" in table
     assert "| ewok | 900 | – | 50.0 |" in table
     assert "| mean of 1 tasks |  | 70.0 | 80.0 |" in table  # only the task both share
+
+
+def _comps_file(folder: Path) -> Path:
+    """A small comps_base.jsonl in the official format (the keys decode_comps reads)."""
+    folder.mkdir(parents=True)
+    lines = [{"prefix_acceptable": a, "prefix_unacceptable": b, "property_phrase": c}
+             for a, b, c in [("A robin", "A table", "can fly."), ("A dog", "A rock", "barks."),
+                             ("A fish", "A chair", "can swim.")]]
+    (folder / "comps_base.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    return folder
+
+
+def test_cli_eval_under_2026_records_the_tie_seed_and_comps_missing_until_it_is_there(
+    tmp_path: Path, data_dir: Path, small_llama: BabyLlama, bpe_tokenizer: AntlmTokenizer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    run = _write_run(tmp_path / "run", small_llama, bpe_tokenizer)
+    common = ["--data-dir", str(data_dir), "--max-pairs", "2", "--no-progress",
+              "--backend", "causal", "--suite", "babylm2026"]
+    main(["eval", str(run), "--tasks", "blimp_supplement,comps", "--comps-dir",
+          str(tmp_path / "nowhere"), *common])
+    captured = capsys.readouterr()
+    assert "antlm: comps left out: no data: COMPS is not in the data directory" in captured.err
+    lines = captured.out.splitlines()
+    comps_row = next(line for line in lines if line.startswith("COMPS "))
+    assert comps_row.split()[1] == "–"
+    assert "missing (no data: COMPS is not in the data directory" in comps_row
+    aggregate = next(line for line in lines if line.startswith("Macro-average (babylm2026)"))
+    assert aggregate.split()[2:5] == ["–", "none:", "the"]
+    section = json.loads((run / "results.json").read_text())["zero_shot"]["babylm2026"]
+    assert set(section["scores"]["causal"]) == {"blimp_supplement"}
+    assert section["missing"]["comps"].startswith("no data: COMPS is not in the data directory")
+    assert (section["meta"]["tie_rule"], section["meta"]["tie_seed"]) == ("random", 0)
+
+    main(["eval", str(run), "--tasks", "comps", "--comps-dir",
+          str(_comps_file(tmp_path / "comps")), *common])
+    section = json.loads((run / "results.json").read_text())["zero_shot"]["babylm2026"]
+    assert section["missing"] == {}  # scored now: no longer listed as missing
+    comps = section["scores"]["causal"]["comps"]
+    assert comps["n_pairs"] == 2 and set(comps["subtasks"]) == {"base"}
+    assert set(section["scores"]["causal"]) == {"blimp_supplement", "comps"}

@@ -240,7 +240,9 @@ def _aggregate_rows(macro: MacroAverage, target: Target) -> list[list[str]]:
     label = strong(aggregate_label(macro.suite), target)
     if macro.aggregate == "none":
         return [[label, MISSING, f"none: {macro.aggregate_note}"]]
-    overall = "" if macro.complete else "partial: missing " + ", ".join(macro.missing)
+    # the reasons are in the parts' rows: the aggregate's note names what it lacks
+    lacking = [entry.split(" (")[0] for entry in macro.missing]
+    overall = "" if macro.complete else "partial: missing " + ", ".join(lacking)
     rows = []
     for group, parts in macro.groups.items():
         absent = [p for p in parts if macro.parts.get(p) is None]
