@@ -14,6 +14,7 @@ from antlm.data.tokenizer import AntlmTokenizer
 from antlm.eval.curves import evaluate_checkpoints
 from antlm.eval.finetune import finetune_run
 from antlm.eval.runner import evaluate_path
+from antlm.eval.suites import DEFAULT_TIE_SEED, SUITES
 from antlm.export.hf import export_run
 from antlm.export.revisions import export_revisions
 from antlm.locks import RunLock, RunLockedError
@@ -86,6 +87,8 @@ def test_every_reader_of_the_weights_refuses_a_run_being_trained(
 
 
 def test_an_evaluation_records_the_step_it_scored(untrained_run: Path, data_dir: Path) -> None:
-    _, results = evaluate_path(untrained_run, ["word_order"], data_dir, max_pairs_per_subtask=2,
-                               progress=False)
-    assert results["zero_shot"]["babylm2025"]["meta"]["trained_step"] == 7
+    _, results = evaluate_path(untrained_run, ["word_order"], data_dir, SUITES["babylm2026"],
+                               max_pairs_per_subtask=2, progress=False)
+    meta = results["zero_shot"]["babylm2026"]["meta"]
+    assert meta["trained_step"] == 7
+    assert (meta["tie_rule"], meta["tie_seed"]) == ("random", DEFAULT_TIE_SEED)

@@ -183,7 +183,7 @@ def _cmd_eval(args: argparse.Namespace) -> None:
         backend=args.backend, batch_size=args.batch_size, max_pairs_per_subtask=args.max_pairs,
         precision=args.precision, device=args.device, progress=not args.no_progress,
         trust_remote_code=args.trust_remote_code, out=args.out,
-        save_predictions=args.save_predictions,
+        save_predictions=args.save_predictions, comps_dir=args.comps_dir,
     )
     print(f"antlm: results in {subject.results_path}", file=sys.stderr)
     print(render_evaluation(results, suite, subject.name, detail=args.detail, target="terminal"))
@@ -269,7 +269,7 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
                         "AutoModelForCausalLM, masked LMs through AutoModelForMaskedLM)")
     p.add_argument("--tasks", default=None,
                    help="comma-separated: blimp_filtered, blimp, blimp_supplement, ewok, "
-                        "entity_tracking(_fast), wug_adj, wug_past (Spearman's rho with human "
+                        "entity_tracking(_fast), comps (--comps-dir), wug_adj, wug_past (Spearman's rho with human "
                         "choices), reading (surprisal in regressions on reading times; all its "
                         "words, whatever --max-pairs), the official fast sets blimp_fast, "
                         "supplement_fast, ewok_fast, and the word_order diagnostic (BLiMP "
@@ -290,6 +290,10 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
                    help="write every pair's scores to predictions/SUITE/TASK.jsonl beside "
                         "results.json")
     p.add_argument("--data-dir", help=DATA_DIR_OPTION)
+    p.add_argument("--comps-dir", default=None,
+                   help="the folder of COMPS's comps_*.jsonl files (default: "
+                        "evaluation_data/full_eval/comps under the data directory; absent: "
+                        "COMPS is reported missing, the other tasks are scored)")
     p.add_argument("--batch-size", type=BATCH_SIZE.parse, default=64,
                    help="model rows per forward pass")
     p.add_argument("--max-pairs", type=MAX_PAIRS.parse, default=None,

@@ -56,9 +56,14 @@ def test_headline_is_the_declared_backend_even_when_another_scores_higher() -> N
     macro = compute_macro(results, BABYLM_2025)
     assert macro.backend == "causal"  # mlm is higher on every part
     assert macro.parts["glue"] == pytest.approx(0.6)  # five tasks; CoLA is not in babylm2025
+    # babylm2025: the mean of the NLP and human-likeness averages; with no human-likeness
+    # part, the NLP average over what is there (partial)
     assert macro.average == pytest.approx((0.7 + 0.6 + 0.5 + 0.6) / 4)
-    assert macro.missing == ["glue/boolq (missing: no train file)",
-                             "glue/multirc (missing: no train file)"]
+    assert [m for m in macro.missing if m.startswith("glue/")] == [
+        "glue/boolq (missing: no train file)", "glue/multirc (missing: no train file)"]
+    assert "entity_tracking (not evaluated: run `antlm eval --tasks entity_tracking`)" \
+        in macro.missing
+    assert "reading_et (not implemented in antlm yet)" in macro.missing
     assert not macro.complete
     named = compute_macro(results, BABYLM_2025, backend="mlm")
     assert named.parts["blimp_filtered"] == 0.9
@@ -70,23 +75,31 @@ def test_headline_is_the_declared_backend_even_when_another_scores_higher() -> N
     assert "--max-train-examples 500" in table
     assert "partial: 5 of 7 subtasks" in table
     assert table.count("missing: no train file") >= 2  # named in both tables
-    assert "| **Macro-average** | 60.0 |" in table
+    assert "| **Macro-average (babylm2025)** | 60.0 |" in table
+    assert "| NLP average | 60.0 | partial: mean of 4 of 6 parts |" in table
+    assert "| human-likeness average | – | missing: none of its parts |" in table
+    assert "| Reading (eye tracking) | – | missing (not implemented in antlm yet) |" in table
     assert "| cola (not in babylm2025) | accuracy | 99.0 |" in table
 
 
 def test_missing_parts_are_not_filled_in() -> None:
-    results = {"zero_shot": _zero_shot(causal={"blimp_filtered": 0.8}), "glue": {}}
-    macro = compute_macro(results, BABYLM_2025)
+    results = {"zero_shot": _zero_shot(suite="babylm2024", causal={"blimp_filtered": 0.8}),
+               "glue": {}}
+    macro = compute_macro(results, BABYLM_2024)
     assert macro.parts == {"blimp_filtered": 0.8, "blimp_supplement": None, "ewok": None,
                            "glue": None}
     assert macro.average == pytest.approx(0.8)
-    assert macro.missing == ["blimp_supplement", "ewok", "glue (not run)"]
-    assert "no GLUE task fine-tuned" in render_macro(macro)
-    with pytest.raises(ConfigError, match="--backend 'fused': no babylm2025 zero-shot results "
+    assert macro.missing == [
+        "blimp_supplement (not evaluated: run `antlm eval --tasks blimp_supplement`)",
+        "ewok (not evaluated: run `antlm eval --tasks ewok`)", "glue (not run)"]
+    table = render_macro(macro)
+    assert "no GLUE task fine-tuned" in table
+    assert "| EWoK | – | missing (not evaluated: run `antlm eval --tasks ewok`) |" in table
+    with pytest.raises(ConfigError, match="--backend 'fused': no babylm2024 zero-shot results "
                                           "under it; the results have causal"):
-        compute_macro(results, BABYLM_2025, backend="fused")
+        compute_macro(results, BABYLM_2024, backend="fused")
     # Another suite's scores are not this suite's.
-    assert compute_macro(results, BABYLM_2024).parts["blimp_filtered"] is None
+    assert compute_macro(results, BABYLM_2025).parts["blimp_filtered"] is None
 
 
 def test_suites_name_their_glue_subtasks() -> None:
@@ -138,3 +151,40 @@ def test_the_macro_table_says_why_ewok_can_score_exactly_50(tmp_path: Path) -> N
     (tmp_path / "results.json").write_text(json.dumps(
         {"zero_shot": _zero_shot(causal={"blimp_filtered": 0.7})}))
     assert EWOK_NOTE not in report_macro(tmp_path, BABYLM_2025)  # no EWoK score, no note
+
+
+def test_each_suite_aggregates_as_its_leaderboard() -> None:
+    """2025: the mean of the NLP and human-likeness averages (a part another evaluator writes
+    is read from results[PART]); 2026: no aggregate, GLUE as mean accuracy; 2024: the mean."""
+    babylm2026 = SUITES["babylm2026"]
+    nlp = {"blimp_filtered": 0.8, "blimp_supplement": 0.6, "ewok": 0.5,
+           "entity_tracking": 0.3, "comps": 0.6}
+    results = {
+        "zero_shot": {**_zero_shot(causal=nlp), **_zero_shot(suite="babylm2026", causal=nlp)},
+        "glue": {name: {"metric": "f1" if name == "mrpc" else "accuracy", "score": s,
+                        "accuracy": 0.5, "best_epoch": 1, "epochs_run": 1, "n_train": 5,
+                        "n_eval": 5, "max_train_examples": None}
+                 for name, s in {"mrpc": 0.9, "rte": 0.6}.items()},
+        "reading_et": {"score": 0.1}, "wug_adj": {"score": 0.3},
+        "aoa": {"status": "failed", "reason": "no checkpoints"},
+    }
+    macro = compute_macro(results, BABYLM_2025)
+    glue = (0.9 + 0.6) / 2  # MRPC by F1
+    nlp_average = (0.8 + 0.6 + 0.5 + 0.3 + 0.6 + glue) / 6
+    assert macro.group_average("NLP") == pytest.approx(nlp_average)
+    assert macro.group_average("human-likeness") == pytest.approx((0.1 + 0.3) / 2)
+    assert macro.average == pytest.approx((nlp_average + 0.2) / 2)
+    assert "aoa (failed: no checkpoints)" in macro.missing
+    assert "reading_spr (not implemented in antlm yet)" in macro.missing
+    assert "| human-likeness average | 20.0 | partial: mean of 2 of 5 parts |" in render_macro(
+        macro)
+
+    latest = compute_macro(results, babylm2026)
+    assert latest.parts["glue"] == pytest.approx(0.5)  # the 2026 scorer: accuracy throughout
+    assert latest.parts["comps"] == 0.6 and latest.average is None
+    table = render_macro(latest, results["glue"], babylm2026)
+    assert "| **Macro-average (babylm2026)** | – | none: the 2026 scorer" in table
+    assert "| mrpc | accuracy | 50.0 |" in table
+
+    old = compute_macro({"zero_shot": _zero_shot(suite="babylm2024", causal=nlp)}, BABYLM_2024)
+    assert old.average == pytest.approx((0.8 + 0.6 + 0.5) / 3)  # entity tracking: not a part

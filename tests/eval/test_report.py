@@ -161,7 +161,11 @@ def test_compare_runs_shows_dashes_for_a_run_without_results_or_a_part(tmp_path:
     assert "| task | both (causal) | one (causal) | none (no results) |" in table
     assert "| ewok | 50.0 | – | – |" in table
     assert "| blimp_supplement | 60.0 | 70.0 | – |" in table
-    assert "| **macro-average** | 55.0 (partial) | 70.0 (partial) | – |" in table
+    assert "| **macro-average (babylm2025)** | 55.0 (partial) | 70.0 (partial) | – |" in table
+    # a part of the suite that no run has gets its row, with the reason
+    assert "| blimp_filtered | – | – | – | missing (not evaluated: run `antlm eval --tasks " \
+        "blimp_filtered`) |" in table
+    assert "| reading_et | – | – | – | missing (not implemented in antlm yet) |" in table
     assert ("- one: no results for ewok\n"
             "- none: no results.json (run `antlm eval` on it first)") in table
     assert table.endswith(EWOK_NOTE)  # a table showing EWoK says why 50.0 is no measurement
@@ -181,7 +185,7 @@ def test_evaluate_subject_end_to_end(
     run = LoadedRun(RunPaths(tmp_path), _run_config(small_llama), bpe_tokenizer, small_llama)
     subject = subject_of_run(run)
     update = evaluate_subject(subject, ["blimp_supplement", "ewok"], data_dir,
-                              max_pairs_per_subtask=4, progress=False)
+                              SUITES["babylm2025"], max_pairs_per_subtask=4, progress=False)
     assert list(update["scores"]) == ["causal", "mlm"]  # no mntp: trained with same targets
     assert update["declared_backend"] == "mlm"  # 1_CLM+1_MLM ends on MLM
     assert update["declared_by"] == "the run config: train.schedule '1_CLM+1_MLM' ends on MLM"
@@ -217,7 +221,7 @@ def test_cli_eval_scores_entity_tracking_per_subset_and_file(
     run = _write_run(tmp_path / "run", long_llama, bpe_tokenizer)
     main(["eval", str(run), "--tasks", "entity_tracking_fast", "--backend", "causal,mlm",
           "--data-dir", str(data_dir), "--max-pairs", "2", "--no-progress",
-          "--save-predictions"])
+          "--save-predictions", "--suite", "babylm2025"])
     printed = capsys.readouterr().out
     assert any(line.split()[:1] == ["regular"] for line in printed.splitlines())  # its mean
     scores = json.loads((run / "results.json").read_text())["zero_shot"]["babylm2025"]["scores"]
@@ -245,7 +249,8 @@ def test_cli_eval_merges_results_and_report_reads_them(
             "n_eval": 522, "max_train_examples": 500}  # as antlm finetune writes it
     legacy = {"scores": {"causal": {}}, "best_backend": "causal"}  # before suites
     (run / "results.json").write_text(json.dumps({"glue": {"cola": cola}, "zero_shot": legacy}))
-    common = ["--data-dir", str(data_dir), "--max-pairs", "3", "--no-progress"]
+    common = ["--data-dir", str(data_dir), "--max-pairs", "3", "--no-progress",
+              "--suite", "babylm2025"]
 
     main(["eval", str(run), "--tasks", "blimp_supplement", "--backend", "causal", *common])
     main(["eval", str(run), "--tasks", "ewok", "--backend", "causal,mlm", *common])
@@ -269,12 +274,13 @@ def test_cli_eval_merges_results_and_report_reads_them(
     assert set(scores["causal"]) == {"blimp_supplement", "ewok"}  # merged, not overwritten
     assert set(scores["mlm"]) == {"ewok"}
 
-    main(["report", str(run)])
+    main(["report", str(run), "--suite", "babylm2025"])
     assert "blimp_supplement (first 3/subtask)" in capsys.readouterr().out
-    main(["report", str(run), "--out", str(tmp_path / "report.md")])  # a .md file: Markdown
+    main(["report", str(run), "--suite", "babylm2025", "--out", str(tmp_path / "report.md")])  # a .md file: Markdown
     written = (tmp_path / "report.md").read_text()
     assert written.startswith("## run\n") and "| &nbsp;&nbsp;agent-properties |" in written
-    main(["report", str(run), "--out", str(tmp_path / "report.txt")])  # any other: plain text
+    main(["report", str(run), "--suite", "babylm2025", "--out",
+          str(tmp_path / "report.txt")])  # any other: plain text
     assert (tmp_path / "report.txt").read_text().startswith("run\n===\n")
     main(["report", str(run), "--suite", "babylm2024"])
     assert "(no babylm2024 zero-shot results)" in capsys.readouterr().out
@@ -314,3 +320,44 @@ def test_backends_scored_on_different_subsets_never_share_a_row():
     assert "| ewok (first 5/subtask) | 55 | 60.0 | – |" in table
     assert "| ewok | 900 | – | 50.0 |" in table
     assert "| mean of 1 tasks |  | 70.0 | 80.0 |" in table  # only the task both share
+
+
+def _comps_file(folder: Path) -> Path:
+    """A small comps_base.jsonl in the official format (the keys decode_comps reads)."""
+    folder.mkdir(parents=True)
+    lines = [{"prefix_acceptable": a, "prefix_unacceptable": b, "property_phrase": c}
+             for a, b, c in [("A robin", "A table", "can fly."), ("A dog", "A rock", "barks."),
+                             ("A fish", "A chair", "can swim.")]]
+    (folder / "comps_base.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    return folder
+
+
+def test_cli_eval_under_2026_records_the_tie_seed_and_comps_missing_until_it_is_there(
+    tmp_path: Path, data_dir: Path, small_llama: BabyLlama, bpe_tokenizer: AntlmTokenizer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    run = _write_run(tmp_path / "run", small_llama, bpe_tokenizer)
+    common = ["--data-dir", str(data_dir), "--max-pairs", "2", "--no-progress",
+              "--backend", "causal", "--suite", "babylm2026"]
+    main(["eval", str(run), "--tasks", "blimp_supplement,comps", "--comps-dir",
+          str(tmp_path / "nowhere"), *common])
+    captured = capsys.readouterr()
+    assert "antlm: comps left out: no data: COMPS is not in the data directory" in captured.err
+    lines = captured.out.splitlines()
+    comps_row = next(line for line in lines if line.startswith("COMPS "))
+    assert comps_row.split()[1] == "–"
+    assert "missing (no data: COMPS is not in the data directory" in comps_row
+    aggregate = next(line for line in lines if line.startswith("Macro-average (babylm2026)"))
+    assert aggregate.split()[2:5] == ["–", "none:", "the"]
+    section = json.loads((run / "results.json").read_text())["zero_shot"]["babylm2026"]
+    assert set(section["scores"]["causal"]) == {"blimp_supplement"}
+    assert section["missing"]["comps"].startswith("no data: COMPS is not in the data directory")
+    assert (section["meta"]["tie_rule"], section["meta"]["tie_seed"]) == ("random", 0)
+
+    main(["eval", str(run), "--tasks", "comps", "--comps-dir",
+          str(_comps_file(tmp_path / "comps")), *common])
+    section = json.loads((run / "results.json").read_text())["zero_shot"]["babylm2026"]
+    assert section["missing"] == {}  # scored now: no longer listed as missing
+    comps = section["scores"]["causal"]["comps"]
+    assert comps["n_pairs"] == 2 and set(comps["subtasks"]) == {"base"}
+    assert set(section["scores"]["causal"]) == {"blimp_supplement", "comps"}

@@ -35,6 +35,8 @@ from antlm.models.babyllama import BabyLlama
 from antlm.models.contract import has_fast_path
 from antlm.models.ltgbert import LtgBert
 
+FIRST_MAXIMUM = [SUITES["babylm2025"], SUITES["babylm2024"]]
+
 
 @pytest.fixture(scope="module")
 def sample_pairs(data_dir: Path) -> list[MinimalPair]:
@@ -405,7 +407,7 @@ def test_suites_reduce_and_break_ties_as_their_pipelines(
     summed = text_log_probs(small_llama, masked, "mlm", bpe_tokenizer.mask_id)
     np.testing.assert_allclose(mean[:, 0], summed / (masked.end - masked.start), atol=1e-9)
     tie = np.array([[-3.0, -3.0], [-2.0, -1.0], [-1.0, -2.0]])
-    for suite in SUITES.values():  # both rank with an argmax that keeps the first maximum
+    for suite in FIRST_MAXIMUM:  # these rank with an argmax that keeps the first maximum
         assert suite.correct(tie).tolist() == [True, False, True]
 
 
@@ -498,12 +500,36 @@ def test_entity_tracking_matches_one_option_at_a_time(
 
 
 def test_multiple_choice_ties_go_to_the_first_maximum() -> None:
-    """Both pipelines pick with an argmax that keeps the first maximum: a tie with the right
-    option (candidate 0) counts as correct, a tie among wrong ones picks the earliest."""
+    """The 2024 and 2025 pipelines pick with an argmax that keeps the first maximum: a tie
+    with the right option (candidate 0) counts as correct, a tie among wrong ones picks the
+    earliest (babylm2026 draws ties at random: tests/eval/test_suites.py)."""
     scores = np.array([[-2.0, -3.0, -4.0, -2.0, -5.0],   # tie 0 and 3: 0 chosen, correct
                        [-9.0, -3.0, -1.0, -8.0, -1.0],   # tie 2 and 4: 2 chosen, wrong
                        [-1.0, -1.0, -1.0, -1.0, -1.0],   # all equal: 0 chosen, correct
                        [-4.0, -3.0, -5.0, -6.0, -7.0]])  # 1 wins
-    for suite in SUITES.values():
+    for suite in FIRST_MAXIMUM:
         assert suite.chosen(scores).tolist() == [0, 2, 0, 1]
         assert suite.correct(scores).tolist() == [True, False, True, False]
+
+
+def test_a_comps_item_scores_its_shared_ending_after_each_beginning(
+    small_llama: BabyLlama, bpe_tokenizer: AntlmTokenizer
+) -> None:
+    """COMPS: the bad candidate has its own context. Its scores equal those of the same
+    ending scored after each prefix as an ordinary single-context item."""
+    comps = [MinimalPair("comps", "base", "can fly.", "can fly.", context="A robin",
+                         bad_context="A wooden table"),
+             MinimalPair("comps", "base", "has a tail.", "has a tail.", context="A dog",
+                         bad_context="A rock")]
+    backends = ["causal", "mlm"]
+    got = score_pairs(small_llama, bpe_tokenizer, comps, backends)
+    good = score_pairs(small_llama, bpe_tokenizer, [
+        MinimalPair("x", "x", p.good, "unrelated words", context=p.context) for p in comps],
+        backends)
+    bad = score_pairs(small_llama, bpe_tokenizer, [
+        MinimalPair("x", "x", p.bad, "unrelated words", context=p.bad_context) for p in comps],
+        backends)
+    for backend in backends:
+        np.testing.assert_allclose(got[backend][:, 0], good[backend][:, 0], atol=1e-9)
+        np.testing.assert_allclose(got[backend][:, 1], bad[backend][:, 0], atol=1e-9)
+        assert not np.allclose(got[backend][:, 0], got[backend][:, 1])

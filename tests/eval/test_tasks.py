@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 
 from antlm.eval.tasks import (
+    COMPS_DIR,
     NO_PLAIN_TEXT,
     TASKS,
     TaskDataError,
     load_task,
+    load_tasks,
     parse_task_list,
     subtask_group,
 )
@@ -142,7 +144,7 @@ def test_task_list_parsing() -> None:
     assert parse_task_list("blimp_filtered, ewok") == ["blimp_filtered", "ewok"]
     assert TASKS == {"blimp_filtered", "blimp", "blimp_supplement", "ewok", "entity_tracking",
                      "blimp_fast", "supplement_fast", "ewok_fast", "entity_tracking_fast",
-                     "word_order", "wug_adj", "wug_past", "reading"}
+                     "comps", "word_order", "wug_adj", "wug_past", "reading"}
     assert parse_task_list("entity_tracking") == ["entity_tracking"]
     with pytest.raises(ValueError, match="allowed"):
         parse_task_list("blimp_filtred")
@@ -257,3 +259,67 @@ def test_a_damaged_fast_set_names_its_file_and_line(data_dir: Path, tmp_path: Pa
     damaged.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(TaskDataError, match=rf"{re.escape(str(damaged))}, line 7: not valid JSON"):
         load_task(task, tmp_path)
+
+
+def _comps_record(concept: str, other: str, prop: str) -> str:
+    """One line in the official COMPS format (the keys read_files.py's decode_comps reads)."""
+    return json.dumps({"prefix_acceptable": f"{concept}", "prefix_unacceptable": f"{other}",
+                       "property_phrase": prop, "property": prop, "acceptable_concept": concept,
+                       "unacceptable_concept": other, "negative_sample_type": "taxonomic"})
+
+
+def _write_comps(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "comps_base.jsonl").write_text("\n".join([
+        _comps_record("A robin", "A table", "can fly."),
+        _comps_record("A dog", "A rock", "has a tail."),
+        _comps_record("A fish", "A chair", "can swim."),
+    ]) + "\n")
+    (folder / "comps_wugs_dist-before.jsonl").write_text(
+        _comps_record("A wug is a bird. Therefore, a wug", "A dax is a stone. Therefore, a dax",
+                      "can fly.") + "\n")
+    return folder
+
+
+def test_comps_reads_the_official_format(tmp_path: Path) -> None:
+    folder = _write_comps(tmp_path / "comps")
+    pairs = load_task("comps", tmp_path / "unused", comps_dir=folder)
+    assert [p.subtask for p in pairs] == ["base"] * 3 + ["wugs_dist_before"]
+    first = pairs[0]
+    # one ending, two beginnings: the property is scored after each prefix
+    assert (first.context, first.bad_context, first.good, first.bad) == (
+        "A robin", "A table", "can fly.", "can fly.")
+    assert first.contexts == ("A robin", "A table") and first.candidates == ("can fly.",) * 2
+    assert first.source.endswith("comps_base.jsonl, line 1")
+    # at its official place under the data directory, and --max-pairs per subset
+    _write_comps(tmp_path / "data" / COMPS_DIR)
+    kept = load_task("comps", tmp_path / "data", max_pairs_per_subtask=1)
+    assert [(p.subtask, p.context) for p in kept] == [
+        ("base", "A robin"), ("wugs_dist_before", "A wug is a bird. Therefore, a wug")]
+
+
+def test_comps_errors_name_file_and_line(tmp_path: Path) -> None:
+    folder = _write_comps(tmp_path / "comps")
+    (folder / "comps_base.jsonl").write_text(
+        _comps_record("A robin", "A table", "can fly.") + "\n" + json.dumps(
+            {"prefix_acceptable": "A dog", "property_phrase": "barks."}) + "\n")
+    with pytest.raises(TaskDataError, match=r"comps_base.jsonl, line 2: field "
+                                            r"'prefix_unacceptable' is missing"):
+        load_task("comps", tmp_path, comps_dir=folder)
+    (folder / "comps_base.jsonl").write_text(_comps_record("A robin", "A table", "can fly."))
+    (folder / "comps_other.jsonl").write_text(_comps_record("A", "B", "c.") + "\n")
+    with pytest.raises(TaskDataError, match="comps_other.jsonl: not a COMPS file"):
+        load_task("comps", tmp_path, comps_dir=folder)
+
+
+def test_absent_comps_is_left_out_with_the_reason_not_a_crash(data_dir: Path,
+                                                              tmp_path: Path) -> None:
+    data, missing = load_tasks(["blimp_supplement", "comps"], data_dir, max_pairs_per_subtask=2,
+                               comps_dir=tmp_path / "nowhere")
+    assert set(data) == {"blimp_supplement"} and len(data["blimp_supplement"]) == 10
+    assert missing["comps"].startswith("no data: COMPS is not in the data directory (looked "
+                                       f"in {tmp_path / 'nowhere'}); get it from ")
+    assert "--comps-dir" in missing["comps"] and "osf.io" in missing["comps"]
+    # a task every copy of the data has is still refused at once when absent
+    with pytest.raises(TaskDataError, match="blimp_filtered"):
+        load_tasks(["blimp_filtered", "comps"], tmp_path)

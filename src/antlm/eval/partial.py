@@ -57,8 +57,8 @@ def _texts_digest(pairs: Sequence[MinimalPair]) -> str:
     for pair in pairs:
         texts = [pair.task, pair.subtask, pair.context, pair.good, pair.bad]
         # a minimal pair hashes as it always has, so its kept chunks stay readable
-        digest.update(json.dumps(texts + list(pair.distractors) if pair.distractors
-                                 else texts).encode())
+        extra = [*pair.distractors, *([] if pair.bad_context is None else [pair.bad_context])]
+        digest.update(json.dumps(texts + extra if extra else texts).encode())
     return digest.hexdigest()[:20]
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from antlm.atomic import atomic_write_bytes
-from antlm.eval.suites import Suite
+from antlm.eval.suites import DEFAULT_TIE_SEED, Suite
 from antlm.eval.tasks import NO_PLAIN_TEXT, MinimalPair
 
 __all__ = ["item_identity", "predictions_path", "write_predictions"]
@@ -37,12 +37,13 @@ def predictions_path(directory: Path, suite: Suite, task: str) -> Path:
 
 def write_predictions(
     directory: Path, suite: Suite, task: str, pairs: Sequence[MinimalPair],
-    scores: dict[str, np.ndarray],
+    scores: dict[str, np.ndarray], tie_seed: int = DEFAULT_TIE_SEED,
 ) -> Path:
     """One line per item of ``task``: ``scores`` maps each backend to ``[N, k]`` (good, bad,
-    then any further candidates)."""
-    correct = {backend: suite.correct(item_scores) for backend, item_scores in scores.items()}
-    chosen = {backend: suite.chosen(item_scores) for backend, item_scores in scores.items()}
+    then any further candidates); ``tie_seed`` is the evaluation's, so a tie is resolved here
+    as in its scores."""
+    correct = {b: suite.correct(s, tie_seed) for b, s in scores.items()}
+    chosen = {b: suite.chosen(s, tie_seed) for b, s in scores.items()}
     seen: dict[str, int] = {}
     lines = []
     for i, pair in enumerate(pairs):
@@ -69,6 +70,9 @@ def item_identity(task: str, pair: MinimalPair) -> dict[str, object]:
 
 
 def _item_texts(pair: MinimalPair) -> dict[str, object]:
+    if pair.bad_context is not None:
+        return {"good_context": pair.context, "bad_context": pair.bad_context,
+                "good": pair.good, "bad": pair.bad}
     if pair.distractors:
         return {"context": pair.context, "candidates": list(pair.candidates)}
     return {"context": pair.context, "good": pair.good, "bad": pair.bad}

@@ -40,7 +40,14 @@ from typing import Any
 
 import numpy as np
 
-from antlm.eval.macro import compute_macro, read_results, render_macro, zero_shot_section
+from antlm.eval.macro import (
+    MacroAverage,
+    aggregate_label,
+    compute_macro,
+    read_results,
+    render_macro,
+    zero_shot_section,
+)
 from antlm.eval.scoring import BACKENDS
 from antlm.eval.suites import SUITES, Suite
 from antlm.eval.tables import INDENT, MISSING, Target, heading, pct, render_table, strong
@@ -129,7 +136,12 @@ def merge_zero_shot(
     scores = {b: dict(tasks) for b, tasks in (old.get("scores") or {}).items()}
     for backend, tasks in update.get("scores", {}).items():
         scores.setdefault(backend, {}).update(tasks)
-    merged[suite.name] = {**old, **update, "scores": scores}
+    # a task left out for want of data stays listed until a later evaluation scores it
+    scored = {task for tasks in update.get("scores", {}).values() for task in tasks}
+    missing = {task: reason for task, reason in (old.get("missing") or {}).items()
+               if task not in scored}
+    missing.update(update.get("missing") or {})
+    merged[suite.name] = {**old, **update, "scores": scores, "missing": missing}
     return merged
 
 
@@ -262,6 +274,21 @@ def _missing_lines(names: Sequence[str], results: Sequence[dict[str, Any] | None
     return ["\n".join(lines)] if lines else []
 
 
+def _cell(task: str, column: dict[str, Any], macro: MacroAverage) -> float | None:
+    """A run's score of ``task``: its zero-shot entry, else the part as the macro read it
+    (the parts other evaluators write)."""
+    return column[task]["score"] if task in column else macro.parts.get(task)
+
+
+def _absent_note(part: str, macros: Sequence[MacroAverage]) -> str:
+    """``missing (reason)`` when no run has ``part``: the reason of the first run that gives
+    one (every run lacks it, most often for the same reason)."""
+    if any(m.parts.get(part) is not None for m in macros):
+        return ""
+    reasons = [m.reasons[part] for m in macros if part in m.reasons]
+    return f"missing ({reasons[0]})" if reasons else ""
+
+
 def compare_runs(
     directories: Sequence[str | Path], suite: Suite, target: Target = "markdown"
 ) -> str:
@@ -277,19 +304,27 @@ def compare_runs(
     labels = [f"{n} ({m.backend or 'no results'})" for n, m in zip(names, macros)]
     columns = [zero_shot_section(r, suite).get("scores", {}).get(m.backend, {})
                for r, m in zip(results, macros)]
-    tasks = sorted({t for tasks in columns for t in tasks})
-    rows = [[t] + [pct(c[t]["score"] if t in c else None) for c in columns]
-            + [_pairs_note([c.get(t) for c in columns])] for t in tasks]
-    rows.append(["glue"] + [pct(m.parts["glue"]) for m in macros] + [""])
-    rows.append([strong("macro-average", target)] + [
-        MISSING if r is None else pct(m.average) + ("" if m.complete else " (partial)")
-        for r, m in zip(read, macros)] + [""])
+    found = sorted({t for tasks in columns for t in tasks})
+    tasks = [*suite.zero_shot_parts, *(t for t in found if t not in suite.parts)]
+    rows = [[t] + [pct(_cell(t, c, m)) for c, m in zip(columns, macros)]
+            + [_pairs_note([c.get(t) for c in columns]) or _absent_note(t, macros)]
+            for t in tasks]
+    if "glue" in suite.parts:
+        rows.append(["glue"] + [pct(m.parts["glue"]) for m in macros]
+                    + [_absent_note("glue", macros)])
+    aggregate = strong(aggregate_label(suite.name).lower(), target)
+    if suite.aggregate == "none":
+        rows.append([aggregate] + [MISSING for _ in macros] + [f"none: {suite.aggregate_note}"])
+    else:
+        rows.append([aggregate] + [
+            MISSING if r is None else pct(m.average) + ("" if m.complete else " (partial)")
+            for r, m in zip(read, macros)] + [""])
     header = ["task", *labels, "note"]
     if not any(row[-1] for row in rows):  # no note: no empty column
         header, rows = header[:-1], [row[:-1] for row in rows]
     title = (f"Suite {suite.name}; each model under its declared backend (in brackets), fixed "
              "before scoring")
-    below = _missing_lines(names, read, columns, tasks) + score_notes(tasks)
+    below = _missing_lines(names, read, columns, found) + score_notes(found)
     return "\n\n".join([title, render_table(header, rows, target), *below])
 
 

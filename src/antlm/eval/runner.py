@@ -37,7 +37,7 @@ from antlm.eval.reading import (
 from antlm.eval.report import merge_zero_shot, task_summary
 from antlm.eval.scoring import check_precision, resolve_backends, score_pairs
 from antlm.eval.subject import EvalSubject, open_subject
-from antlm.eval.suites import SUITES, Suite
+from antlm.eval.suites import DEFAULT_SUITE, DEFAULT_TIE_SEED, SUITES, Suite
 from antlm.eval.tasks import PAIR_TASKS, READING, WUG_TASKS, MinimalPair, load_tasks
 from antlm.eval.wug import load_wug, write_wug_predictions
 from antlm.rundir import RunPaths, update_results
@@ -80,7 +80,7 @@ def evaluate_subject(
     subject: EvalSubject,
     tasks: Sequence[str],
     data_dir: str | Path,
-    suite: Suite = SUITES["babylm2025"],
+    suite: Suite = SUITES[DEFAULT_SUITE],
     backend: str = "auto",
     batch_size: int = 64,
     max_pairs_per_subtask: int | None = None,
@@ -88,12 +88,22 @@ def evaluate_subject(
     progress: bool = True,
     save_predictions: bool = False,
     label: str = "",
+    comps_dir: str | Path | None = None,
+    tie_seed: int = DEFAULT_TIE_SEED,
 ) -> dict[str, Any]:
     """Score ``subject`` on ``tasks``; returns its ``suite`` section (not yet merged or
     written; predictions, when asked for, are written at once). ``label`` leads every progress
-    bar's name (a learning curve's revision)."""
+    bar's name (a learning curve's revision).
+
+    A task whose data is optional and absent (COMPS) is not scored: the section's
+    ``"missing"`` names it with the reason, which every table then shows. Under a suite that
+    draws ties at random, every (task, backend) draws from a generator seeded with
+    ``tie_seed``, recorded in the meta."""
     declared, declared_by, backends = headline_and_backends(subject, backend)
-    data = load_tasks([t for t in tasks if t in PAIR_TASKS], data_dir, max_pairs_per_subtask)
+    data, missing = load_tasks([t for t in tasks if t in PAIR_TASKS], data_dir,
+                               max_pairs_per_subtask, comps_dir)
+    for task, reason in missing.items():
+        print(f"antlm: {task} left out: {reason}", file=sys.stderr, flush=True)
     wugs = {t: load_wug(t, data_dir, max_pairs_per_subtask) for t in tasks if t in WUG_TASKS}
     data.update({t: wug.pairs for t, wug in wugs.items()})
     reading = load_reading(data_dir) if READING in tasks else None
@@ -127,12 +137,12 @@ def evaluate_subject(
         for b, item_scores in per_backend.items():
             scores[b][task] = (wugs[task].summary(item_scores, max_pairs_per_subtask)
                                if task in wugs else
-                               task_summary(pairs, suite.correct(item_scores),
+                               task_summary(pairs, suite.correct(item_scores, tie_seed),
                                             max_pairs_per_subtask))
         if save_predictions and task in wugs:
-            write_wug_predictions(subject.results_dir, suite, wugs[task], per_backend)
+            write_wug_predictions(subject.results_dir, suite, wugs[task], per_backend, tie_seed)
         elif save_predictions:
-            write_predictions(subject.results_dir, suite, task, pairs, per_backend)
+            write_predictions(subject.results_dir, suite, task, pairs, per_backend, tie_seed)
     partial.clear()
     if reading is not None:
         _score_reading(subject, reading, backends, batch_size, precision, progress, scores,
@@ -143,6 +153,8 @@ def evaluate_subject(
     meta = {
         "suite_pipeline": suite.pipeline,
         "tasks": list(tasks),
+        "tie_rule": suite.tie_rule,
+        "tie_seed": suite.tie_seed(tie_seed),  # None: ties are not drawn under this suite
         "backend_requested": backend,
         "backends": backends,
         "precision": precision,
@@ -155,7 +167,7 @@ def evaluate_subject(
         "evaluated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     return {"declared_backend": declared, "declared_by": declared_by, "scores": scores,
-            "meta": meta}
+            "missing": missing, "meta": meta}
 
 
 def _score_reading(subject: EvalSubject, reading: ReadingData, backends: Sequence[str],
@@ -182,7 +194,7 @@ def evaluate_path(
     path: str | Path,
     tasks: Sequence[str],
     data_dir: str | Path,
-    suite: Suite = SUITES["babylm2025"],
+    suite: Suite = SUITES[DEFAULT_SUITE],
     backend: str = "auto",
     batch_size: int = 64,
     max_pairs_per_subtask: int | None = None,
@@ -192,13 +204,16 @@ def evaluate_path(
     trust_remote_code: bool = False,
     out: str | Path | None = None,
     save_predictions: bool = False,
+    comps_dir: str | Path | None = None,
+    tie_seed: int = DEFAULT_TIE_SEED,
 ) -> tuple[EvalSubject, dict[str, Any]]:
     """Open, score, merge into the subject's ``results.json``; returns the subject and its
     whole results."""
     check_precision(precision)
     subject = open_subject(path, resolve_device(device), trust_remote_code, out)
     update = evaluate_subject(subject, tasks, data_dir, suite, backend, batch_size,
-                              max_pairs_per_subtask, precision, progress, save_predictions)
+                              max_pairs_per_subtask, precision, progress, save_predictions,
+                              comps_dir, tie_seed)
 
     def with_update(results: dict[str, Any]) -> dict[str, Any]:
         # merged per suite, backend and task, under the lock: another evaluation's suite or

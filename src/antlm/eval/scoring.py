@@ -549,7 +549,8 @@ def _pooled_texts(pairs: Sequence[MinimalPair]) -> tuple[int, int, list[str], li
     """Items, candidates per item, and every candidate's context and text, candidate by
     candidate (see :func:`score_pairs`)."""
     n, k = len(pairs), _candidate_count(pairs)
-    return n, k, [p.context for p in pairs] * k, [p.candidates[c] for c in range(k) for p in pairs]
+    return (n, k, [p.contexts[c] for c in range(k) for p in pairs],
+            [p.candidates[c] for c in range(k) for p in pairs])
 
 
 def check_fits(model: nn.Module, tokenizer: ScoringTokenizer, pairs: Sequence[MinimalPair],

@@ -18,6 +18,11 @@ instead: a prefix and several completions, the first the right one. Its items ar
 scorer ranks every candidate (see :func:`_entity_tracking_pairs` for the framing and
 :func:`subtask_group` for its two-level mean).
 
+COMPS (Misra et al. 2023; a task of the 2025 and 2026 pipelines) compares two sentences that
+share their ending (the property) and differ in their beginning (the concept): ``log p(property
+| acceptable prefix)`` against ``log p(property | unacceptable prefix)``. Its items carry the
+bad candidate's own context in ``bad_context``; see :func:`_comps_pairs`.
+
 ``word_order`` is a diagnostic, not a BabyLM task: each BLiMP-filtered grammatical sentence
 against the same words in a shuffled order. A model that learned anything about order scores far
 above 50% there long before it leaves chance on BLiMP, so it tells "training did not work" apart
@@ -42,6 +47,7 @@ from antlm.config import ConfigError
 from antlm.errors import AntlmError
 
 __all__ = [
+    "COMPS_DIR",
     "EWOK_NOTE",
     "EWOK_PASSWORD",
     "NO_PLAIN_TEXT",
@@ -51,6 +57,8 @@ __all__ = [
     "WUG_TASKS",
     "MinimalPair",
     "TaskDataError",
+    "TaskDataMissing",
+    "comps_help",
     "load_task",
     "load_tasks",
     "parse_task_list",
@@ -73,6 +81,10 @@ class TaskDataError(AntlmError, ValueError):
     """Task data that is missing or malformed; the message says which file/line and why."""
 
 
+class TaskDataMissing(TaskDataError):
+    """A task's data folder is not there at all (as opposed to being there but damaged)."""
+
+
 @dataclass(frozen=True)
 class MinimalPair:
     """One scored comparison: ``good`` must beat ``bad`` (and every one of ``distractors``,
@@ -85,11 +97,18 @@ class MinimalPair:
     context: str = ""
     source: str = field(default="", compare=False)  # "FILE, line N": what an error names
     distractors: tuple[str, ...] = ()  # further wrong candidates (empty for a minimal pair)
+    bad_context: str | None = None  # the bad candidate's own context (COMPS); None: `context`
 
     @property
     def candidates(self) -> tuple[str, ...]:
         """Every candidate in the item's order: the right one first (the pipelines' label 0)."""
         return (self.good, self.bad, *self.distractors)
+
+    @property
+    def contexts(self) -> tuple[str, ...]:
+        """The context of each candidate, in the order of :attr:`candidates`."""
+        bad = self.context if self.bad_context is None else self.bad_context
+        return (self.context, bad, *(self.context for _ in self.distractors))
 
 
 @dataclass(frozen=True)
@@ -123,13 +142,17 @@ _ENTITY_TRACKING: dict[str, str] = {
     "entity_tracking": "evaluation_data/full_eval/entity_tracking",
     "entity_tracking_fast": f"{_FAST_EVAL}/entity_tracking_fast",
 }
+# COMPS, where the 2025 and 2026 pipelines' eval_zero_shot.sh point (full evaluation only).
+COMPS = "comps"
+COMPS_DIR = "evaluation_data/full_eval/comps"
 WORD_ORDER = "word_order"
 # Tasks read and scored by their own modules, not as accuracies over pairs: WUG
 # (antlm.eval.wug: a Spearman correlation with human ratios) and reading (antlm.eval.reading:
 # per-word surprisal in regressions on reading times).
 WUG_TASKS: tuple[str, ...] = ("wug_adj", "wug_past")
 READING = "reading"
-PAIR_TASKS: frozenset[str] = frozenset(_SPECS) | frozenset(_ENTITY_TRACKING) | {WORD_ORDER}
+PAIR_TASKS: frozenset[str] = (frozenset(_SPECS) | frozenset(_ENTITY_TRACKING)
+                              | {COMPS, WORD_ORDER})
 TASKS: frozenset[str] = PAIR_TASKS | set(WUG_TASKS) | {READING}
 # Said under every table that shows EWoK, so that an exact 50.0 is not read as a measurement: the
 # filtered file writes each item twice, the second time with its contexts and targets swapped,
@@ -181,7 +204,7 @@ def _subtask_files(
     """Yield ``(file stem, where, lines)`` per file, sorted by stem for stable output."""
     path = data_dir / folder
     if not path.exists():
-        raise TaskDataError(f"task {task!r}: {path} not found. {DATA_HELP}")
+        raise TaskDataMissing(f"task {task!r}: {path} not found. {DATA_HELP}")
     if zipped:
         with zipfile.ZipFile(path) as archive:
             archive.setpassword(EWOK_PASSWORD)
@@ -205,17 +228,22 @@ def _subtask_files(
 
 
 def load_task(
-    task: str, data_dir: str | Path, max_pairs_per_subtask: int | None = None
+    task: str, data_dir: str | Path, max_pairs_per_subtask: int | None = None,
+    comps_dir: str | Path | None = None,
 ) -> list[MinimalPair]:
     """All pairs of ``task``, subtask by subtask (file order within a subtask).
 
     ``max_pairs_per_subtask`` keeps the first N pairs of each subtask: deterministic, so quick
-    runs are comparable with each other (not with full runs).
+    runs are comparable with each other (not with full runs). ``comps_dir``: where COMPS's
+    files are, when not at their official place under the data directory (:data:`COMPS_DIR`).
     """
     if task not in PAIR_TASKS:
         raise ValueError(f"unknown pair task {task!r}; allowed: {', '.join(sorted(PAIR_TASKS))}")
     if task == WORD_ORDER:
         return _word_order_pairs(data_dir, max_pairs_per_subtask)
+    if task == COMPS:
+        folder = Path(comps_dir) if comps_dir is not None else Path(data_dir) / COMPS_DIR
+        return _comps_pairs(folder, max_pairs_per_subtask)
     if task in _ENTITY_TRACKING:
         return _entity_tracking_pairs(task, Path(data_dir), max_pairs_per_subtask)
     spec = _SPECS[task]
@@ -300,6 +328,48 @@ def _entity_tracking_item(
                        distractors=tuple(options[2:]))
 
 
+def comps_help(folder: Path) -> str:
+    """What a missing COMPS folder is reported as, and where to get it."""
+    return (f"no data: COMPS is not in the data directory (looked in {folder}); get it from "
+            f"the BabyLM evaluation data (https://osf.io/ryjfm/, {COMPS_DIR}) or from "
+            "https://github.com/kanishkamisra/comps, and place it there or pass --comps-dir")
+
+
+# The file stems of the official COMPS files and the subset names the 2026 pipeline gives
+# them (read_files.py, decode_comps: any other stem is "wugs_dist_in_between").
+_COMPS_SUBSETS = {"comps_base": "base", "comps_wugs": "wugs",
+                  "comps_wugs_dist-before": "wugs_dist_before",
+                  "comps_wugs_dist-in-between": "wugs_dist_in_between"}
+
+
+def _comps_pairs(folder: Path, max_pairs_per_subtask: int | None) -> list[MinimalPair]:
+    """Every COMPS item of ``folder``'s ``comps_*.jsonl`` files.
+
+    The 2026 pipeline (``strict/evaluation_pipeline/sentence_zero_shot/read_files.py``,
+    ``decode_comps``) builds ``prefix + " " + property_phrase`` for the acceptable and the
+    unacceptable prefix, and scores the completion ``property_phrase`` (``dataset.py``: the
+    characters from ``len(sentence) - len(completion)``), label 0 the acceptable one. Here
+    the item is ``context = prefix_acceptable``, ``bad_context = prefix_unacceptable`` and
+    ``good == bad == property_phrase``: the suite's separator is the pipeline's space. A file
+    stem outside the four official ones is refused (its subset name would be a guess).
+    """
+    if not folder.is_dir():
+        raise TaskDataMissing(comps_help(folder))
+    pairs: list[MinimalPair] = []
+    for stem, where, lines in _subtask_files(COMPS, folder.name, folder.parent):
+        if stem not in _COMPS_SUBSETS:
+            raise TaskDataError(f"{where}: not a COMPS file (expected one of "
+                                f"{', '.join(sorted(_COMPS_SUBSETS))}.jsonl)")
+        for lineno, record in _file_records(lines, where)[:max_pairs_per_subtask]:
+            phrase = _text(record, "property_phrase", where, lineno)
+            pairs.append(MinimalPair(
+                task=COMPS, subtask=_COMPS_SUBSETS[stem], good=phrase, bad=phrase,
+                context=_text(record, "prefix_acceptable", where, lineno),
+                bad_context=_text(record, "prefix_unacceptable", where, lineno),
+                source=f"{where}, line {lineno}"))
+    return pairs
+
+
 def subtask_group(task: str, subtask: str) -> str | None:
     """The group a subtask's accuracy is first averaged in, None for a task whose score is
     the plain mean of its subtasks.
@@ -338,7 +408,26 @@ def _word_order_pairs(data_dir: str | Path, max_pairs_per_subtask: int | None) -
     return pairs
 
 
+# Tasks whose data is not part of every copy of the evaluation data (COMPS came as a hidden
+# task): when their folder is absent, an evaluation records them as missing, with the reason,
+# and scores the rest, rather than stopping.
+OPTIONAL_DATA = frozenset({COMPS})
+
+
 def load_tasks(
-    tasks: Iterable[str], data_dir: str | Path, max_pairs_per_subtask: int | None = None
-) -> dict[str, list[MinimalPair]]:
-    return {task: load_task(task, data_dir, max_pairs_per_subtask) for task in tasks}
+    tasks: Iterable[str], data_dir: str | Path, max_pairs_per_subtask: int | None = None,
+    comps_dir: str | Path | None = None,
+) -> tuple[dict[str, list[MinimalPair]], dict[str, str]]:
+    """``(pairs per task, reason per task left out)``: every task is read before anything is
+    scored; a task of :data:`OPTIONAL_DATA` whose folder is absent is left out with the
+    reason, any other missing or damaged data raises :class:`TaskDataError`."""
+    data: dict[str, list[MinimalPair]] = {}
+    missing: dict[str, str] = {}
+    for task in tasks:
+        try:
+            data[task] = load_task(task, data_dir, max_pairs_per_subtask, comps_dir)
+        except TaskDataMissing as exc:
+            if task not in OPTIONAL_DATA:
+                raise
+            missing[task] = str(exc)
+    return data, missing

@@ -32,7 +32,7 @@ from scipy.stats import spearmanr
 
 from antlm.atomic import atomic_write_bytes
 from antlm.eval.predictions import predictions_path
-from antlm.eval.suites import Suite
+from antlm.eval.suites import DEFAULT_TIE_SEED, Suite
 from antlm.eval.tasks import DATA_HELP, WUG_TASKS, MinimalPair, TaskDataError
 
 __all__ = ["WugSet", "load_wug", "write_wug_predictions", "wug_probabilities"]
@@ -126,19 +126,23 @@ def _item(task: str, line: str, at: str) -> tuple[MinimalPair, float]:
 
 
 def write_wug_predictions(
-    directory: Path, suite: Suite, wug: WugSet, scores: dict[str, np.ndarray]
+    directory: Path, suite: Suite, wug: WugSet, scores: dict[str, np.ndarray],
+    tie_seed: int = DEFAULT_TIE_SEED,
 ) -> Path:
     """One line per item: the official ``id``, the human ``ratio``, and per backend the
-    candidate scores, the chosen candidate (the pipeline's ``pred``, by index) and the first
-    candidate's probability (its ``prob``). ``scores`` maps each backend to ``[N, k]``."""
+    candidate scores, the chosen candidate (the pipeline's ``pred``, by index; ties drawn as
+    the suite draws them, from ``tie_seed``) and the first candidate's probability (its
+    ``prob``). ``scores`` maps each backend to ``[N, k]``."""
+    chosen = {b: suite.chosen(s, tie_seed) for b, s in scores.items()}
+    probs = {b: wug_probabilities(s) for b, s in scores.items()}
     lines = []
     for i, pair in enumerate(wug.pairs):
         record = {
             "task": wug.task, "subtask": pair.subtask, "id": f"{wug.task}_{i}",
             "candidates": list(pair.candidates), "ratio": float(wug.ratios[i]),
             "scores": {b: [float(v) for v in s[i]] for b, s in scores.items()},
-            "chosen": {b: int(suite.chosen(s[i:i + 1])[0]) for b, s in scores.items()},
-            "prob": {b: float(wug_probabilities(s[i:i + 1])[0]) for b, s in scores.items()},
+            "chosen": {b: int(c[i]) for b, c in chosen.items()},
+            "prob": {b: float(p[i]) for b, p in probs.items()},
         }
         lines.append(json.dumps(record))
     path = predictions_path(directory, suite, wug.task)
