@@ -160,17 +160,19 @@ def submission(
     device: str = "auto",
     progress: bool = True,
     force: bool = False,
+    workshop_only: bool = False,
 ) -> Any:
     """A run's BabyLM leaderboard submission in the official layout, as ``antlm submission``:
     computes what ``out`` does not hold yet (zero-shot with predictions, GLUE, the fast sets
     at every revision of ``track``), writes every ``predictions.json`` and the collated file;
     returns the report (:class:`antlm.eval.submission.SubmissionReport`: what was written,
     what is missing and why, the scores by the leaderboard's rule). ``glue_max_train_examples``
-    and ``glue_epochs`` shorten fine-tuning for a quick check (not the recipe)."""
+    and ``glue_epochs`` shorten fine-tuning for a quick check (not the recipe); a run beyond
+    the track's rules (10 epochs, the track's corpus) is refused unless ``workshop_only``."""
     from antlm.eval.submission import glue_recipe, write_submission
     from antlm.eval.suites import get_suite
 
     return write_submission(run, out, resolve_data_dir(data_dir), get_suite(suite), track,
                             backend, BATCH_SIZE.check(batch_size),
                             glue_recipe(glue_max_train_examples, glue_epochs), device, progress,
-                            force)
+                            force, workshop_only)

@@ -398,7 +398,7 @@ def _cmd_submission(args: argparse.Namespace) -> None:
         args.run_dir, args.out, resolve_data_dir(args.data_dir), get_suite(args.suite),
         args.track, args.backend, args.batch_size,
         glue_recipe(args.glue_max_train_examples, args.glue_epochs), args.device,
-        not args.no_progress, args.force)
+        not args.no_progress, args.force, args.workshop_only)
     print(report.render())
 
 
@@ -425,6 +425,9 @@ def _add_submission(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--force", action="store_true",
                    help="write into a folder that holds other files")
+    p.add_argument("--workshop-only", action="store_true",
+                   help="a paper submitted to the workshop only, not to the challenge: exempt "
+                        "from the track's limits (10 epochs, the track's corpus size)")
     _add_suite(p)
     p.set_defaults(handler=_cmd_submission)
 

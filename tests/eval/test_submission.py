@@ -243,6 +243,22 @@ def test_predictions_of_other_data_are_refused(tmp_path: Path) -> None:
         _chosen_from_records(path, other, SUITE, "causal")
 
 
+def test_a_run_beyond_the_tracks_rules_is_refused_before_any_work(
+        exported_runs, tmp_path: Path, data_dir: Path) -> None:
+    import shutil
+
+    from antlm.rules import RuleError
+
+    run = tmp_path / "run"
+    shutil.copytree(exported_runs["babyllama"][0], run)
+    (run / "state.json").write_text(json.dumps(
+        {"step": 120, "total_steps": 120, "epoch": 12.0, "finished": True,
+         "words_seen": 12_000_000}))
+    with pytest.raises(RuleError, match=r"it ran 12 epochs, more than 10.*--workshop-only"):
+        write_submission(run, tmp_path / "out", data_dir, SUITE, progress=False)
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.fixture(scope="module")
 def submission(tiny_run: Path, data_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     """The tiny run's submission, GLUE cut short (32 training examples, one epoch: a check of

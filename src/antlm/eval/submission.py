@@ -78,6 +78,7 @@ from antlm.eval.tables import render_table
 from antlm.eval.tasks import MinimalPair, TaskDataError, load_task
 from antlm.eval.wug import load_wug
 from antlm.outputs import OutputError, refuse_run_directory
+from antlm.rules import check_submission_rules
 from antlm.rundir import (
     CHECKPOINT_PREFIX,
     Checkpoint,
@@ -85,6 +86,7 @@ from antlm.rundir import (
     list_checkpoints,
     load_run,
     read_config,
+    read_state,
 )
 from antlm.speeds import format_duration
 
@@ -599,6 +601,15 @@ def _open_folder(out: Path, model: str, force: bool) -> dict[str, Any]:
     return {}
 
 
+def _check_rules(paths: RunPaths, track: str, workshop_only: bool) -> None:
+    """Refuse, before any work, a run that broke the track's rules (:mod:`antlm.rules`): its
+    words seen and epochs from its state, its corpus as the words of one epoch."""
+    state = read_state(paths)
+    words, epochs = int(state.get("words_seen") or 0), float(state.get("epoch") or 0)
+    check_submission_rules(track, corpus_words=round(words / epochs) if epochs else 0,
+                           words_seen=words, epochs=epochs, workshop_only=workshop_only)
+
+
 def glue_recipe(max_train_examples: int | None = None,
                 epochs: int | None = None) -> FinetuneConfig:
     """The BabyLM fine-tuning recipe, or with a training subset or fewer epochs, a quick check
@@ -620,12 +631,14 @@ def write_submission(
     device: str = "auto",
     progress: bool = True,
     force: bool = False,
+    workshop_only: bool = False,
 ) -> SubmissionReport:
     """Compute what is not yet computed and write the submission of ``run_dir`` into ``out``
     (see the module docstring); returns its report, also written to ``MODEL/submission.txt``."""
     run_dir, out = Path(run_dir), Path(out)
     if track not in TRACK_REVISIONS:
         raise ConfigError(f"--track {track!r}; allowed: {', '.join(TRACK_REVISIONS)}")
+    _check_rules(RunPaths(run_dir), track, workshop_only)
     backend = backend or declared_backend(read_config(RunPaths(run_dir)))
     if backend not in OFFICIAL_BACKENDS:
         raise SubmissionError(f"--backend {backend!r}: the leaderboard takes "
