@@ -63,7 +63,7 @@ def test_headline_is_the_declared_backend_even_when_another_scores_higher() -> N
         "glue/boolq (missing: no train file)", "glue/multirc (missing: no train file)"]
     assert "entity_tracking (not evaluated: run `antlm eval --tasks entity_tracking`)" \
         in macro.missing
-    assert "reading_et (not implemented in antlm yet)" in macro.missing
+    assert "reading_et (not evaluated: run `antlm eval --tasks reading`)" in macro.missing
     assert not macro.complete
     named = compute_macro(results, BABYLM_2025, backend="mlm")
     assert named.parts["blimp_filtered"] == 0.9
@@ -78,7 +78,7 @@ def test_headline_is_the_declared_backend_even_when_another_scores_higher() -> N
     assert "| **Macro-average (babylm2025)** | 60.0 |" in table
     assert "| NLP average | 60.0 | partial: mean of 4 of 6 parts |" in table
     assert "| human-likeness average | – | missing: none of its parts |" in table
-    assert "| Reading (eye tracking) | – | missing (not implemented in antlm yet) |" in table
+    assert "| Reading (eye tracking) | – | missing (not evaluated: run `antlm eval --tasks reading`) |" in table
     assert "| cola (not in babylm2025) | accuracy | 99.0 |" in table
 
 
@@ -175,7 +175,7 @@ def test_each_suite_aggregates_as_its_leaderboard() -> None:
     assert macro.group_average("human-likeness") == pytest.approx((0.1 + 0.3) / 2)
     assert macro.average == pytest.approx((nlp_average + 0.2) / 2)
     assert "aoa (failed: no checkpoints)" in macro.missing
-    assert "reading_spr (not implemented in antlm yet)" in macro.missing
+    assert "reading_spr (not evaluated: run `antlm eval --tasks reading`)" in macro.missing
     assert "| human-likeness average | 20.0 | partial: mean of 2 of 5 parts |" in render_macro(
         macro)
 

@@ -191,7 +191,7 @@ def test_cli_eval_scores_wug_and_reading(
     run = _write_run(tmp_path / "run", small_llama, bpe_tokenizer)
     main(["eval", str(run), "--tasks", "wug_adj,wug_past,reading,blimp_supplement",
           "--backend", "causal,fused", "--data-dir", str(data_dir), "--max-pairs", "10",
-          "--no-progress", "--save-predictions"])
+          "--no-progress", "--save-predictions", "--suite", "babylm2025"])
     captured = capsys.readouterr()
     assert "reading is not scored under fused" in captured.err
     lines = captured.out.splitlines()

@@ -165,7 +165,7 @@ def test_compare_runs_shows_dashes_for_a_run_without_results_or_a_part(tmp_path:
     # a part of the suite that no run has gets its row, with the reason
     assert "| blimp_filtered | – | – | – | missing (not evaluated: run `antlm eval --tasks " \
         "blimp_filtered`) |" in table
-    assert "| reading_et | – | – | – | missing (not implemented in antlm yet) |" in table
+    assert "| reading_et | – | – | – | missing (not evaluated: run `antlm eval --tasks reading`) |" in table
     assert ("- one: no results for ewok\n"
             "- none: no results.json (run `antlm eval` on it first)") in table
     assert table.endswith(EWOK_NOTE)  # a table showing EWoK says why 50.0 is no measurement

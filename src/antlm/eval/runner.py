@@ -213,7 +213,7 @@ def evaluate_path(
     subject = open_subject(path, resolve_device(device), trust_remote_code, out)
     update = evaluate_subject(subject, tasks, data_dir, suite, backend, batch_size,
                               max_pairs_per_subtask, precision, progress, save_predictions,
-                              comps_dir, tie_seed)
+                              comps_dir=comps_dir, tie_seed=tie_seed)
 
     def with_update(results: dict[str, Any]) -> dict[str, Any]:
         # merged per suite, backend and task, under the lock: another evaluation's suite or
