@@ -62,8 +62,8 @@ def _revisions(paths: RunPaths) -> list[tuple[str, int, int]]:
             f"{paths.root} has no milestone checkpoints (train.checkpoint_words; a run that sees "
             "fewer words than the first milestone writes none)")
     state = read_state(paths)
-    if present(paths.weights) and "words_seen" in state:
-        revisions.append(("main", state["words_seen"], state["step"]))
+    if present(paths.weights) and state is not None and state.words_seen is not None:
+        revisions.append(("main", state.words_seen, state.step))
     return revisions
 
 
@@ -186,10 +186,9 @@ def plot_curve(curve: dict[str, Any], paths: RunPaths) -> Path:
     words = [p["words_seen"] for p in ordered]
     fig, axis = plt.subplots(figsize=(9, 4.5), layout="constrained")
     low, high = min(words) / 1.5, max(words) * 1.5
-    shaded = tint_phases(axis, [(p["objective"], max(low, p["start_words"]),
-                                 min(high, p["start_words"] + p["words"]))
+    shaded = tint_phases(axis, [(p.objective, max(low, p.start_words), min(high, p.end_words))
                                 for p in read_phases(paths)
-                                if p["start_words"] + p["words"] > low and p["start_words"] < high])
+                                if p.end_words > low and p.start_words < high])
     for task in curve["settings"]["tasks"]:
         line, = axis.plot(words, [100 * p["scores"][task] for p in ordered], marker=".",
                           linewidth=1, label=task)

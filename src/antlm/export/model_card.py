@@ -12,15 +12,12 @@ from typing import Any
 
 from antlm.eval.macro import zero_shot_section
 from antlm.eval.report import render_suite
-from antlm.eval.scoring import declare_backend
 from antlm.eval.suites import SUITES
 from antlm.eval.tables import markdown_table
 from antlm.models.registry import count_parameters
-from antlm.rundir import LoadedRun, read_results, read_state
+from antlm.rundir import LoadedRun, RunDeclaration, read_results, read_state
 
 __all__ = ["model_card"]
-
-WORDS_SEEN = "words_seen"  # the state.json key
 
 
 def _settings(run: LoadedRun) -> list[list[str]]:
@@ -43,16 +40,16 @@ def _settings(run: LoadedRun) -> list[list[str]]:
 
 def _training(run: LoadedRun) -> list[str]:
     state = read_state(run.paths)
-    backend, reason = declare_backend(run.config)
-    words = state.get(WORDS_SEEN)
-    steps = ("- steps: not recorded (the run has no state.json)" if not state else
-             f"- steps: {state['step']} of {state['total_steps']}"
-             + (" (finished)" if state.get("finished") else " (not finished)"))
+    declared = RunDeclaration.of(run.config)
+    words = None if state is None else state.words_seen
+    steps = ("- steps: not recorded (the run has no state.json)" if state is None else
+             f"- steps: {state.step} of {state.total_steps}"
+             + (" (finished)" if state.finished else " (not finished)"))
     return [
         steps,
         f"- words seen: {words:,}" if words is not None
-        else f"- words seen: not recorded (the run's state.json has no `{WORDS_SEEN}`)",
-        f"- declared zero-shot backend: `{backend}` ({reason})",
+        else "- words seen: not recorded (the run's state.json has no `words_seen`)",
+        f"- declared zero-shot backend: `{declared.backend}` ({declared.backend_reason})",
     ]
 
 

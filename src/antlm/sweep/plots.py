@@ -46,8 +46,8 @@ def _phase_spans(summary: SweepSummary, arm: str, axis: str) -> list[tuple[str, 
     first seed's start record, in epochs from the schedule."""
     if axis == "words_seen":
         first = next(iter(summary.dev.get(arm, {}).values()), [])
-        phases = first[0].get("phases", []) if first and first[0]["event"] == "start" else []
-        return [(p["objective"], p["start_words"], p["start_words"] + p["words"]) for p in phases]
+        phases = first[0].phases if first else ()  # the start record's
+        return [(p.objective, p.start_words, p.end_words) for p in phases]
     spans, start = [], 0.0
     for phase in summary.sweep.plan(arm).phases:
         spans.append((phase.objective, start, start + phase.epochs))
