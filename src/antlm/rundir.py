@@ -16,6 +16,12 @@
     RUN/learning_curve.*     every checkpoint's zero-shot scores against words seen (json, md, png)
     RUN/.partial-eval/       the scored chunks of an evaluation under way (antlm.eval.partial)
 
+The records are typed, and this module is their only reader and writer: :class:`RunState`
+(state.json), :class:`MetricRecord` (a line of metrics.jsonl) and :class:`RunDeclaration` (what
+the run declares: its headline backend and fine-tuning attention, from its config alone). The
+files keep their flat JSON, so runs written before the types (and a study's committed records)
+still read.
+
 Evaluation and export read runs through :func:`load_run` only; they never import the trainer.
 While a trainer holds the run (``RUN/.lock``) its weights are those of an unfinished run:
 :func:`load_run` refuses them (a milestone checkpoint, written once and never changed, stays
