@@ -34,7 +34,7 @@ An exported Hugging Face folder keeps the run's resolved config as ``antlm_confi
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -410,7 +410,11 @@ def read_phases(paths: RunPaths) -> tuple[PhaseSpan, ...]:
     """The run's phases in steps and words, as its start record gives them; empty for runs
     trained before words seen were counted. Read from the log, else from the copy of the dev
     records in results.json."""
-    records = dev_loss_records(paths)
+    return start_phases(dev_loss_records(paths))
+
+
+def start_phases(records: Sequence[MetricRecord]) -> tuple[PhaseSpan, ...]:
+    """The phases a run's records give (its start record's, when they begin with it)."""
     return records[0].phases if records and records[0].event == "start" else ()
 
 
