@@ -21,7 +21,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from antlm.rundir import RunPaths, read_metrics, read_state
+from antlm.rundir import MetricRecord, RunPaths, read_metrics, read_state
 from antlm.train.trainer import train_run
 from tests.conftest import REPO
 from tests.devices import CUDA_RERUN_ATOL, needs_two_gpus
@@ -46,7 +46,7 @@ def torchrun(config_path: Path, out: Path, data_dir: Path, *extra: str) -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
-def dev_records(run: Path) -> list[dict]:
+def dev_records(run: Path) -> list[MetricRecord]:
     return [r for r in read_metrics(RunPaths(run)) if r.event == "dev"]
 
 
@@ -75,8 +75,9 @@ def test_two_processes_match_one_process(ddp_config, straight_ddp_run, data_dir,
     assert [r.step for r in one] == [r.step for r in two]
     assert len(one) == 2
     for a, b in zip(one, two, strict=True):
-        for key in ("dev_loss_CLM", "dev_loss_MLM"):
-            assert b[key] == pytest.approx(a[key], abs=tolerance), (a["step"], key)
+        for objective in ("CLM", "MLM"):
+            assert b.dev_losses[objective] == pytest.approx(
+                a.dev_losses[objective], abs=tolerance), (a.step, objective)
     start = read_metrics(RunPaths(straight_ddp_run))[0]
     assert start.world_size == 2
     a = load_file(single / "model.safetensors")
@@ -89,9 +90,9 @@ def test_two_processes_match_one_process(ddp_config, straight_ddp_run, data_dir,
     train_two = [r for r in read_metrics(RunPaths(straight_ddp_run)) if r.event == "train"]
     assert train_one and [r.step for r in train_one] == [r.step for r in train_two]
     for x, y in zip(train_one, train_two, strict=True):
-        for key in ("loss_CLM", "loss_MLM"):
-            if key in x:
-                assert y[key] == pytest.approx(x[key], abs=10 * tolerance), (x["step"], key)
+        for objective, loss in x.losses.items():
+            assert y.losses[objective] == pytest.approx(loss, abs=10 * tolerance), (
+                x.step, objective)
 
 
 def test_ddp_resume_equals_the_straight_ddp_run(ddp_config, straight_ddp_run, data_dir, tmp_path):
