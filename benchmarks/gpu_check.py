@@ -437,20 +437,19 @@ def run_headline(check: Check) -> None:
 
 def run_facts(run: Path) -> dict:
     """What a run's metrics say about its training: steps, time, speed, last dev losses."""
-    path = run / "metrics.jsonl"
-    if not path.is_file():
-        return {}
-    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    dev = [r for r in records if r["event"] == "dev"]
+    from antlm.rundir import RunPaths, read_metrics
+
+    records = read_metrics(RunPaths(run))
+    dev = [r for r in records if r.event == "dev"]
     if not dev:
         return {}
     # the first step's reading is the warm-up alone (compilation included): not the speed
-    train = [r["tokens_per_s"] for r in records if r["event"] == "train" and r["step"] > 1]
-    start = next((r for r in records if r["event"] == "start"), {})
-    return {"steps": dev[-1]["step"], "total_steps": start.get("total_steps"),
-            "epochs_done": dev[-1]["epoch"], "train_s": dev[-1]["elapsed_s"],
+    train = [r.tokens_per_s for r in records if r.event == "train" and r.step > 1]
+    start = next((r for r in records if r.event == "start"), None)
+    return {"steps": dev[-1].step, "total_steps": start and start.total_steps,
+            "epochs_done": dev[-1].epoch, "train_s": dev[-1].elapsed_s,
             "tokens_per_s": sum(train) / len(train) if train else 0.0,
-            "dev_loss_CLM": dev[-1]["dev_loss_CLM"], "dev_loss_MLM": dev[-1]["dev_loss_MLM"]}
+            "dev_losses": dev[-1].dev_losses}
 
 
 # ---------------------------------------------------------------------------- report
@@ -527,7 +526,7 @@ def _headline_section(details: dict) -> list[str]:
             lines.append(f"| {f['arm']} | {f['seed']} | {details['schedules'][f['arm']]} | "
                          f"{f['steps']}/{f['total_steps']} | {f['epochs_done']:.2f} | "
                          f"{f['train_s']:.0f} | {f['tokens_per_s']:,.0f} | "
-                         f"{f['dev_loss_CLM']:.3f} | {f['dev_loss_MLM']:.3f} |")
+                         f"{f['dev_losses']['CLM']:.3f} | {f['dev_losses']['MLM']:.3f} |")
     if details.get("summary_md"):
         lines += ["", "Zero-shot (causal, `antlm report --sweep`):", "",
                   details["summary_md"].strip()]

@@ -64,3 +64,42 @@ def test_shipped_modelling_files_stand_alone():
     """They run inside ``transformers`` without antlm installed."""
     for path in (PACKAGE / "models" / "remote_code").glob("*.py"):
         assert not _imports(path), f"{path.name} imports antlm"
+
+
+# The keys of a run's log and state (metrics.jsonl, state.json) are rundir's to know: every other
+# module reads and writes them through its typed records (MetricRecord, RunState), so that a
+# renamed key cannot silently empty a plot.
+RECORD_FILES = ("metrics", "state")  # RunPaths' attributes of the two files
+RECORD_KEY_PREFIXES = ("dev_loss_", "loss_")  # the log's per-objective keys
+RECORD_KEYS = {"event"}
+READERS = sorted([*_modules(), *(PACKAGE.parent.parent / "benchmarks").glob("*.py")])
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """The ids of the docstring constants of ``tree``: prose may name a key."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                found.add(id(body[0].value))
+    return found
+
+
+@pytest.mark.parametrize("path", READERS, ids=lambda p: p.name if p.parent.name == "benchmarks"
+                         else str(p.relative_to(PACKAGE)))
+def test_only_rundir_knows_the_keys_of_a_runs_log_and_state(path):
+    if path == PACKAGE / "rundir.py":
+        return
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    prose = _docstrings(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in prose:
+            assert not (node.value in RECORD_KEYS or node.value.startswith(RECORD_KEY_PREFIXES)), (
+                f"{path.name}:{node.lineno} names the record key {node.value!r}: read the "
+                "run's records through antlm.rundir (MetricRecord, RunState)")
+        if (isinstance(node, ast.Attribute) and node.attr in RECORD_FILES
+                and isinstance(node.value, (ast.Name, ast.Attribute))
+                and getattr(node.value, "id", getattr(node.value, "attr", "")) == "paths"):
+            raise AssertionError(f"{path.name}:{node.lineno} opens the run's {node.attr} file: "
+                                 "read and write it through antlm.rundir")

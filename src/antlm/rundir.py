@@ -17,6 +17,12 @@
     RUN/aoa_surprisals.json  every checkpoint's surprisal of the AoA words (antlm.eval.aoa)
     RUN/.partial-eval/       the scored chunks of an evaluation under way (antlm.eval.partial)
 
+The records are typed, and this module is their only reader and writer: :class:`RunState`
+(state.json), :class:`MetricRecord` (a line of metrics.jsonl) and :class:`RunDeclaration` (what
+the run declares: its headline backend and fine-tuning attention, from its config alone). The
+files keep their flat JSON, so runs written before the types (and a study's committed records)
+still read.
+
 Evaluation and export read runs through :func:`load_run` only; they never import the trainer.
 While a trainer holds the run (``RUN/.lock``) its weights are those of an unfinished run:
 :func:`load_run` refuses them (a milestone checkpoint, written once and never changed, stays
@@ -29,9 +35,9 @@ An exported Hugging Face folder keeps the run's resolved config as ``antlm_confi
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +52,7 @@ from antlm.data.tokenizer import AntlmTokenizer
 from antlm.errors import AntlmError
 from antlm.locks import RunLock, serialized
 from antlm.models.registry import build_model
+from antlm.schedule import parse_schedule
 from antlm.units import format_count
 from antlm.yamlfile import read_yaml
 
@@ -231,8 +238,13 @@ RESULTS_FIELDS: Fields = {"zero_shot": dict, "glue": dict, "dev_losses": list, "
 CURVE_FIELDS: Fields = {"settings": dict, "points": dict}
 
 
-def read_state(paths: RunPaths) -> dict[str, Any]:
-    return read_json(paths.state, STATE_FIELDS)
+def read_state(paths: RunPaths) -> RunState | None:
+    """state.json, or None before the run saved its first checkpoint."""
+    return RunState.load_from_json(paths.state)
+
+
+def write_state(paths: RunPaths, state: RunState) -> None:
+    state.save_to_json(paths.state)
 
 
 def read_results(paths: RunPaths) -> dict[str, Any]:
@@ -275,8 +287,8 @@ def read_json(path: Path, fields: Fields | None = None) -> dict[str, Any]:
 
 def trained_step(paths: RunPaths) -> int | None:
     """The step the run's weights were saved at (state.json), or None before any was saved."""
-    step = read_state(paths).get("step")
-    return step if isinstance(step, int) else None
+    state = read_state(paths)
+    return None if state is None else state.step
 
 
 def update_results(
@@ -320,8 +332,8 @@ def merge_results(
     return update_results(paths, merged, scored_step)
 
 
-def read_metrics(paths: RunPaths) -> list[dict[str, Any]]:
-    """The records of metrics.jsonl. A last line without its newline is an append that a
+def _raw_metrics(paths: RunPaths) -> list[dict[str, Any]]:
+    """The JSON objects of metrics.jsonl. A last line without its newline is an append that a
     killed run left half-written (records are appended, not replaced): it is dropped."""
     if not present(paths.metrics):
         return []
@@ -340,39 +352,60 @@ def read_metrics(paths: RunPaths) -> list[dict[str, Any]]:
                 raise TypeError("a record without its step")
             if not isinstance(record.get("event", ""), str):
                 raise TypeError("a record whose event is not a name")
+            MetricRecord.from_json(record)  # every field this version knows reads
         records.append(record)
     return records
 
 
+def read_metrics(paths: RunPaths) -> list[MetricRecord]:
+    """The records of metrics.jsonl, in the order they were written (a torn last append
+    dropped, see :func:`_raw_metrics`)."""
+    return [MetricRecord.from_json(raw) for raw in _raw_metrics(paths)]
+
+
+def append_metric(paths: RunPaths, record: MetricRecord) -> None:
+    """Append ``record`` to metrics.jsonl (the first append creates the log)."""
+    with paths.metrics.open("a") as handle:
+        handle.write(json.dumps(record.to_json()) + "\n")
+
+
+def truncate_metrics(paths: RunPaths, step: int) -> None:
+    """Drop the records written after ``step`` (the checkpoint a run resumes from: a crash
+    between the two leaves them), keeping the others as they were written."""
+    if not present(paths.metrics):
+        return
+    kept = [raw for raw in _raw_metrics(paths) if raw["step"] <= step]
+    atomic_write_bytes(paths.metrics, "".join(json.dumps(raw) + "\n" for raw in kept).encode())
+
+
+def clear_records(paths: RunPaths) -> None:
+    """Remove metrics.jsonl and state.json: a new run starts its records afresh."""
+    paths.metrics.unlink(missing_ok=True)
+    paths.state.unlink(missing_ok=True)
+
+
 DEV_LOSSES_KEY = "dev_losses"  # in results.json: the dev records a sweep copies there
-# what the sweep's tables and plots read (``phases``: the start record's phase spans in words,
-# which tint the dev-loss plots)
-_DEV_FIELDS = ("event", "step", "epoch", "words_seen", "tokens_seen", "phase", "objective",
-               "phases")
 
 
-def read_dev_log(paths: RunPaths) -> list[dict[str, Any]]:
+def read_dev_log(paths: RunPaths) -> list[MetricRecord]:
     """The dev-loss records of metrics.jsonl, whole: the start record (the untrained model's
     losses, with the run's corpora and phases) and one after every epoch and phase."""
-    return [r for r in read_metrics(paths) if r["event"] in ("start", "dev")]
+    return [r for r in read_metrics(paths) if r.event in ("start", "dev")]
 
 
-def _numbers_only(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{k: v for k, v in r.items() if k in _DEV_FIELDS or k.startswith("dev_loss_")}
-            for r in records]
-
-
-def dev_loss_records(paths: RunPaths) -> list[dict[str, Any]]:
+def dev_loss_records(paths: RunPaths) -> list[MetricRecord]:
     """The untrained model's dev losses and those after every epoch and phase, each record with
-    its step, epoch, words and tokens seen and both objectives' ``dev_loss_*`` (the first also
+    its step, epoch, words and tokens seen and both objectives' dev losses (the first also
     with the run's phases, see :func:`read_phases`).
 
     Read from metrics.jsonl; where a run has none (a study's committed records on a clone: the
     log is not committed, see :func:`copy_dev_losses`), from the copy in results.json."""
     logged = read_dev_log(paths)
     if logged:
-        return _numbers_only(logged)
-    return list(read_results(paths).get(DEV_LOSSES_KEY, []))
+        return [r.with_losses_only() for r in logged]
+    copied = read_results(paths).get(DEV_LOSSES_KEY, [])
+    with reading(paths.results, f"results with their {DEV_LOSSES_KEY!r}"):
+        return [MetricRecord.from_json(raw) for raw in copied]
 
 
 def copy_dev_losses(paths: RunPaths) -> None:
@@ -380,17 +413,211 @@ def copy_dev_losses(paths: RunPaths) -> None:
     record's text, which names the corpora, stays in the log), so that a report drawn from the
     committed records of a study (config, state, results, learning curve) has its dev losses
     too. Nothing is written when there is no log or the copy is already there."""
-    records = _numbers_only(read_dev_log(paths))
+    records = [r.with_losses_only().to_json() for r in read_dev_log(paths)]
     if records and read_results(paths).get(DEV_LOSSES_KEY) != records:
         merge_results(paths, {DEV_LOSSES_KEY: records})
 
 
-def read_phases(paths: RunPaths) -> list[dict[str, Any]]:
-    """The run's phases in steps and words, as its start record gives them (``phase``,
-    ``objective``, ``start_step``, ``end_step``, ``start_words``, ``words``); empty for runs
-    trained before words seen were counted."""
-    records = read_metrics(paths)
-    return records[0].get("phases", []) if records and records[0]["event"] == "start" else []
+def read_phases(paths: RunPaths) -> tuple[PhaseSpan, ...]:
+    """The run's phases in steps and words, as its start record gives them; empty for runs
+    trained before words seen were counted. Read from the log, else from the copy of the dev
+    records in results.json."""
+    return start_phases(dev_loss_records(paths))
+
+
+def start_phases(records: Sequence[MetricRecord]) -> tuple[PhaseSpan, ...]:
+    """The phases a run's records give (its start record's, when they begin with it)."""
+    return records[0].phases if records and records[0].event == "start" else ()
+
+
+# ---------------------------------------------------------------------------- the run's contract
+# What a run declares, its progress (state.json) and its log (metrics.jsonl) as typed records:
+# the trainer writes them through this module and every reader reads them through it, so a
+# renamed field is one change here, not a plot left silently empty elsewhere. The files keep
+# their flat JSON form, so the runs and committed study records written before still read.
+
+# The backends that read an alternating or MIX schedule's objectives, and those of them that
+# need MLM targets trained shifted (mntp reads token j at j-1; fused holds mntp).
+_ALTERNATED_BACKENDS: tuple[str, ...] = ("causal", "mlm", "mntp", "fused")
+_SHIFTED_BACKENDS: frozenset[str] = frozenset({"mntp", "fused"})
+
+
+@dataclass(frozen=True)
+class RunDeclaration:
+    """What a run declares before anything is scored, from its config alone: the objectives it
+    trains, the objective it ends on (the *headline objective*), the backend of its headline
+    zero-shot score and the attention it is fine-tuned with.
+
+    One rule decides both of the last two: the final phase's headline objective, counted as the
+    objective of most of its sequences (a MIX phase included): CLM -> the ``causal`` backend
+    and causal attention; MLM -> ``mlm`` (``mntp`` when trained with shifted targets) and
+    bidirectional attention. ``eval.backend`` and ``finetune --attention`` each override their
+    own half. Never chosen by looking at scores: a backend picked as the best on the test set
+    would flatter every run it is applied to."""
+
+    objectives: tuple[str, ...]  # the objectives the schedule trains, CLM before MLM
+    final_objective: str  # the headline objective: CLM or MLM
+    backend: str  # of the headline zero-shot score
+    backend_reason: str
+    auto_backends: tuple[str, ...]  # what ``--backend auto`` runs: an exploratory table
+    finetune_attention: str  # GLUE's default attention: causal or bidirectional
+
+    @classmethod
+    def of(cls, config: RunConfig) -> RunDeclaration:
+        schedule = config.train.schedule
+        # mlm_fraction, not the phase names: MIX(clm=1,mlm=0) trains nothing but CLM.
+        fractions = {phase.mlm_fraction for phase in parse_schedule(schedule).phases}
+        objectives = tuple(o for o, trained in (("CLM", fractions != {1.0}),
+                                                ("MLM", fractions != {0.0})) if trained)
+        final = parse_schedule(schedule).phases[-1]
+        headline = "MLM" if final.mlm_fraction > 0.5 else "CLM"
+        shifted = config.objective.mlm_target == "shifted"
+        masked = "mntp" if shifted else "mlm"
+        reason = f"train.schedule {schedule!r} ends on {final.objective}"
+        if config.eval.backend is not None:
+            backend, reason = config.eval.backend, "eval.backend in the run config"
+        elif headline == "CLM":
+            backend = "causal"
+        else:
+            backend = masked
+            reason += " with objective.mlm_target: shifted" if shifted else ""
+        if objectives == ("CLM",):
+            auto: tuple[str, ...] = ("causal",)
+        elif objectives == ("MLM",):
+            auto = (masked,)
+        else:
+            auto = tuple(b for b in _ALTERNATED_BACKENDS if shifted or b not in _SHIFTED_BACKENDS)
+        attention = "causal" if headline == "CLM" else "bidirectional"
+        return cls(objectives, headline, backend, reason, auto, attention)
+
+
+@dataclass
+class RunState:
+    """state.json: where the run's saved weights stand (as Hugging Face's ``TrainerState``, a
+    dataclass saved whole). Fields an older run did not record are None."""
+
+    step: int = 0  # the step of the checkpoint (the data position)
+    epoch: float = 0.0
+    words_seen: int | None = None
+    tokens_seen: int | None = None
+    total_steps: int | None = None
+    total_words_seen: int | None = None
+    finished: bool = False
+
+    def save_to_json(self, path: Path) -> None:
+        fields = {k: v for k, v in asdict(self).items() if v is not None}
+        atomic_write_bytes(path, json.dumps(fields, indent=2).encode())
+
+    @classmethod
+    def load_from_json(cls, path: Path) -> RunState | None:
+        """The state in ``path``, or None before the run saved any."""
+        raw = read_json(path, STATE_FIELDS)
+        if not raw:
+            return None
+        return cls(**{k: raw[k] for k in STATE_FIELDS if k in raw})
+
+
+@dataclass(frozen=True)
+class PhaseSpan:
+    """One phase of the plan as the start record gives it, in steps and in words seen."""
+
+    phase: int  # 1-based
+    objective: str
+    start_step: int
+    end_step: int
+    start_words: int
+    words: int
+    epochs: float | None = None
+
+    @property
+    def end_words(self) -> int:
+        return self.start_words + self.words
+
+
+# The kinds of metrics.jsonl records: ``start`` (the untrained model's dev losses and the
+# plan), ``train`` (losses, lr and speed every log_every steps), ``dev`` (dev losses after an
+# epoch, a phase or a dev_every check), ``checkpoint`` (a milestone's weights saved), ``end``
+# (the summary of one invocation).
+EVENTS = ("start", "train", "dev", "checkpoint", "end")
+LOSS_PREFIX = "loss_"  # a train record's mean loss of one objective: loss_CLM
+DEV_LOSS_PREFIX = "dev_loss_"  # a record's dev loss of one objective: dev_loss_MLM
+# dataclass field -> its JSON key, where they differ
+_JSON_KEYS = {"train_corpus": "train", "dev_corpus": "dev"}
+
+
+@dataclass(frozen=True)
+class MetricRecord:
+    """One line of metrics.jsonl: where the run was (``step``, ``epoch``, words and tokens
+    seen) and what happened (``event``, one of :data:`EVENTS`); each event fills its own
+    fields, the rest stay None. Records written before a field existed read with it None."""
+
+    event: str
+    step: int
+    epoch: float | None = None
+    words_seen: int | None = None
+    tokens_seen: int | None = None
+    phase: int | None = None  # train, dev: the phase of the step last taken (1-based)
+    objective: str | None = None  # train, dev: that phase's objective
+    losses: dict[str, float] = field(default_factory=dict)  # train: mean loss per objective
+    dev_losses: dict[str, float] = field(default_factory=dict)  # start, dev, end
+    lr: float | None = None  # train
+    tokens_per_s: float | None = None  # train, end
+    elapsed_s: float | None = None  # dev: seconds trained by this invocation
+    milestone: int | None = None  # checkpoint: its words-seen milestone
+    name: str | None = None  # checkpoint: its revision name, chck_1M
+    finished: bool | None = None  # end
+    wall_s: float | None = None  # end
+    # start: the model, the corpora and the plan
+    params: int | None = None
+    train_corpus: str | None = None
+    dev_corpus: str | None = None
+    train_tokens: int | None = None
+    words_per_epoch: int | None = None
+    steps_per_epoch: int | None = None
+    total_steps: int | None = None  # start, end
+    total_words_seen: int | None = None
+    phases: tuple[PhaseSpan, ...] = ()
+    world_size: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The flat JSON object of a metrics.jsonl line (None fields left out)."""
+        record: dict[str, Any] = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.name == "losses":
+                record.update({f"{LOSS_PREFIX}{k}": v for k, v in value.items()})
+            elif item.name == "dev_losses":
+                record.update({f"{DEV_LOSS_PREFIX}{k}": v for k, v in value.items()})
+            elif item.name == "phases":
+                if value:
+                    record["phases"] = [{k: v for k, v in asdict(p).items() if v is not None}
+                                        for p in value]
+            elif value is not None:
+                record[_JSON_KEYS.get(item.name, item.name)] = value
+        return record
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> MetricRecord:
+        """The record of a metrics.jsonl line (or of its copy in results.json); keys this
+        version does not know are left out."""
+        values: dict[str, Any] = {
+            item.name: raw[_JSON_KEYS.get(item.name, item.name)] for item in fields(cls)
+            if _JSON_KEYS.get(item.name, item.name) in raw
+            and item.name not in ("losses", "dev_losses", "phases")}
+        values["losses"] = {k.removeprefix(LOSS_PREFIX): v for k, v in raw.items()
+                            if k.startswith(LOSS_PREFIX)}
+        values["dev_losses"] = {k.removeprefix(DEV_LOSS_PREFIX): v for k, v in raw.items()
+                                if k.startswith(DEV_LOSS_PREFIX)}
+        values["phases"] = tuple(PhaseSpan(**p) for p in raw.get("phases", ()))
+        return cls(**values)
+
+    def with_losses_only(self) -> MetricRecord:
+        """The record as results.json keeps a copy of it (see :func:`copy_dev_losses`): where
+        the run was, its phase, its dev losses, and the start record's phases; the corpora's
+        text stays in the log."""
+        return MetricRecord(self.event, self.step, self.epoch, self.words_seen,
+                            self.tokens_seen, self.phase, self.objective,
+                            dev_losses=self.dev_losses, phases=self.phases)
 
 
 @dataclass

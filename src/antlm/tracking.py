@@ -27,10 +27,13 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 from antlm.config import ConfigError, RunConfig
+
+if TYPE_CHECKING:  # rundir (and torch with it) is imported where a run is read, not here
+    from antlm.rundir import MetricRecord
 
 __all__ = ["REPORTERS", "Reporter", "Tracker", "check_trackers", "open_tracker",
            "report_evaluation"]
@@ -171,31 +174,29 @@ class WandbReporter:
         self.run.finish()
 
 
-def _record_scalars(record: dict[str, Any]) -> dict[str, float]:
+def _record_scalars(record: MetricRecord) -> dict[str, float]:
     """The scalars of one ``metrics.jsonl`` record, named by what they measure."""
-    values = {f"progress/{k}": float(record[k])
-              for k in ("words_seen", "tokens_seen", "epoch", "phase") if k in record}
-    for objective in ("CLM", "MLM"):
-        if f"loss_{objective}" in record:
-            values[f"train/loss_{objective}"] = record[f"loss_{objective}"]
-        if f"dev_loss_{objective}" in record:
-            values[f"dev/loss_{objective}"] = record[f"dev_loss_{objective}"]
-    if "lr" in record:
-        values["train/lr"] = record["lr"]
-    if "tokens_per_s" in record:
-        values["train/tokens_per_s"] = record["tokens_per_s"]
+    values = {f"progress/{k}": float(v) for k, v in (
+        ("words_seen", record.words_seen), ("tokens_seen", record.tokens_seen),
+        ("epoch", record.epoch), ("phase", record.phase)) if v is not None}
+    values.update({f"train/loss_{k}": v for k, v in record.losses.items()})
+    values.update({f"dev/loss_{k}": v for k, v in record.dev_losses.items()})
+    if record.lr is not None:
+        values["train/lr"] = record.lr
+    if record.tokens_per_s is not None:
+        values["train/tokens_per_s"] = record.tokens_per_s
     return values
 
 
-# What the ``end`` record of an invocation sums up, as HF Trainer's final log does: steps,
-# words and tokens seen, epochs, the final dev losses, the wall time and the mean speed.
-SUMMARY_KEYS = ("step", "words_seen", "tokens_seen", "epoch", "dev_loss_CLM", "dev_loss_MLM",
-                "wall_s", "tokens_per_s")
-
-
-def _summary_scalars(record: dict[str, Any]) -> dict[str, float]:
-    """The ``summary/*`` values of an ``end`` record."""
-    return {f"summary/{key}": float(record[key]) for key in SUMMARY_KEYS if key in record}
+def _summary_scalars(record: MetricRecord) -> dict[str, float]:
+    """The ``summary/*`` values of an ``end`` record, as HF Trainer's final log sums a run up:
+    steps, words and tokens seen, epochs, the final dev losses, the wall time and the mean
+    speed."""
+    values = {"step": record.step, "words_seen": record.words_seen,
+              "tokens_seen": record.tokens_seen, "epoch": record.epoch,
+              "wall_s": record.wall_s, "tokens_per_s": record.tokens_per_s}
+    return {**{f"summary/{key}": float(v) for key, v in values.items() if v is not None},
+            **{f"summary/dev_loss_{k}": v for k, v in record.dev_losses.items()}}
 
 
 class Tracker:
@@ -206,22 +207,21 @@ class Tracker:
         self.phase: int | None = None
         self.written: dict[str, int] = {}  # tag -> the last step a value was sent at
 
-    def record(self, record: dict[str, Any]) -> None:
-        step = int(record["step"])
-        if record["event"] == "end":
+    def record(self, record: MetricRecord) -> None:
+        step = record.step
+        if record.event == "end":
             for reporter in self.reporters:
                 reporter.summary(_summary_scalars(record), step)
             return
-        if record["event"] == "start":
-            for phase in record.get("phases", []):
-                self._note("phases", f"phase {phase['phase']}: {phase['objective']} from step "
-                           f"{phase['start_step']} ({phase['start_words']:,} words seen)", step)
-        if "phase" in record and record["phase"] != self.phase:
-            self.phase = record["phase"]
-            self._note("phase", f"phase {self.phase}: {record['objective']}", step)
+        for phase in record.phases:  # the start record's plan
+            self._note("phases", f"phase {phase.phase}: {phase.objective} from step "
+                       f"{phase.start_step} ({phase.start_words:,} words seen)", step)
+        if record.phase is not None and record.phase != self.phase:
+            self.phase = record.phase
+            self._note("phase", f"phase {self.phase}: {record.objective}", step)
         values = _record_scalars(record)
-        if record["event"] == "checkpoint":
-            values = {"progress/milestone_words": float(record["milestone"])}
+        if record.event == "checkpoint" and record.milestone is not None:
+            values = {"progress/milestone_words": float(record.milestone)}
         values = self._unsent(values, step)
         for reporter in self.reporters:
             reporter.scalars(values, step)
@@ -267,7 +267,7 @@ def report_evaluation(run_dir: Path, suite: str, section: dict[str, Any]) -> Non
     """Send a run's new zero-shot scores under its declared backend to the run's trackers, at
     the step its weights come from; nothing for runs without ``train.report_to`` or for model
     folders."""
-    from antlm.rundir import RunPaths, read_config, read_state
+    from antlm.rundir import RunPaths, read_config, trained_step
 
     paths = RunPaths(run_dir)
     if not paths.config.is_file():
@@ -279,6 +279,6 @@ def report_evaluation(run_dir: Path, suite: str, section: dict[str, Any]) -> Non
     tracker = open_tracker(config, run_dir)
     try:
         tracker.evaluation(suite, backend, section["scores"][backend],
-                           int(read_state(paths).get("step", 0)))
+                           trained_step(paths) or 0)
     finally:
         tracker.close()

@@ -40,7 +40,7 @@ def test_the_curve_scores_every_revision_once_and_draws_it(milestone_run, data_d
         assert set(point["scores"]) == set(TASKS)
         assert all(0.0 <= s <= 1.0 for s in point["scores"].values())
         assert point["pairs"]["blimp_supplement"] == 5 * 3
-    assert curve["points"]["main"]["words_seen"] == read_state(paths)["words_seen"]
+    assert curve["points"]["main"]["words_seen"] == read_state(paths).words_seen
     assert json.loads(paths.learning_curve.read_text()) == curve
     table = paths.learning_curve.with_suffix(".md").read_text()
     assert "suite babylm2025, backend `mlm`, the first 3 pairs of every subtask" in table

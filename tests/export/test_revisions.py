@@ -31,7 +31,7 @@ def test_every_milestone_is_a_branch_that_loads_in_transformers(milestone_run, t
     assert sorted(listed) == sorted(branches)
     assert _git(out, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
     assert (out / "config.json").is_file()  # the work tree shows the final model
-    words = read_state(RunPaths(milestone_run))["words_seen"]
+    words = read_state(RunPaths(milestone_run)).words_seen
     assert f"{words:,} words seen" in _git(out, "log", "-1", "--format=%s", "main")
 
     for branch in branches:

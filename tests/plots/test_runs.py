@@ -11,13 +11,13 @@ import pytest
 from antlm.cli import main
 from antlm.locks import RunLock
 from antlm.plots.runs import _label, dev_curve, differ_in_length, plot_runs, trained_loss_limits
-from antlm.rundir import RunDirError, RunPaths, read_metrics
+from antlm.rundir import MetricRecord, RunDirError, RunPaths, read_metrics
 from tests.cli import assert_refused
 
 
 def _swapped_phases(run: Path, out: Path) -> Path:
     """A copy of ``run``'s records whose phases train the other objective."""
-    records = read_metrics(RunPaths(run))
+    records = [r.to_json() for r in read_metrics(RunPaths(run))]
     for phase in records[0]["phases"]:
         phase["objective"] = {"CLM": "MLM", "MLM": "CLM"}[phase["objective"]]
     out.mkdir()
@@ -68,9 +68,8 @@ def test_a_format_matplotlib_cannot_write_is_refused_before_any_work(name, tmp_p
     assert not any(tmp_path.iterdir())
 
 
-def _record(step: int, epoch: float, clm: float, mlm: float) -> dict:
-    return {"event": "dev", "step": step, "epoch": epoch, "dev_loss_CLM": clm,
-            "dev_loss_MLM": mlm}
+def _record(step: int, epoch: float, clm: float, mlm: float) -> MetricRecord:
+    return MetricRecord("dev", step, epoch, dev_losses={"CLM": clm, "MLM": mlm})
 
 
 def test_the_y_range_comes_from_the_losses_after_the_first_epoch():

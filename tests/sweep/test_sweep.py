@@ -225,7 +225,7 @@ def test_smoke_sweep_end_to_end(tmp_path, data_dir, capsys):
     update_results(baseline, lambda results: {k: v for k, v in results.items()
                                               if k != DEV_LOSSES_KEY})
     assert not any(o.trained or o.evaluated for o in run_sweep(SMOKE, tmp_path, data_dir))
-    logged = [r for r in read_metrics(baseline) if r["event"] in ("start", "dev")]
+    logged = [r for r in read_metrics(baseline) if r.event in ("start", "dev")]
     # untrained, every train.dev_every check and the 2 epoch ends
     assert len(read_json(baseline.results)[DEV_LOSSES_KEY]) == len(logged) > 3
     assert read_json(RunPaths(sweep.run_dir(tmp_path, "antlm", 1)).learning_curve) == curve
@@ -248,10 +248,10 @@ def test_smoke_sweep_end_to_end(tmp_path, data_dir, capsys):
     for arm in sweep.spec.arms:
         run = RunPaths(sweep.run_dir(tmp_path, arm, 1))
         copied = read_json(run.results)[DEV_LOSSES_KEY]
-        logged = [r for r in read_metrics(run) if r["event"] in ("start", "dev")]
-        assert [r["dev_loss_CLM"] for r in copied] == [r["dev_loss_CLM"] for r in logged]
-        assert "train" in logged[0] and "train" not in copied[0]
-        assert copied[0]["phases"] == logged[0]["phases"]  # they tint the dev-loss plot
+        logged = [r for r in read_metrics(run) if r.event in ("start", "dev")]
+        assert [r["dev_loss_CLM"] for r in copied] == [r.dev_losses["CLM"] for r in logged]
+        assert logged[0].train_corpus is not None and "train" not in copied[0]
+        assert copied[0]["phases"] == logged[0].to_json()["phases"]  # they tint the plot
         run.metrics.unlink()
     assert json.loads(write_summary(collect(sweep, tmp_path), tmp_path / "clone")[0].read_text())[
         "final_dev_loss"] == final

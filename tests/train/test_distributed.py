@@ -21,7 +21,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from antlm.rundir import RunPaths, read_metrics, read_state
+from antlm.rundir import MetricRecord, RunPaths, read_metrics, read_state
 from antlm.train.trainer import train_run
 from tests.conftest import REPO
 from tests.devices import CUDA_RERUN_ATOL, needs_two_gpus
@@ -46,8 +46,8 @@ def torchrun(config_path: Path, out: Path, data_dir: Path, *extra: str) -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
-def dev_records(run: Path) -> list[dict]:
-    return [r for r in read_metrics(RunPaths(run)) if r["event"] == "dev"]
+def dev_records(run: Path) -> list[MetricRecord]:
+    return [r for r in read_metrics(RunPaths(run)) if r.event == "dev"]
 
 
 @pytest.fixture(scope="module", params=[pytest.param("cpu", id="gloo"),
@@ -72,35 +72,36 @@ def test_two_processes_match_one_process(ddp_config, straight_ddp_run, data_dir,
     single = tmp_path / "single"
     train_run(config, single, data_dir, progress=False)
     one, two = dev_records(single), dev_records(straight_ddp_run)
-    assert [r["step"] for r in one] == [r["step"] for r in two]
+    assert [r.step for r in one] == [r.step for r in two]
     assert len(one) == 2
     for a, b in zip(one, two, strict=True):
-        for key in ("dev_loss_CLM", "dev_loss_MLM"):
-            assert b[key] == pytest.approx(a[key], abs=tolerance), (a["step"], key)
+        for objective in ("CLM", "MLM"):
+            assert b.dev_losses[objective] == pytest.approx(
+                a.dev_losses[objective], abs=tolerance), (a.step, objective)
     start = read_metrics(RunPaths(straight_ddp_run))[0]
-    assert start["world_size"] == 2
+    assert start.world_size == 2
     a = load_file(single / "model.safetensors")
     b = load_file(straight_ddp_run / "model.safetensors")
     assert a.keys() == b.keys()
     for name in a:
         torch.testing.assert_close(b[name], a[name], atol=tolerance, rtol=0, msg=name)
     # The logged training loss covers both ranks' rows (it is all-reduced), as one process's.
-    train_one = [r for r in read_metrics(RunPaths(single)) if r["event"] == "train"]
-    train_two = [r for r in read_metrics(RunPaths(straight_ddp_run)) if r["event"] == "train"]
-    assert train_one and [r["step"] for r in train_one] == [r["step"] for r in train_two]
+    train_one = [r for r in read_metrics(RunPaths(single)) if r.event == "train"]
+    train_two = [r for r in read_metrics(RunPaths(straight_ddp_run)) if r.event == "train"]
+    assert train_one and [r.step for r in train_one] == [r.step for r in train_two]
     for x, y in zip(train_one, train_two, strict=True):
-        for key in ("loss_CLM", "loss_MLM"):
-            if key in x:
-                assert y[key] == pytest.approx(x[key], abs=10 * tolerance), (x["step"], key)
+        for objective, loss in x.losses.items():
+            assert y.losses[objective] == pytest.approx(loss, abs=10 * tolerance), (
+                x.step, objective)
 
 
 def test_ddp_resume_equals_the_straight_ddp_run(ddp_config, straight_ddp_run, data_dir, tmp_path):
     config, config_path = ddp_config
     resumed = tmp_path / "resumed"
     torchrun(config_path, resumed, data_dir, "--stop-after-epochs", "0.25")
-    assert not read_state(RunPaths(resumed))["finished"]
+    assert not read_state(RunPaths(resumed)).finished
     torchrun(config_path, resumed, data_dir, "--resume")
-    assert read_state(RunPaths(resumed))["finished"]
+    assert read_state(RunPaths(resumed)).finished
     a = load_file(straight_ddp_run / "model.safetensors")
     b = load_file(resumed / "model.safetensors")
     for name in a:
@@ -108,5 +109,5 @@ def test_ddp_resume_equals_the_straight_ddp_run(ddp_config, straight_ddp_run, da
             assert torch.equal(a[name], b[name]), name
         else:  # see tests/devices.py
             torch.testing.assert_close(b[name], a[name], atol=CUDA_RERUN_ATOL, rtol=0, msg=name)
-    steps = [r["step"] for r in dev_records(resumed)]
-    assert steps == [r["step"] for r in dev_records(straight_ddp_run)]
+    steps = [r.step for r in dev_records(resumed)]
+    assert steps == [r.step for r in dev_records(straight_ddp_run)]

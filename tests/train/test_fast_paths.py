@@ -17,7 +17,7 @@ import torch
 
 from antlm.config import ModelConfig
 from antlm.data.blocks import Prefetcher
-from antlm.data.objectives import IGNORE, ObjectivePart
+from antlm.data.objectives import IGNORE, ObjectivePart, scored_count
 from antlm.models.registry import build_model
 from antlm.rundir import RunPaths, read_metrics
 from antlm.train.compile_errors import is_device_error
@@ -43,7 +43,7 @@ def mlm_part() -> ObjectivePart:
     input_ids = torch.randint(0, 300, (6, 24), generator=generator)
     labels = torch.randint(0, 300, (6, 24), generator=generator)
     labels[torch.rand(6, 24, generator=generator) > 0.15] = IGNORE
-    return ObjectivePart("MLM", "bidirectional", input_ids, labels, 1.0)
+    return ObjectivePart("MLM", "bidirectional", input_ids, labels, 1.0, scored_count(labels))
 
 
 def loss_and_grads(sparse: bool) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -68,7 +68,7 @@ def test_masked_only_head_gives_the_full_heads_loss_and_gradients():
 
 def train_losses(run_dir) -> list[float]:
     records = read_metrics(RunPaths(run_dir))
-    return [r.get("loss_MLM", r.get("loss_CLM")) for r in records if r["event"] == "train"]
+    return [r.losses.get("MLM", r.losses.get("CLM")) for r in records if r.event == "train"]
 
 
 @pytest.fixture(scope="module")

@@ -79,7 +79,7 @@ def test_sigkill_at_random_moments_resumes_to_the_uninterrupted_weights(tmp_path
     seed = random.randrange(10**6)
     moments = random.Random(seed)
     for attempt in range(10):
-        if read_state(RunPaths(killed)).get("finished"):
+        if read_state(RunPaths(killed)).finished:
             break
         process = _start(train, ["--resume", "--out", killed, *common])
         if attempt < 2:
@@ -87,7 +87,7 @@ def test_sigkill_at_random_moments_resumes_to_the_uninterrupted_weights(tmp_path
             _kill(process)
         else:
             assert process.wait() == 0
-    assert read_state(RunPaths(killed)).get("finished"), f"seed {seed}"
+    assert read_state(RunPaths(killed)).finished, f"seed {seed}"
     assert_same_weights(load_file(straight / "model.safetensors"),
                         load_file(killed / "model.safetensors"))
 
@@ -98,7 +98,7 @@ def test_a_full_disk_while_checkpointing_keeps_the_last_checkpoint(tmp_path, dat
     run = tmp_path / "run"
     config = small_config("train.schedule=2_CLM")
     train_run(config, run, data_dir, stop_after_epochs=1, progress=False)
-    checkpoint, step = (run / "checkpoint.pt").read_bytes(), read_state(RunPaths(run))["step"]
+    checkpoint, step = (run / "checkpoint.pt").read_bytes(), read_state(RunPaths(run)).step
 
     def disk_full(obj, path):
         Path(path).write_bytes(b"half a checkpoint")

@@ -29,11 +29,11 @@ def ltgbert_run(data_dir, tmp_path_factory):
 @pytest.mark.slow
 def test_alternated_ltgbert_lowers_both_dev_losses(ltgbert_run):
     records = read_metrics(RunPaths(ltgbert_run))
-    dev = [r for r in records if r["event"] == "dev"]
-    ends = [r for r in dev if float(r["epoch"]).is_integer()]  # train.dev_every adds the rest
-    assert [r["objective"] for r in ends] == ["CLM", "MLM", "MLM", "CLM"]
-    assert dev[-1]["dev_loss_CLM"] < records[0]["dev_loss_CLM"] - 1.0
-    assert dev[-1]["dev_loss_MLM"] < records[0]["dev_loss_MLM"] - 1.0
+    dev = [r for r in records if r.event == "dev"]
+    ends = [r for r in dev if float(r.epoch).is_integer()]  # train.dev_every adds the rest
+    assert [r.objective for r in ends] == ["CLM", "MLM", "MLM", "CLM"]
+    assert dev[-1].dev_losses["CLM"] < records[0].dev_losses["CLM"] - 1.0
+    assert dev[-1].dev_losses["MLM"] < records[0].dev_losses["MLM"] - 1.0
 
 
 @pytest.mark.slow

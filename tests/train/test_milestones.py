@@ -41,7 +41,7 @@ def test_each_milestone_is_saved_when_the_words_seen_first_pass_it(straight, dat
         assert stream.words_seen(checkpoint.step - 1) < checkpoint.milestone
         assert checkpoint.milestone <= checkpoint.words_seen == stream.words_seen(checkpoint.step)
         assert checkpoint.step % stream.steps_per_epoch  # mid-epoch, not at an epoch's end
-    events = [r["name"] for r in read_metrics(RunPaths(straight)) if r["event"] == "checkpoint"]
+    events = [r.name for r in read_metrics(RunPaths(straight)) if r.event == "checkpoint"]
     assert events == NAMES
 
 
@@ -59,14 +59,14 @@ def test_a_stop_and_a_resume_write_each_once_and_the_same(straight, tmp_path, da
         assert (now.st_ino, now.st_mtime_ns) == (stat.st_ino, stat.st_mtime_ns)
     for name, path in after.items():
         assert _equal(path, RunPaths(straight).checkpoints / path.name), name
-    events = [r["name"] for r in read_metrics(RunPaths(run)) if r["event"] == "checkpoint"]
+    events = [r.name for r in read_metrics(RunPaths(run)) if r.event == "checkpoint"]
     assert events == NAMES
 
 
 def test_milestone_weights_are_those_of_a_run_stopped_there(straight, tmp_path, data_dir):
     config = _config()
     checkpoint = list_checkpoints(RunPaths(straight))[2]
-    steps_per_epoch = read_metrics(RunPaths(straight))[0]["steps_per_epoch"]
+    steps_per_epoch = read_metrics(RunPaths(straight))[0].steps_per_epoch
     run = tmp_path / "stopped-there"
     result = train_run(config, run, data_dir, stop_after_epochs=checkpoint.step / steps_per_epoch,
                        progress=False)

@@ -15,15 +15,15 @@ from tests.runs import small_config
 def test_tiny_run_lowers_both_dev_losses(tiny_run):
     records = read_metrics(RunPaths(tiny_run))
     start = records[0]
-    dev = [r for r in records if r["event"] == "dev"]
-    ends = [r for r in dev if float(r["epoch"]).is_integer()]  # train.dev_every adds the rest
-    assert [r["objective"] for r in ends] == ["CLM", "MLM", "CLM"]
-    assert dev[-1]["dev_loss_CLM"] < start["dev_loss_CLM"] - 1.0
-    assert dev[-1]["dev_loss_MLM"] < start["dev_loss_MLM"] - 1.0
+    dev = [r for r in records if r.event == "dev"]
+    ends = [r for r in dev if float(r.epoch).is_integer()]  # train.dev_every adds the rest
+    assert [r.objective for r in ends] == ["CLM", "MLM", "CLM"]
+    assert dev[-1].dev_losses["CLM"] < start.dev_losses["CLM"] - 1.0
+    assert dev[-1].dev_losses["MLM"] < start.dev_losses["MLM"] - 1.0
     # Per-objective training losses are logged with the phase that produced them.
-    train = [r for r in records if r["event"] == "train"]
-    assert any("loss_MLM" in r for r in train) and any("loss_CLM" in r for r in train)
-    assert read_state(RunPaths(tiny_run))["finished"] is True
+    train = [r for r in records if r.event == "train"]
+    assert any("MLM" in r.losses for r in train) and any("CLM" in r.losses for r in train)
+    assert read_state(RunPaths(tiny_run)).finished is True
     for name in ("config.yaml", "tokenizer.json", "model.safetensors", "checkpoint.pt"):
         assert (tiny_run / name).is_file()
 
@@ -36,11 +36,11 @@ def test_resume_gives_exactly_the_weights_of_a_straight_run(tmp_path, data_dir):
     train_run(config, straight, data_dir, progress=False)
     first = train_run(config, resumed, data_dir, stop_after_epochs=1, progress=False)
     assert not first["finished"]
-    assert read_state(RunPaths(resumed))["epoch"] == pytest.approx(1.0)
+    assert read_state(RunPaths(resumed)).epoch == pytest.approx(1.0)
     train_run(config, resumed, data_dir, resume=True, progress=False)
     assert_same_weights(load_file(straight / "model.safetensors"),
                         load_file(resumed / "model.safetensors"))
-    steps = [r["step"] for r in read_metrics(RunPaths(resumed)) if r["event"] == "dev"]
+    steps = [r.step for r in read_metrics(RunPaths(resumed)) if r.event == "dev"]
     assert steps == sorted(set(steps))  # no duplicated records after the resume
 
 
@@ -51,7 +51,7 @@ def test_divergence_stops_and_keeps_the_last_good_checkpoint(tmp_path, data_dir)
     config = small_config("train.schedule=3_CLM", "train.log_every=1")
     train_run(config, run, data_dir, stop_after_epochs=1, progress=False)
     good = load_file(run / "model.safetensors")
-    step = read_state(RunPaths(run))["step"]
+    step = read_state(RunPaths(run)).step
     with pytest.raises(TrainingError, match="NaN/inf.*last good checkpoint"):
         train_run(small_config("train.schedule=3_CLM", "train.log_every=1", "train.lr=1e12",
                                "train.grad_clip=null"), run, data_dir, resume=True, progress=False)
@@ -95,22 +95,21 @@ def test_words_seen_after_an_epoch_are_the_corpus_and_resume_exactly(tmp_path, d
     train_run(config, resumed, data_dir, stop_after_epochs=1, progress=False)
     state = read_state(RunPaths(resumed))
     start = read_metrics(RunPaths(resumed))[0]
-    corpus_words = int(start["train"].split(" documents, ")[1].split(" words")[0].replace(",", ""))
-    assert state["epoch"] == 1.0 and state["words_seen"] == corpus_words == start["words_per_epoch"]
-    assert state["tokens_seen"] == state["step"] * batch * config.model.max_seq_len
+    corpus_words = int(start.train_corpus.split(" documents, ")[1].split(" words")[0].replace(",", ""))
+    assert state.epoch == 1.0 and state.words_seen == corpus_words == start.words_per_epoch
+    assert state.tokens_seen == state.step * batch * config.model.max_seq_len
     train_run(config, resumed, data_dir, resume=True, progress=False)
 
     def progress(run):
-        return [(r["step"], r["words_seen"], r["tokens_seen"])
-                for r in read_metrics(RunPaths(run)) if r["event"] in ("train", "dev")]
+        return [(r.step, r.words_seen, r.tokens_seen)
+                for r in read_metrics(RunPaths(run)) if r.event in ("train", "dev")]
 
     assert progress(resumed) == progress(straight)
     words = [w for _, w, _ in progress(straight)]
     assert words == sorted(words) and words[0] > 0
     final = read_state(RunPaths(straight))
-    assert final["words_seen"] == final["total_words_seen"] == read_state(RunPaths(resumed))[
-        "words_seen"]
-    assert corpus_words < final["words_seen"] < 2 * corpus_words  # 1.5 epochs
+    assert final.words_seen == final.total_words_seen == read_state(RunPaths(resumed)).words_seen
+    assert corpus_words < final.words_seen < 2 * corpus_words  # 1.5 epochs
 
 
 @pytest.mark.slow
@@ -128,14 +127,14 @@ def test_dev_every_adds_dev_records_within_epochs_without_checkpoints(tmp_path, 
     train_run(small_config("train.schedule=2_CLM", "train.dev_every=0.5",
                            "train.checkpoint_epochs=false"), run, data_dir, progress=False)
     records = read_metrics(RunPaths(run))
-    per_epoch = records[0]["steps_per_epoch"]
+    per_epoch = records[0].steps_per_epoch
     half = round(per_epoch / 2)
-    dev = [r for r in records if r["event"] == "dev"]
-    assert [r["step"] for r in dev] == [half, per_epoch, per_epoch + half, 2 * per_epoch]
+    dev = [r for r in records if r.event == "dev"]
+    assert [r.step for r in dev] == [half, per_epoch, per_epoch + half, 2 * per_epoch]
     assert all("dev_loss_CLM" in r and "dev_loss_MLM" in r for r in dev)
     # neither a check between epoch ends nor the first epoch's end writes a checkpoint
     assert saved == [2 * per_epoch]
-    assert read_state(RunPaths(run))["step"] == 2 * per_epoch
+    assert read_state(RunPaths(run)).step == 2 * per_epoch
 
 
 def _due_steps(every: float, steps_per_epoch: int = 10, epochs: int = 3) -> list[int]:

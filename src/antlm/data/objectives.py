@@ -7,9 +7,10 @@ alone.
 
 Masking is drawn for the *global* batch of a step from a generator seeded by ``(seed, step)``:
 every process of a distributed run, and a resumed run, draws exactly the same masks, and each
-process then takes its own rows. The loss weight is normalised by the global count of scored
-tokens, so splitting a batch across processes or accumulation steps leaves the gradient as it
-would be on one device.
+process then takes its own rows. Each part carries its share of the step's rows and the global
+count of its scored tokens; the trainer scales the loss by them at the backward (one place,
+``antlm.train.trainer.StepRunner.step``), so splitting a batch across processes or
+accumulation steps leaves the gradient as it would be on one device.
 """
 
 from __future__ import annotations
@@ -34,17 +35,24 @@ class ObjectivePart:
     attention: str  # "causal" or "bidirectional"
     input_ids: torch.Tensor  # [b, T]
     labels: torch.Tensor  # [b, T], IGNORE where not scored
-    loss_scale: float  # multiplies the summed cross-entropy: share of the step / global count
+    share: float  # the objective's share of the step's rows (1 but in a MIX phase)
+    global_scored: int  # the tokens scored in the whole global part (at least 1)
 
     def rows(self, start: int, stop: int) -> ObjectivePart:
         return ObjectivePart(
             self.objective, self.attention, self.input_ids[start:stop],
-            self.labels[start:stop], self.loss_scale,
+            self.labels[start:stop], self.share, self.global_scored,
         )
 
     @property
     def n_rows(self) -> int:
         return self.input_ids.shape[0]
+
+
+def scored_count(labels: torch.Tensor) -> int:
+    """The positions ``labels`` scores, at least 1 (a part that scores none adds 0 to the
+    loss rather than a division by zero)."""
+    return max(int((labels != IGNORE).sum()), 1)
 
 
 def step_generator(seed: int, step: int) -> torch.Generator:
@@ -78,8 +86,7 @@ class ObjectiveBuilder:
     def clm(self, blocks: torch.Tensor, share: float = 1.0) -> ObjectivePart:
         labels = torch.full_like(blocks, IGNORE)
         labels[:, :-1] = blocks[:, 1:]
-        count = max(int((labels != IGNORE).sum()), 1)
-        return ObjectivePart("CLM", "causal", blocks, labels, share / count)
+        return ObjectivePart("CLM", "causal", blocks, labels, share, scored_count(labels))
 
     def mlm(self, blocks: torch.Tensor, generator: torch.Generator, share: float = 1.0) -> ObjectivePart:
         protected = blocks < self.n_special
@@ -94,8 +101,8 @@ class ObjectiveBuilder:
             labels[:, :-1][selected[:, 1:]] = blocks[:, 1:][selected[:, 1:]]
         else:
             labels[selected] = blocks[selected]
-        count = max(int((labels != IGNORE).sum()), 1)
-        return ObjectivePart("MLM", "bidirectional", corrupted, labels, share / count)
+        return ObjectivePart("MLM", "bidirectional", corrupted, labels, share,
+                             scored_count(labels))
 
     def build(self, blocks: torch.Tensor, phase: Phase, generator: torch.Generator) -> list[ObjectivePart]:
         """The parts of one global step under ``phase``."""

@@ -78,8 +78,8 @@ def _revisions(paths: RunPaths) -> list[tuple[str, int, int]]:
             f"{paths.root} has no milestone checkpoints (train.checkpoint_words; a run that sees "
             "fewer words than the first milestone writes none)")
     state = read_state(paths)
-    if present(paths.weights) and "words_seen" in state:
-        revisions.append(("main", state["words_seen"], state["step"]))
+    if present(paths.weights) and state is not None and state.words_seen is not None:
+        revisions.append(("main", state.words_seen, state.step))
     return revisions
 
 
@@ -223,9 +223,8 @@ def plot_curve(curve: dict[str, Any], paths: RunPaths) -> Path:
     fig, axes = plt.subplots(rows, columns, figsize=(5.5 * columns, 3.2 * rows), sharex=True,
                              squeeze=False, layout="constrained")
     low, high = min(words) / 1.5, max(words) * 1.5
-    spans = [(p["objective"], max(low, p["start_words"]), min(high, p["start_words"] + p["words"]))
-             for p in read_phases(paths)
-             if p["start_words"] + p["words"] > low and p["start_words"] < high]
+    spans = [(p.objective, max(low, p.start_words), min(high, p.end_words))
+             for p in read_phases(paths) if p.end_words > low and p.start_words < high]
     shaded: set[str] = set()
     for axis, task in zip(axes.flat, panels):
         shaded |= tint_phases(axis, spans)

@@ -11,8 +11,9 @@ the reported scores are those of the best epoch on that same validation set.
 The classifier reads one position: the last real token under causal attention (a decoder sees
 the whole input only there) or the first token (``<s>`` / ``[CLS]``) under bidirectional
 attention. Which attention an alternately trained model is fine-tuned with is a choice
-(``--attention``); the default is that of the run's final schedule phase, the objective the
-weights were last shaped by. Fine-tuning works on an in-memory copy: the run's pretrained
+(``--attention``); the default is the one the run declares (``antlm.rundir.RunDeclaration``):
+that of the objective most of its final phase's sequences train, the objective the weights were
+last shaped by, by the same rule as its headline zero-shot backend. Fine-tuning works on an in-memory copy: the run's pretrained
 weights are never written.
 
 A task without a train file is recorded as missing, never scored: a made-up number would be
@@ -40,8 +41,7 @@ from antlm.device import resolve_device
 from antlm.eval.glue import TASKS, Example, GlueDataError, GlueTask, read_split, split_path
 from antlm.models.attention import check_attention
 from antlm.progress import progress_bar
-from antlm.rundir import LoadedRun, load_run, merge_results
-from antlm.schedule import parse_schedule
+from antlm.rundir import LoadedRun, RunDeclaration, load_run, merge_results
 
 __all__ = [
     "FinetuneConfig",
@@ -71,10 +71,10 @@ class TaskOutcome:
 
 
 def default_attention(config: RunConfig) -> str:
-    """The attention of the final schedule phase: MLM -> bidirectional, CLM or MIX -> causal
-    (a MIX phase still trains the causal path on most schedules' CLM share)."""
-    final = parse_schedule(config.train.schedule).phases[-1].objective
-    return "bidirectional" if final == "MLM" else "causal"
+    """The attention the run declares for fine-tuning (:class:`antlm.rundir.RunDeclaration`),
+    by the rule of its headline zero-shot backend: the objective of most of the final phase's
+    sequences, MLM -> bidirectional, CLM -> causal."""
+    return RunDeclaration.of(config).finetune_attention
 
 
 # ---------------------------------------------------------------------------- inputs

@@ -61,7 +61,7 @@ from antlm.eval.tasks import MinimalPair, TaskDataError
 from antlm.models.attention import ATTENTION_KINDS, TokenTree
 from antlm.models.contract import ScoringTokenizer, has_fast_path
 from antlm.progress import progress_bar
-from antlm.schedule import parse_schedule
+from antlm.rundir import RunDeclaration
 
 __all__ = [
     "BACKENDS",
@@ -88,8 +88,6 @@ PRIMITIVES: tuple[str, ...] = ("causal", "mlm", "mntp", "mlm_word_l2r")
 # mlm_word_l2r costs as much as mlm again and is asked for by name (or ``all``). mntp (and fused,
 # which adds it to causal) reads the prediction one position early, so it is scored only for a
 # model trained with shifted MLM targets: for ``mlm_target: same`` it scores a task never trained.
-_AUTO_ALTERNATED: tuple[str, ...] = ("causal", "mlm", "mntp", "fused")
-_NEEDS_SHIFTED_TARGETS: frozenset[str] = frozenset({"mntp", "fused"})
 # Rows of a prefix-tree batch hold this many tokens (or the batch's longest text): room for a
 # few texts, while dense attention over the row stays a few percent of a layer's cost.
 TREE_WIDTH = 64
@@ -214,20 +212,10 @@ def applicable_backends(views: Collection[str]) -> list[str]:
 
 
 def auto_backends(config: RunConfig) -> list[str]:
-    """The backends that match a run's training objectives (what ``--backend auto`` runs):
-    a CLM-only schedule is scored causally; an MLM-only one with PLL (``mlm``), or ``mntp`` if
-    it was trained with shifted targets; an alternating or MIX schedule with the paper's family
-    as far as its MLM targets allow: ``causal`` and ``mlm``, and with shifted targets ``mntp``
-    and ``fused`` too. An exploratory table (the headline is the declared backend alone)."""
-    # mlm_fraction, not the phase names: MIX(clm=1,mlm=0) trains nothing but CLM.
-    fractions = {phase.mlm_fraction for phase in parse_schedule(config.train.schedule).phases}
-    if fractions == {0.0}:
-        return ["causal"]
-    if fractions == {1.0}:
-        return ["mntp" if config.objective.mlm_target == "shifted" else "mlm"]
-    if config.objective.mlm_target == "shifted":
-        return list(_AUTO_ALTERNATED)
-    return [b for b in _AUTO_ALTERNATED if b not in _NEEDS_SHIFTED_TARGETS]
+    """The backends that match a run's training objectives (what ``--backend auto`` runs), as
+    the run declares them (:class:`antlm.rundir.RunDeclaration`): an exploratory table, the
+    headline is the declared backend alone."""
+    return list(RunDeclaration.of(config).auto_backends)
 
 
 def resolve_backends(
@@ -261,20 +249,11 @@ def resolve_backends(
 
 
 def declare_backend(config: RunConfig) -> tuple[str, str]:
-    """The backend of a run's headline score and why, fixed by its config before anything is
-    scored: ``eval.backend`` when set, else the one that reads the objective the schedule ends
-    on (CLM -> causal; MLM -> mlm, or mntp when trained with shifted targets). A MIX phase
-    counts as the objective of most of its sequences. Never chosen by looking at scores: a
-    backend picked as the best on the test set would flatter every run it is applied to."""
-    if config.eval.backend is not None:
-        return config.eval.backend, "eval.backend in the run config"
-    final = parse_schedule(config.train.schedule).phases[-1]
-    reason = f"train.schedule {config.train.schedule!r} ends on {final.objective}"
-    if final.mlm_fraction <= 0.5:
-        return "causal", reason
-    if config.objective.mlm_target == "shifted":
-        return "mntp", reason + " with objective.mlm_target: shifted"
-    return "mlm", reason
+    """The backend of a run's headline score and why, as the run declares it before anything
+    is scored (:class:`antlm.rundir.RunDeclaration`: the rule it shares with the attention of
+    fine-tuning)."""
+    declared = RunDeclaration.of(config)
+    return declared.backend, declared.backend_reason
 
 
 def declared_backend(config: RunConfig) -> str:

@@ -605,7 +605,8 @@ def _check_rules(paths: RunPaths, track: str, workshop_only: bool) -> None:
     """Refuse, before any work, a run that broke the track's rules (:mod:`antlm.rules`): its
     words seen and epochs from its state, its corpus as the words of one epoch."""
     state = read_state(paths)
-    words, epochs = int(state.get("words_seen") or 0), float(state.get("epoch") or 0)
+    words = (state.words_seen or 0) if state else 0
+    epochs = state.epoch if state else 0.0
     check_submission_rules(track, corpus_words=round(words / epochs) if epochs else 0,
                            words_seen=words, epochs=epochs, workshop_only=workshop_only)
 

@@ -15,15 +15,20 @@ from typing import Any
 
 from antlm.eval.macro import zero_shot_section
 from antlm.eval.report import render_suite
-from antlm.eval.scoring import declare_backend
 from antlm.eval.suites import SUITES
 from antlm.eval.tables import markdown_table, pct
 from antlm.models.registry import count_parameters
-from antlm.rundir import CURVE_FIELDS, Checkpoint, LoadedRun, read_json, read_results, read_state
+from antlm.rundir import (
+    CURVE_FIELDS,
+    Checkpoint,
+    LoadedRun,
+    RunDeclaration,
+    read_json,
+    read_results,
+    read_state,
+)
 
 __all__ = ["model_card"]
-
-WORDS_SEEN = "words_seen"  # the state.json key
 
 
 def _settings(run: LoadedRun) -> list[list[str]]:
@@ -48,31 +53,31 @@ def _progress(run: LoadedRun) -> list[str]:
     """Where the card's weights stand in the run: a checkpoint's own step and words, or the
     run's last recorded state."""
     state = read_state(run.paths)
-    total = f" of {state['total_steps']:,}" if "total_steps" in state else ""
+    total = "" if state is None or state.total_steps is None else f" of {state.total_steps:,}"
     if run.checkpoint is not None:
         c = run.checkpoint
         return [(f"- revision: `{c.name}`, the weights saved once {c.milestone:,} words were "
                 "seen (a BabyLM milestone checkpoint; the final model is on `main`)"),
                 f"- steps: {c.step:,}{total}",
                 f"- words seen: {c.words_seen:,} ({c.tokens_seen:,} tokens)"]
-    words = state.get(WORDS_SEEN)
-    steps = ("- steps: not recorded (the run has no state.json)" if not state else
-             f"- steps: {state['step']}{total}"
-             + (" (finished)" if state.get("finished") else " (not finished)"))
+    words = None if state is None else state.words_seen
+    steps = ("- steps: not recorded (the run has no state.json)" if state is None else
+             f"- steps: {state.step}{total}"
+             + (" (finished)" if state.finished else " (not finished)"))
     return [
         steps,
         f"- words seen: {words:,}" if words is not None
-        else f"- words seen: not recorded (the run's state.json has no `{WORDS_SEEN}`)",
+        else "- words seen: not recorded (the run's state.json has no `words_seen`)",
     ]
 
 
 def _training(run: LoadedRun) -> list[str]:
-    backend, reason = declare_backend(run.config)
+    declared = RunDeclaration.of(run.config)
     return [
         *_progress(run),
         (f"- schedule as trained: `{run.config.train.nominal_plan().canonical()}` (as written: "
         f"`{run.config.train.schedule}`)"),
-        f"- declared zero-shot backend: `{backend}` ({reason})",
+        f"- declared zero-shot backend: `{declared.backend}` ({declared.backend_reason})",
     ]
 
 

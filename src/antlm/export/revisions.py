@@ -30,7 +30,7 @@ from pathlib import Path
 from antlm.errors import AntlmError
 from antlm.export.hf import check_export_attention, export_run
 from antlm.outputs import check_output_folder
-from antlm.rundir import RunPaths, list_checkpoints, read_state, refuse_while_training
+from antlm.rundir import RunPaths, RunState, list_checkpoints, read_state, refuse_while_training
 
 __all__ = ["ExportError", "export_revisions", "publish_instructions"]
 
@@ -80,10 +80,9 @@ def export_revisions(
     checkpoints = list_checkpoints(paths)
     out = Path(out_dir)
     check_output_folder(out, "export repository")  # a repository starts empty: no --force
-    state = read_state(paths)
-    final = (f"final model: {state.get('words_seen', 0):,} words seen, step "
-             f"{state.get('step', 0):,}" + ("" if state.get("finished") else
-                                             " (the run is not finished)"))
+    state = read_state(paths) or RunState()
+    final = (f"final model: {state.words_seen or 0:,} words seen, step {state.step:,}"
+             + ("" if state.finished else " (the run is not finished)"))
     revisions = [("main", None, final)] + [
         (c.name, c.name, (f"{c.name}: the weights once {c.milestone:,} words were seen "
                           f"({c.words_seen:,} words, {c.tokens_seen:,} tokens, step {c.step:,})"))

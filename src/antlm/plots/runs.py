@@ -17,7 +17,7 @@ matters. Points beyond the range stay on the figure as a marker on its edge with
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from antlm.plots import (
     tint_phases,
     words_axis,
 )
-from antlm.rundir import RunDirError, RunPaths, read_dev_log, read_phases
+from antlm.rundir import MetricRecord, RunDirError, RunPaths, read_dev_log, read_phases
 
 __all__ = [
     "OBJECTIVES",
@@ -49,7 +49,7 @@ Point = tuple[float, float]
 LENGTH_TOLERANCE = 1.05  # runs whose lengths differ by less count as equally long
 
 
-def trained_loss_limits(records: Iterable[Mapping[str, Any]],
+def trained_loss_limits(records: Iterable[MetricRecord],
                         objectives: Sequence[str] = OBJECTIVES,
                         margin: float = 0.05) -> tuple[float, float] | None:
     """The y range of a dev-loss plot of ``objectives``: every such dev loss measured from the
@@ -57,9 +57,9 @@ def trained_loss_limits(records: Iterable[Mapping[str, Any]],
     of its span; None without such a point (matplotlib's own range then). Before that the
     losses fall from the untrained ~9 nats, a drop every run shares and no comparison needs."""
     records = list(records)
-    keys = [f"dev_loss_{o}" for o in objectives]
-    for trained in (lambda r: r.get("epoch", 0) >= 1, lambda r: r["step"] > 0):
-        values = [r[k] for r in records if trained(r) for k in keys if r.get(k) is not None]
+    for trained in (lambda r: (r.epoch or 0) >= 1, lambda r: r.step > 0):
+        values = [r.dev_losses[o] for r in records if trained(r) for o in objectives
+                  if o in r.dev_losses]
         if values:
             low, high = min(values), max(values)
             pad = margin * max(high - low, 0.1)
@@ -99,16 +99,15 @@ def draw_dev_curve(axis: Any, points: Sequence[Point], top: float | None, log: b
 def dev_curve(paths: RunPaths) -> dict[str, list[tuple[int, float]]]:
     """``{objective: [(words seen, dev loss), ...]}`` of a run, the untrained model first."""
     records = read_dev_log(paths)
-    if not records or any("words_seen" not in r for r in records):
+    if not records or any(r.words_seen is None for r in records):
         raise RunDirError(f"{paths.root}: no dev losses with words seen in metrics.jsonl (a run "
                           "trained by antlm writes them after every epoch)")
-    return {o: [(r["words_seen"], r[f"dev_loss_{o}"]) for r in records if f"dev_loss_{o}" in r]
+    return {o: [(r.words_seen, r.dev_losses[o]) for r in records if o in r.dev_losses]
             for o in OBJECTIVES}
 
 
 def _spans(paths: RunPaths) -> list[Span]:
-    return [(p["objective"], p["start_words"], p["start_words"] + p["words"])
-            for p in read_phases(paths)]
+    return [(p.objective, p.start_words, p.end_words) for p in read_phases(paths)]
 
 
 def _run_colours(count: int) -> list[Any]:

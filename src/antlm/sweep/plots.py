@@ -17,6 +17,7 @@ from antlm.eval.curves import accuracy_interval, average_accuracy
 from antlm.eval.macro import PART_LABELS
 from antlm.plots import OBJECTIVE_COLOURS, phase_handles, pyplot, tint_phases, words_axis
 from antlm.plots.runs import differ_in_length, draw_dev_curve, trained_loss_limits
+from antlm.rundir import start_phases
 from antlm.sweep.stats import Interval, mean_sd
 from antlm.sweep.summary import (
     OBJECTIVES,
@@ -46,8 +47,7 @@ def _phase_spans(summary: SweepSummary, arm: str, axis: str) -> list[tuple[str, 
     first seed's start record, in epochs from the schedule."""
     if axis == "words_seen":
         first = next(iter(summary.dev.get(arm, {}).values()), [])
-        phases = first[0].get("phases", []) if first and first[0]["event"] == "start" else []
-        return [(p["objective"], p["start_words"], p["start_words"] + p["words"]) for p in phases]
+        return [(p.objective, p.start_words, p.end_words) for p in start_phases(first)]
     spans, start = [], 0.0
     for phase in summary.sweep.plan(arm).phases:
         spans.append((phase.objective, start, start + phase.epochs))

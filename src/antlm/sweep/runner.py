@@ -21,7 +21,6 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
 
 import torch
 
@@ -29,6 +28,7 @@ from antlm.config import ConfigError
 from antlm.locks import SWEEP_CLAIM_NAME, RunLock, RunLockedError
 from antlm.rundir import (
     RunPaths,
+    RunState,
     copy_dev_losses,
     list_checkpoints,
     merge_results,
@@ -87,7 +87,7 @@ def _train_and_evaluate(
               flush=True)
         train_run(sweep.configs[arm, seed], run_dir, data_dir, resume=False, progress=False)
         trained = True
-    elif not state.get("finished"):
+    elif state is None or not state.finished:
         train_run(sweep.configs[arm, seed], run_dir, data_dir,
                   resume=paths.checkpoint.is_file(), progress=False)
         trained = True
@@ -125,7 +125,7 @@ def _train_and_evaluate(
     return RunOutcome(arm, seed, run_dir, trained, evaluated, time.perf_counter() - started)
 
 
-def weights_lost(sweep: Sweep, paths: RunPaths, state: dict[str, Any]) -> bool:
+def weights_lost(sweep: Sweep, paths: RunPaths, state: RunState | None) -> bool:
     """Whether a run finished training but lost its weights before the sweep evaluated it
     (``state`` is its ``state.json``, already read by the caller).
 
@@ -134,7 +134,7 @@ def weights_lost(sweep: Sweep, paths: RunPaths, state: dict[str, Any]) -> bool:
     can score it, so only training it again (deterministic from its seed) gives the evaluation
     its model. A run already evaluated needs no weights: its records are final.
     """
-    return (bool(state.get("finished"))
+    return (state is not None and state.finished
             and not paths.weights.is_file() and not paths.checkpoint.is_file()
             and not sweep.is_evaluated(read_results(paths)))
 

@@ -18,7 +18,7 @@ from enum import Enum
 from pathlib import Path
 
 from antlm.locks import SWEEP_CLAIM_NAME, RunLock
-from antlm.rundir import RunPaths, read_results, read_state
+from antlm.rundir import RunPaths, RunState, read_results, read_state
 from antlm.sweep.runner import SWEEP_LOG, planned_runs, weights_lost
 from antlm.sweep.spec import Sweep
 from antlm.sweep.summary import collect
@@ -63,7 +63,7 @@ def run_status(sweep: Sweep, root: Path, arm: str, seed: int) -> RunStatus:
               or RunLock(paths.root, SWEEP_CLAIM_NAME).holder())
     if weights_lost(sweep, paths, state):  # a process holding it is already training it again
         stage = Stage.TRAINING if holder is not None else Stage.WEIGHTS_LOST
-    elif state.get("finished"):
+    elif state is not None and state.finished:
         if not sweep.is_evaluated(read_results(paths)):
             stage = Stage.EVALUATING
         elif holder is not None and sweep.spec.learning_curves is not None:
@@ -76,8 +76,9 @@ def run_status(sweep: Sweep, root: Path, arm: str, seed: int) -> RunStatus:
         stage = Stage.INTERRUPTED
     else:
         stage = Stage.PENDING
-    return RunStatus(arm, seed, stage, int(state.get("step", 0)), state.get("total_steps"),
-                     int(state.get("words_seen", 0)), None if stage is Stage.DONE else holder)
+    state = state or RunState()
+    return RunStatus(arm, seed, stage, state.step, state.total_steps, state.words_seen or 0,
+                     None if stage is Stage.DONE else holder)
 
 
 def sweep_status(sweep: Sweep, root: Path) -> list[RunStatus]:

@@ -16,7 +16,14 @@ from typing import Any
 from antlm.eval.curves import average_accuracy, curve_settings
 from antlm.eval.scoring import BACKENDS
 from antlm.eval.suites import Suite, get_suite
-from antlm.rundir import CURVE_FIELDS, RunPaths, dev_loss_records, read_json, read_results
+from antlm.rundir import (
+    CURVE_FIELDS,
+    MetricRecord,
+    RunPaths,
+    dev_loss_records,
+    read_json,
+    read_results,
+)
 from antlm.sweep.spec import DECLARED, Sweep, SweepComparison, SweepPrimary
 from antlm.sweep.stats import Interval, mean_sd, paired_interval, seed_rule, verdict
 
@@ -46,7 +53,7 @@ class SweepSummary:
     scores: dict[str, dict[int, dict[str, dict[str, float | None]]]] = field(default_factory=dict)
     # dev[arm][seed]: the run's dev-loss records in order ("start" is the untrained model), read
     # once here for the tables, the JSON and the plot alike.
-    dev: dict[str, dict[int, list[dict[str, Any]]]] = field(default_factory=dict)
+    dev: dict[str, dict[int, list[MetricRecord]]] = field(default_factory=dict)
     # curves[arm][seed]: the run's learning-curve points by revision (``chck_1M``, ..., ``main``),
     # when the sweep asks for curves and the run's were scored under the sweep's settings.
     curves: dict[str, dict[int, dict[str, dict[str, Any]]]] = field(default_factory=dict)
@@ -262,7 +269,7 @@ def final_dev_losses(summary: SweepSummary) -> dict[str, dict[str, list[float]]]
     for arm in summary.sweep.spec.arms:
         for records in summary.dev.get(arm, {}).values():
             for objective in OBJECTIVES:
-                value = records[-1].get(f"dev_loss_{objective}") if records else None
+                value = records[-1].dev_losses.get(objective) if records else None
                 if value is not None:
                     final.setdefault(arm, {}).setdefault(objective, []).append(value)
     return final
@@ -273,7 +280,7 @@ def dev_axis(summary: SweepSummary) -> str:
     compares schedules of different lengths fairly) when every record has it, else ``epoch``
     (runs trained before words seen were counted)."""
     records = [r for seeds in summary.dev.values() for run in seeds.values() for r in run]
-    return "words_seen" if all("words_seen" in r for r in records) else "epoch"
+    return "words_seen" if all(r.words_seen is not None for r in records) else "epoch"
 
 
 def dev_curves(summary: SweepSummary) -> dict[str, dict[str, list[tuple[float, float]]]]:
@@ -292,10 +299,10 @@ def dev_curves(summary: SweepSummary) -> dict[str, dict[str, list[tuple[float, f
         for records in summary.dev.get(arm, {}).values():
             for record in records:
                 for objective, per_step in points.items():
-                    value = record.get(f"dev_loss_{objective}")
+                    value = record.dev_losses.get(objective)
                     if value is not None:
-                        per_step.setdefault(record["step"], []).append(
-                            (record.get(axis, 0.0), value))
+                        position = record.words_seen if axis == "words_seen" else record.epoch
+                        per_step.setdefault(record.step, []).append((position or 0.0, value))
         curves[arm] = {obj: [(statistics.fmean(x for x, _ in seen),
                               statistics.fmean(v for _, v in seen))
                              for _, seen in sorted(pts.items())]

@@ -61,7 +61,8 @@ class ObjectiveLoss(nn.Module):
         positions: torch.Tensor | None,
         targets: torch.Tensor,
     ) -> torch.Tensor:
-        """Summed (not averaged) cross-entropy: the caller scales by the global token count."""
+        """Summed (not averaged) cross-entropy: the loss is scaled in one place, at the
+        backward (``antlm.train.trainer.StepRunner.step``)."""
         hidden = self._body(input_ids, attention=attention)
         hidden = hidden.reshape(-1, hidden.shape[-1])
         if positions is not None:

@@ -9,7 +9,6 @@ run computes exactly what an uninterrupted one would.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from contextlib import nullcontext
@@ -40,13 +39,20 @@ from antlm.locks import RunLock
 from antlm.models.registry import build_model, count_parameters
 from antlm.progress import LossReading, progress_bar, training_label
 from antlm.rundir import (
+    MetricRecord,
+    PhaseSpan,
     RunPaths,
+    RunState,
+    append_metric,
+    clear_records,
     milestone_name,
     present,
     read_config,
     read_metrics,
     read_state,
     read_tokenizer,
+    truncate_metrics,
+    write_state,
 )
 from antlm.schedule import PhaseSteps, PlacedPlan
 from antlm.speeds import (
@@ -137,8 +143,9 @@ class ScoredPart:
     input_ids: torch.Tensor
     positions: torch.Tensor | None
     targets: torch.Tensor
-    scored: int
-    loss_scale: float
+    scored: int  # this process's scored tokens of the micro-batch
+    share: float  # the objective's share of the step (ObjectivePart)
+    global_scored: int  # its scored tokens over the whole step, all processes
 
 
 def prepare_parts(
@@ -156,7 +163,7 @@ def prepare_parts(
                 tensors = [None if t is None else t.pin_memory() for t in tensors]
             prepared.append(ScoredPart(
                 part.objective, part.attention, tensors[0], tensors[1], tensors[2],
-                int((targets != IGNORE).sum()), part.loss_scale,
+                int((targets != IGNORE).sum()), part.share, part.global_scored,
             ))
     return prepared
 
@@ -235,7 +242,14 @@ class StepRunner:
         self.nonfinite = torch.zeros((), dtype=torch.bool, device=dist.device)
 
     def step(self, parts: list[ScoredPart], lr: float) -> int:
-        """One optimizer step at ``lr``; returns the input tokens this process processed."""
+        """One optimizer step at ``lr``; returns the input tokens this process processed.
+
+        The loss is scaled here and nowhere else (as nanoGPT's ``train.py`` divides by its
+        accumulation steps just before the backward): the loss module returns the *summed*
+        cross-entropy of this micro-batch's scored tokens, which is divided by the objective's
+        scored tokens over the whole global step and weighted by its share of the step's rows
+        (a MIX phase), so that the micro-batches and processes add up to the mean loss per
+        objective of one device; times the processes, because DDP averages their gradients."""
         device, world_size = self.dist.device, self.dist.world_size
         for group in self.optimizer.param_groups:
             group["lr"] = lr
@@ -252,8 +266,8 @@ class StepRunner:
                         else part.positions.to(device, non_blocking=True),
                         part.targets.to(device, non_blocking=True),
                     )
-                # DDP averages gradients over processes; the loss scale is already global.
-                (summed * (part.loss_scale * world_size)).backward()
+                loss = summed * (part.share / part.global_scored * world_size)
+                loss.backward()
             self.nonfinite |= ~torch.isfinite(summed.detach())
             self.meter.add(part.objective, summed, part.scored)
             tokens += part.input_ids.numel()
@@ -399,7 +413,8 @@ class Trainer:
             self.lock.release()
 
     def _train(self, resume: bool, stop_after_epochs: float | None) -> dict:
-        if resume and read_state(self.paths).get("finished"):
+        state = read_state(self.paths) if resume else None
+        if state is not None and state.finished:
             return self._already_finished()
         run = self._start(resume)
         stop_step = run.stop_step(stop_after_epochs)
@@ -562,20 +577,19 @@ class Trainer:
         atomic_write_bytes(self.paths.config, self.config.to_yaml().encode())
         if not resume:
             tokenizer.save(self.paths.tokenizer)
-            self.paths.metrics.unlink(missing_ok=True)
-            self.paths.state.unlink(missing_ok=True)
+            clear_records(self.paths)
 
     def _already_finished(self) -> dict:
         """``--resume`` of a finished run: nothing to train, so nothing is written (a ``--set``
         given with it changes no file)."""
         self._check_run_dir(resume=True)
         state = read_state(self.paths)
+        assert state is not None  # a finished run's, read by the caller
         if self.dist.is_main:
-            print(f"antlm: {self.paths.root} already finished at step {state.get('step')}; "
+            print(f"antlm: {self.paths.root} already finished at step {state.step}; "
                   "nothing to train, no file changed")
         shutdown_distributed(self.dist)
-        return {"step": state.get("step"), "finished": True,
-                "words_seen": state.get("words_seen")}
+        return {"step": state.step, "finished": True, "words_seen": state.words_seen}
 
     def _announce(self, run: TrainingRun, resume: bool) -> None:
         """What the run is and will do, on the terminal."""
@@ -603,46 +617,41 @@ class Trainer:
                       f"(not recreated): {', '.join(missing)}")
 
     # ------------------------------------------------------------------ records
-    def _log(self, record: dict) -> None:
+    def _log(self, record: MetricRecord) -> None:
         """Append ``record`` to metrics.jsonl and hand it to the trackers (train.report_to)."""
         if self.dist.is_main:
-            with self.paths.metrics.open("a") as handle:
-                handle.write(json.dumps(record) + "\n")
+            append_metric(self.paths, record)
             self.tracker.record(record)
 
     def _truncate_metrics(self, step: int) -> None:
         """Drop records written after the checkpoint we resume from (a crash between the two)."""
-        if not self.dist.is_main or not self.paths.metrics.is_file():
-            return
-        kept = [record for record in read_metrics(self.paths) if record["step"] <= step]
-        atomic_write_bytes(self.paths.metrics,
-                           "".join(json.dumps(record) + "\n" for record in kept).encode())
+        if self.dist.is_main:
+            truncate_metrics(self.paths, step)
 
     def _write_state(self, run: TrainingRun, finished: bool) -> None:
         if self.dist.is_main:
-            state = {**run.progress(), "total_steps": run.plan.total_steps,
-                     "total_words_seen": run.stream.words_seen(run.plan.total_steps),
-                     "finished": finished}
-            atomic_write_bytes(self.paths.state, json.dumps(state, indent=2).encode())
+            write_state(self.paths, RunState(
+                **run.progress(), total_steps=run.plan.total_steps,
+                total_words_seen=run.stream.words_seen(run.plan.total_steps), finished=finished))
 
     def _log_start(self, run: TrainingRun) -> None:
         """The untrained model's dev losses and what the run is about to do, phase by phase in
         steps and words (what plots against words seen tint their phases with)."""
         data, stream = run.data, run.stream
         initial = run.dev = self.dev_losses(run) if self.dist.is_main else {}
-        phases = [{"phase": p.index + 1, "objective": p.phase.objective,
-                   "epochs": p.phase.epochs, "start_step": p.start_step, "end_step": p.end_step,
-                   "start_words": stream.words_seen(p.start_step), "words": words}
-                  for p, words in zip(run.plan, phase_words(run.plan, stream))]
-        self._log({
-            "event": "start", **run.progress(), "params": count_parameters(run.model),
-            "train": data.train_corpus.summary(), "dev": data.dev_corpus.summary(),
-            "train_tokens": len(data.train_tokens), "words_per_epoch": stream.total_words,
-            "steps_per_epoch": stream.steps_per_epoch, "total_steps": run.plan.total_steps,
-            "total_words_seen": stream.words_seen(run.plan.total_steps), "phases": phases,
-            "world_size": self.dist.world_size,
-            **{f"dev_loss_{k}": v for k, v in initial.items()},
-        })
+        phases = tuple(PhaseSpan(phase=p.index + 1, objective=p.phase.objective,
+                                 epochs=p.phase.epochs, start_step=p.start_step,
+                                 end_step=p.end_step, start_words=stream.words_seen(p.start_step),
+                                 words=words)
+                       for p, words in zip(run.plan, phase_words(run.plan, stream)))
+        self._log(MetricRecord(
+            "start", **run.progress(), params=count_parameters(run.model),
+            train_corpus=data.train_corpus.summary(), dev_corpus=data.dev_corpus.summary(),
+            train_tokens=len(data.train_tokens), words_per_epoch=stream.total_words,
+            steps_per_epoch=stream.steps_per_epoch, total_steps=run.plan.total_steps,
+            total_words_seen=stream.words_seen(run.plan.total_steps), phases=phases,
+            world_size=self.dist.world_size, dev_losses=initial,
+        ))
 
     def _log_train(self, run: TrainingRun, meter: ThroughputMeter) -> None:
         """Every ``log_every`` steps: read the losses back (the only device sync of the loop)."""
@@ -651,10 +660,9 @@ class Trainer:
         losses = run.runner.meter.read(self.dist)
         speed = meter.read() * self.dist.world_size
         lr = run.lr_schedule.lr(run.step - 1)
-        self._log({"event": "train", **run.progress(),
-                   "phase": placed.index + 1, "objective": placed.phase.objective,
-                   "lr": lr, "tokens_per_s": speed,
-                   **{f"loss_{k}": v for k, v in losses.items()}})
+        self._log(MetricRecord("train", **run.progress(), phase=placed.index + 1,
+                               objective=placed.phase.objective, lr=lr, tokens_per_s=speed,
+                               losses=losses))
         run.reading = LossReading(placed.index, losses, speed)
 
     @staticmethod
@@ -694,8 +702,8 @@ class Trainer:
             if not path.is_file():
                 save_weights(run.model, path, {"milestone": str(words), **{
                     k: str(v) for k, v in run.progress().items() if k != "epoch"}})
-            self._log({"event": "checkpoint", **run.progress(), "milestone": words,
-                       "name": milestone_name(words)})
+            self._log(MetricRecord("checkpoint", **run.progress(), milestone=words,
+                                   name=milestone_name(words)))
 
     def _end_of_epoch(self, run: TrainingRun, meter: ThroughputMeter, bar: tqdm,
                       stop_step: int) -> None:
@@ -742,16 +750,16 @@ class Trainer:
     def _log_dev(self, run: TrainingRun, meter: ThroughputMeter, dev: dict[str, float]) -> float:
         """The ``dev`` record of metrics.jsonl; returns the seconds trained so far."""
         placed, elapsed = run.phase, time.perf_counter() - meter.started
-        self._log({"event": "dev", **run.progress(),
-                   "phase": placed.index + 1, "objective": placed.phase.objective,
-                   "elapsed_s": elapsed, **{f"dev_loss_{k}": v for k, v in dev.items()}})
+        self._log(MetricRecord("dev", **run.progress(), phase=placed.index + 1,
+                               objective=placed.phase.objective, elapsed_s=elapsed,
+                               dev_losses=dev))
         return elapsed
 
     def _checkpoint_failed(self, run: TrainingRun, exc: OSError) -> TrainingError:
         """Why a checkpoint could not be written (a full disk, say), and that the last one is
         intact: every file is replaced whole or not at all (:mod:`antlm.atomic`)."""
-        saved = read_state(self.paths).get("step")
-        kept = (f"the last good checkpoint (step {saved}) is kept" if saved is not None
+        saved = read_state(self.paths)
+        kept = (f"the last good checkpoint (step {saved.step}) is kept" if saved is not None
                 else "no checkpoint had been written yet")
         return TrainingError(
             f"could not write the checkpoint of step {run.step} in {self.paths.root} "
@@ -775,10 +783,10 @@ class Trainer:
         run stands, its last dev losses, the loop's wall time and mean speed (over all
         processes, dev checks and checkpoints included)."""
         wall, speed = meter.overall()
-        self._log({"event": "end", **run.progress(), "total_steps": run.plan.total_steps,
-                   "finished": finished, "wall_s": wall,
-                   "tokens_per_s": speed * self.dist.world_size,
-                   **{f"dev_loss_{k}": v for k, v in run.dev.items()}})
+        self._log(MetricRecord("end", **run.progress(), total_steps=run.plan.total_steps,
+                               finished=finished, wall_s=wall,
+                               tokens_per_s=speed * self.dist.world_size,
+                               dev_losses=dict(run.dev)))
 
 
 class ThroughputMeter:
