@@ -9,6 +9,7 @@ from antlm.eval import curves
 from antlm.eval.aoa import official_revisions
 from antlm.eval.curves import FAST_TASKS, curve_settings, evaluate_checkpoints
 from antlm.eval.scoring import declared_backend
+from antlm.eval.suites import DEFAULT_SUITE
 from antlm.eval.tasks import EWOK_NOTE
 from antlm.rundir import (
     RunPaths,
@@ -43,7 +44,7 @@ def test_the_curve_scores_every_revision_once_and_draws_it(milestone_run, data_d
     assert curve["points"]["main"]["words_seen"] == read_state(paths).words_seen
     assert json.loads(paths.learning_curve.read_text()) == curve
     table = paths.learning_curve.with_suffix(".md").read_text()
-    assert "suite babylm2025, backend `mlm`, the first 3 pairs of every subtask" in table
+    assert f"suite {DEFAULT_SUITE}, backend `mlm`, the first 3 pairs of every subtask" in table
     first = curve["points"]["chck_2K"]
     assert (f"| chck_2K | {first['words_seen']:,} | {first['step']:,} | "
             f"{100 * first['scores']['blimp_supplement']:.1f} |") in table
@@ -130,7 +131,7 @@ def test_the_official_fast_sets_and_aoa_at_every_revision_replace_an_old_curve(
     stored = read_json(paths.aoa_surprisals)
     assert list(stored["revisions"]) == names
     assert all(len(r["surprisals"]) == 8_005 for r in stored["revisions"].values())
-    section = read_results(paths)["aoa"]["babylm2025"]
+    section = read_results(paths)["aoa"][DEFAULT_SUITE]
     assert section["backend"] == "mlm" and section["revisions"] == names
     assert section["revisions_missing"] == official_revisions(checkpoints[-1].milestone)
     assert section["contexts"] == 8_005
