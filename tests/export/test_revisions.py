@@ -67,13 +67,13 @@ def test_each_revision_carries_its_own_card_and_routes_weights_through_lfs(miles
         card = _git(out, "show", f"{branch}:README.md")
         assert "- schedule as trained: `" in card
         if branch == "main":
-            assert f"- words seen: {state['words_seen']:,}" in card and "revision" not in card
+            assert f"- words seen: {state.words_seen:,}" in card and "revision" not in card
             continue
         c = checkpoints[branch]
         assert f"# {milestone_run.name}, revision {branch}" in card
-        assert f"- steps: {c.step:,} of {state['total_steps']:,}" in card
+        assert f"- steps: {c.step:,} of {state.total_steps:,}" in card
         assert f"- words seen: {c.words_seen:,} ({c.tokens_seen:,} tokens)" in card
-        assert f"{state['words_seen']:,}" not in card  # not the final model's card
+        assert f"{state.words_seen:,}" not in card  # not the final model's card
         assert "was not evaluated when exported" in card  # the run has no learning curve
 
 
