@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -58,10 +59,13 @@ def test_an_export_never_writes_into_a_used_folder(milestone_run, tmp_path):
 
 def test_each_revision_carries_its_own_card_and_routes_weights_through_lfs(milestone_run,
                                                                           tmp_path):
+    # a copy without the learning curve another test may have scored into the shared run
+    run = shutil.copytree(milestone_run, tmp_path / milestone_run.name)
+    (run / "learning_curve.json").unlink(missing_ok=True)
     out = tmp_path / "hf"
-    branches = export_revisions(milestone_run, out)
-    state = read_state(RunPaths(milestone_run))
-    checkpoints = {c.name: c for c in list_checkpoints(RunPaths(milestone_run))}
+    branches = export_revisions(run, out)
+    state = read_state(RunPaths(run))
+    checkpoints = {c.name: c for c in list_checkpoints(RunPaths(run))}
     for branch in branches:
         assert _git(out, "show", f"{branch}:.gitattributes") == GITATTRIBUTES
         card = _git(out, "show", f"{branch}:README.md")
@@ -70,7 +74,7 @@ def test_each_revision_carries_its_own_card_and_routes_weights_through_lfs(miles
             assert f"- words seen: {state.words_seen:,}" in card and "revision" not in card
             continue
         c = checkpoints[branch]
-        assert f"# {milestone_run.name}, revision {branch}" in card
+        assert f"# {run.name}, revision {branch}" in card
         assert f"- steps: {c.step:,} of {state.total_steps:,}" in card
         assert f"- words seen: {c.words_seen:,} ({c.tokens_seen:,} tokens)" in card
         assert f"{state.words_seen:,}" not in card  # not the final model's card
