@@ -59,6 +59,7 @@ __all__ = [
     "TaskDataError",
     "TaskDataMissing",
     "comps_help",
+    "jsonl_records",
     "load_task",
     "load_tasks",
     "parse_task_list",
@@ -176,7 +177,9 @@ def parse_task_list(spec: str) -> list[str]:
     return names
 
 
-def _jsonl_records(lines: Iterable[str], where: str) -> Iterator[tuple[int, dict]]:
+def jsonl_records(lines: Iterable[str], where: str) -> Iterator[tuple[int, dict]]:
+    """``(line number, object)`` of every non-blank line; a line that is not a JSON object is
+    refused naming ``where`` and its line."""
     for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -271,7 +274,7 @@ def _file_records(lines: list[str], where: str) -> list[tuple[int, dict]]:
     if not any(line.strip() for line in lines):
         raise TaskDataError(f"{where} holds no pairs (it is empty or blank); restore it "
                             f"from the BabyLM evaluation data. {DATA_HELP}")
-    return list(_jsonl_records(lines, where))
+    return list(jsonl_records(lines, where))
 
 
 def _entity_tracking_pairs(

@@ -33,7 +33,7 @@ from scipy.stats import spearmanr
 from antlm.atomic import atomic_write_bytes
 from antlm.eval.predictions import predictions_path
 from antlm.eval.suites import DEFAULT_TIE_SEED, Suite
-from antlm.eval.tasks import DATA_HELP, WUG_TASKS, MinimalPair, TaskDataError
+from antlm.eval.tasks import DATA_HELP, WUG_TASKS, MinimalPair, TaskDataError, jsonl_records
 
 __all__ = ["WugSet", "load_wug", "write_wug_predictions", "wug_probabilities"]
 
@@ -87,29 +87,22 @@ def load_wug(task: str, data_dir: str | Path, max_items: int | None = None) -> W
                             f"BabyLM evaluation data. {DATA_HELP}") from None
     pairs: list[MinimalPair] = []
     ratios: list[float] = []
-    for lineno, line in enumerate(lines, start=1):
-        if line.strip():
-            pair, ratio = _item(task, line, f"{path}, line {lineno}")
-            if pairs and len(pair.candidates) != len(pairs[0].candidates):
-                raise TaskDataError(
-                    f"{pair.source}: {len(pair.candidates)} sentences, but {pairs[0].source} has "
-                    f"{len(pairs[0].candidates)}; every item of a task is ranked among as many")
-            pairs.append(pair)
-            ratios.append(ratio)
+    for lineno, record in jsonl_records(lines, str(path)):
+        pair, ratio = _item(task, record, f"{path}, line {lineno}")
+        if pairs and len(pair.candidates) != len(pairs[0].candidates):
+            raise TaskDataError(
+                f"{pair.source}: {len(pair.candidates)} sentences, but {pairs[0].source} has "
+                f"{len(pairs[0].candidates)}; every item of a task is ranked among as many")
+        pairs.append(pair)
+        ratios.append(ratio)
     if not pairs:
         raise TaskDataError(f"{path} holds no items (it is empty or blank); restore it from "
                             f"the BabyLM evaluation data. {DATA_HELP}")
     return WugSet(task, pairs[:max_items], np.asarray(ratios[:max_items], np.float64))
 
 
-def _item(task: str, line: str, at: str) -> tuple[MinimalPair, float]:
+def _item(task: str, record: dict, at: str) -> tuple[MinimalPair, float]:
     """One record as an item without context and its ratio, or an error naming its line."""
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise TaskDataError(f"{at}: not valid JSON ({exc.msg})") from None
-    if not isinstance(record, dict):
-        raise TaskDataError(f"{at}: expected a JSON object")
     joined = record.get("sentences")
     sentences = joined.split("\t") if isinstance(joined, str) else []
     if len(sentences) < 2 or not all(s.strip() for s in sentences):
