@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_model
+from safetensors.torch import save_file, save_model
 from torch import nn
 
 from antlm.config import ModelConfig, RunConfig, TokenizerConfig, TrainConfig, load_config
@@ -74,3 +74,22 @@ def make_exported_run(root: Path, arch: str, tokenizer: AntlmTokenizer) -> tuple
 
     make_run_dir(root / "run", arch, tokenizer, schedule="1_CLM+1_MLM+1_CLM", perturb=0.3)
     return root / "run", export_run(root / "run", root / "hf")
+
+
+def model_run_config(model: nn.Module) -> RunConfig:
+    """The config of a run whose trained weights are ``model`` (a BabyLlama or LTG-BERT
+    fixture), under ``1_CLM+1_MLM``."""
+    return RunConfig.model_validate({
+        "train": {"schedule": "1_CLM+1_MLM"},
+        "model": model.config.model_dump(),
+        "tokenizer": {"vocab_size": model.config.vocab_size},
+    })
+
+
+def write_model_run(run: Path, model: nn.Module, tokenizer: AntlmTokenizer) -> Path:
+    """A run directory holding ``model`` as its trained weights."""
+    run.mkdir()
+    (run / "config.yaml").write_text(model_run_config(model).to_yaml())
+    tokenizer.save(run / "tokenizer.json")
+    save_file(model.state_dict(), str(run / "model.safetensors"))
+    return run

@@ -13,10 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from safetensors.torch import save_file
 
 from antlm.cli import main
-from antlm.config import RunConfig
 from antlm.data.tokenizer import AntlmTokenizer
 from antlm.eval.reading import (
     EYE_TRACKING,
@@ -30,6 +28,7 @@ from antlm.eval.reading import (
 from antlm.eval.tasks import TaskDataError
 from antlm.models.babyllama import BabyLlama
 from antlm.models.ltgbert import LtgBert
+from tests.runs import write_model_run
 
 
 def test_reader_reads_every_row(data_dir: Path) -> None:
@@ -173,22 +172,11 @@ def test_surprisals_match_the_official_algorithm_word_by_word(
     np.testing.assert_allclose(prev, expected_prev, rtol=1e-4)  # NaN where NaN
 
 
-def _write_run(run: Path, model: BabyLlama, tokenizer: AntlmTokenizer) -> Path:
-    run.mkdir()
-    config = RunConfig.model_validate({"train": {"schedule": "1_CLM+1_MLM"},
-                                       "model": model.config.model_dump(),
-                                       "tokenizer": {"vocab_size": model.config.vocab_size}})
-    (run / "config.yaml").write_text(config.to_yaml())
-    tokenizer.save(run / "tokenizer.json")
-    save_file(model.state_dict(), str(run / "model.safetensors"))
-    return run
-
-
 def test_cli_eval_scores_wug_and_reading(
     tmp_path: Path, data_dir: Path, small_llama: BabyLlama, bpe_tokenizer: AntlmTokenizer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    run = _write_run(tmp_path / "run", small_llama, bpe_tokenizer)
+    run = write_model_run(tmp_path / "run", small_llama, bpe_tokenizer)
     main(["eval", str(run), "--tasks", "wug_adj,wug_past,reading,blimp_supplement",
           "--backend", "causal,fused", "--data-dir", str(data_dir), "--max-pairs", "10",
           "--no-progress", "--save-predictions", "--suite", "babylm2025"])

@@ -7,10 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from safetensors.torch import save_file
 
 from antlm.cli import main
-from antlm.config import RunConfig
 from antlm.data.tokenizer import AntlmTokenizer
 from antlm.eval.report import (
     compare_runs,
@@ -25,6 +23,7 @@ from antlm.eval.suites import SUITES
 from antlm.eval.tasks import EWOK_NOTE, MinimalPair
 from antlm.models.babyllama import BabyLlama
 from antlm.rundir import LoadedRun, RunPaths, load_run
+from tests.runs import model_run_config, write_model_run
 
 BABYLM_2025, BABYLM_2024 = SUITES["babylm2025"], SUITES["babylm2024"]
 from tests.conftest import word_order_pairs
@@ -171,18 +170,10 @@ def test_compare_runs_shows_dashes_for_a_run_without_results_or_a_part(tmp_path:
     assert table.endswith(EWOK_NOTE)  # a table showing EWoK says why 50.0 is no measurement
 
 
-def _run_config(model: BabyLlama) -> RunConfig:
-    return RunConfig.model_validate({
-        "train": {"schedule": "1_CLM+1_MLM"},
-        "model": model.config.model_dump(),
-        "tokenizer": {"vocab_size": model.config.vocab_size},
-    })
-
-
 def test_evaluate_subject_end_to_end(
     tmp_path: Path, data_dir: Path, small_llama: BabyLlama, bpe_tokenizer: AntlmTokenizer
 ) -> None:
-    run = LoadedRun(RunPaths(tmp_path), _run_config(small_llama), bpe_tokenizer, small_llama)
+    run = LoadedRun(RunPaths(tmp_path), model_run_config(small_llama), bpe_tokenizer, small_llama)
     subject = subject_of_run(run)
     update = evaluate_subject(subject, ["blimp_supplement", "ewok"], data_dir,
                               SUITES["babylm2025"], max_pairs_per_subtask=4, progress=False)
@@ -205,20 +196,11 @@ def test_evaluate_subject_end_to_end(
     assert listed["declared_backend"] == "mlm"
 
 
-def _write_run(run: Path, model: BabyLlama, tokenizer: AntlmTokenizer) -> Path:
-    """A run directory holding ``model`` as its trained weights."""
-    run.mkdir()
-    (run / "config.yaml").write_text(_run_config(model).to_yaml())
-    tokenizer.save(run / "tokenizer.json")
-    save_file(model.state_dict(), str(run / "model.safetensors"))
-    return run
-
-
 def test_cli_eval_scores_entity_tracking_per_subset_and_file(
     tmp_path: Path, data_dir: Path, long_llama: BabyLlama, bpe_tokenizer: AntlmTokenizer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    run = _write_run(tmp_path / "run", long_llama, bpe_tokenizer)
+    run = write_model_run(tmp_path / "run", long_llama, bpe_tokenizer)
     main(["eval", str(run), "--tasks", "entity_tracking_fast", "--backend", "causal,mlm",
           "--data-dir", str(data_dir), "--max-pairs", "2", "--no-progress",
           "--save-predictions", "--suite", "babylm2025"])
@@ -244,7 +226,7 @@ def test_cli_eval_merges_results_and_report_reads_them(
     tmp_path: Path, data_dir: Path, small_llama: BabyLlama, bpe_tokenizer: AntlmTokenizer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    run = _write_run(tmp_path / "run", small_llama, bpe_tokenizer)
+    run = write_model_run(tmp_path / "run", small_llama, bpe_tokenizer)
     cola = {"metric": "mcc", "score": 0.1, "best_epoch": 2, "epochs_run": 5, "n_train": 500,
             "n_eval": 522, "max_train_examples": 500}  # as antlm finetune writes it
     legacy = {"scores": {"causal": {}}, "best_backend": "causal"}  # before suites
@@ -336,7 +318,7 @@ def test_cli_eval_under_2026_records_the_tie_seed_and_comps_missing_until_it_is_
     tmp_path: Path, data_dir: Path, small_llama: BabyLlama, bpe_tokenizer: AntlmTokenizer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    run = _write_run(tmp_path / "run", small_llama, bpe_tokenizer)
+    run = write_model_run(tmp_path / "run", small_llama, bpe_tokenizer)
     common = ["--data-dir", str(data_dir), "--max-pairs", "2", "--no-progress",
               "--backend", "causal", "--suite", "babylm2026"]
     main(["eval", str(run), "--tasks", "blimp_supplement,comps", "--comps-dir",
