@@ -66,6 +66,19 @@ class TaskItems:
     wugs: dict[str, WugSet]
     reading: ReadingData | None
 
+    @classmethod
+    def combine(cls, parts: Sequence[TaskItems]) -> TaskItems:
+        """One set of the items of several, read apart under the same ``max_pairs``."""
+        limits = {part.max_pairs_per_subtask for part in parts}
+        if len(limits) > 1:
+            raise ValueError(f"items read under different max pairs: {sorted(map(str, limits))}")
+        readings = [part.reading for part in parts if part.reading is not None]
+        return cls(tuple(t for part in parts for t in part.tasks), limits.pop() if limits else None,
+                   {t: v for part in parts for t, v in part.pairs.items()},
+                   {t: v for part in parts for t, v in part.missing.items()},
+                   {t: v for part in parts for t, v in part.wugs.items()},
+                   readings[0] if readings else None)
+
     def task_pairs(self, task: str) -> list[MinimalPair]:
         """The pairs a minimal-pair or WUG task scores."""
         return self.wugs[task].pairs if task in self.wugs else self.pairs[task]
