@@ -18,6 +18,10 @@ model once it has trained further), and ``learning_curve.md`` / ``.png`` (one pa
 accuracy against words seen on a log axis, with each point's 95% interval, the phases tinted by
 objective) are drawn from it.
 
+The revisions may also be those of a git repository that ``antlm export --checkpoints`` wrote
+(:mod:`antlm.eval.revisions`): each is checked out outside it and scored as a model folder, and
+the files above go to ``--out`` or ``results/NAME/``, never into the repository.
+
 Age of acquisition (:mod:`antlm.eval.aoa`) is scored at each milestone checkpoint with the same
 backend (the final model is not one of the pipeline's AoA revisions), kept revision by revision
 in ``RUN/aoa_surprisals.json``, and written to ``results.json`` under ``aoa.SUITE``.
