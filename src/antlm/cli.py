@@ -192,6 +192,7 @@ def _cmd_eval(args: argparse.Namespace) -> None:
 def _eval_checkpoints(args: argparse.Namespace) -> None:
     from antlm.eval.aoa import render_aoa
     from antlm.eval.curves import FAST_TASKS, evaluate_checkpoints, render_curve
+    from antlm.eval.revisions import results_folder
     from antlm.eval.tasks import parse_task_list
     from antlm.rundir import RunPaths, read_results
 
@@ -202,13 +203,15 @@ def _eval_checkpoints(args: argparse.Namespace) -> None:
         max_pairs_per_subtask=args.max_pairs,
         batch_size=args.batch_size,
         precision=args.precision, device=args.device, progress=not args.no_progress,
-        suite=args.suite, aoa=not args.no_aoa,
+        suite=args.suite, aoa=not args.no_aoa, out=args.out,
+        trust_remote_code=args.trust_remote_code,
     )
-    name = Path(args.path).name
+    name = Path(args.path).resolve().name
+    folder = results_folder(args.path, args.out)
     print(render_curve(curve, name, target="terminal"))
-    print(f"antlm: wrote {Path(args.path) / 'learning_curve'}.{{json,md,png}}")
+    print(f"antlm: wrote {folder / 'learning_curve'}.{{json,md,png}}")
     if not args.no_aoa:
-        section = read_results(RunPaths(Path(args.path)))["aoa"][curve["settings"]["suite"]]
+        section = read_results(RunPaths(folder))["aoa"][curve["settings"]["suite"]]
         print(render_aoa(section, name, target="terminal"))
 
 
@@ -266,7 +269,9 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
                                     "run or a Hugging Face model folder")
     p.add_argument("path", metavar="PATH",
                    help="a run directory, or a Hugging Face model folder (causal LMs through "
-                        "AutoModelForCausalLM, masked LMs through AutoModelForMaskedLM)")
+                        "AutoModelForCausalLM, masked LMs through AutoModelForMaskedLM); with "
+                        "--checkpoints, a run or a git repository of revisions (chck_* "
+                        "branches, as `antlm export --checkpoints` writes it)")
     p.add_argument("--tasks", default=None,
                    help="comma-separated: blimp_filtered, blimp, blimp_supplement, ewok, "
                         "entity_tracking(_fast), comps (--comps-dir), wug_adj, wug_past (Spearman's rho with human "
@@ -281,8 +286,9 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
                         "a list of causal, mlm, mntp, fused, mlm_word_l2r; one backend named "
                         "alone is also the headline, otherwise the headline is the declared one")
     _add_suite(p)
-    p.add_argument("--out", help="Hugging Face folder only: where its results.json goes "
-                                 "(default: results/NAME)")
+    p.add_argument("--out", help="Hugging Face folder or repository of revisions only: where "
+                                 "its results.json (and learning curve) go (default: "
+                                 "results/NAME)")
     p.add_argument("--trust-remote-code", action="store_true",
                    help="run a model folder's own modelling code (needed for LTG-BERT "
                         "checkpoints; antlm's own exports are recognised without it)")
@@ -304,9 +310,10 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--detail", action="store_true", help="list every subtask in the table")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--checkpoints", action="store_true",
-                   help="learning curve: score every milestone checkpoint with the run's declared "
-                        "backend (--backend overrides) on the official fast sets, and the age of "
-                        "acquisition of words over the checkpoints")
+                   help="learning curve: score every milestone checkpoint (of a run, or the "
+                        "chck_* branches of a repository) with the declared backend (--backend "
+                        "overrides) on the official fast sets, and the age of acquisition of "
+                        "words over the checkpoints")
     p.add_argument("--no-aoa", action="store_true",
                    help="with --checkpoints: the learning curve alone, no age of acquisition")
     p.set_defaults(handler=_cmd_eval)

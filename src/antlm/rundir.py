@@ -29,7 +29,9 @@ While a trainer holds the run (``RUN/.lock``) its weights are those of an unfini
 readable), and :func:`merge_results` refuses scores of weights trained further since they were
 loaded.
 An exported Hugging Face folder keeps the run's resolved config as ``antlm_config.yaml``
-(:data:`EXPORTED_CONFIG`), so what the run declared (its headline backend) travels with it.
+(:data:`EXPORTED_CONFIG`), so what the run declared (its headline backend) travels with it, and
+where its weights stand in the run as ``antlm_revision.json`` (:data:`EXPORTED_REVISION`,
+:func:`revision_record`).
 """
 
 from __future__ import annotations
@@ -59,6 +61,9 @@ from antlm.yamlfile import read_yaml
 CHECKPOINT_PREFIX = "chck_"
 
 EXPORTED_CONFIG = "antlm_config.yaml"
+# Where an export's weights stand in their run (words and tokens seen, step, and a milestone
+# checkpoint's milestone): what ``antlm eval REPO --checkpoints`` places each revision by.
+EXPORTED_REVISION = "antlm_revision.json"
 
 
 class RunDirError(AntlmError, FileNotFoundError):
@@ -236,6 +241,7 @@ STATE_FIELDS: Fields = {"step": int, "epoch": (int, float), "words_seen": int,
 RESULTS_FIELDS: Fields = {"zero_shot": dict, "glue": dict, "dev_losses": list, "sweep": dict,
                           "aoa": dict}
 CURVE_FIELDS: Fields = {"settings": dict, "points": dict}
+REVISION_FIELDS: Fields = {"milestone": int, "words_seen": int, "tokens_seen": int, "step": int}
 
 
 def read_state(paths: RunPaths) -> RunState | None:
@@ -647,9 +653,7 @@ def load_run(
     config = read_config(paths)
     if checkpoint is None:
         refuse_while_training(paths)
-    weights = paths.weights if checkpoint is None else paths.checkpoints / f"{checkpoint}.safetensors"
-    if not present(weights):
-        raise RunDirError(f"{paths.root} has no trained weights {weights.relative_to(paths.root)}")
+    weights = _weights(paths, checkpoint)
     read_results(paths)  # damage is refused now, not when the scores are merged, after the work
     model = build_model(config.model)
     with reading(weights, f"the weights of the model in {paths.config.name}"):
@@ -660,6 +664,70 @@ def load_run(
         return LoadedRun(paths, config, read_tokenizer(paths), model, None,
                          _checkpoint(weights, meta))
     return LoadedRun(paths, config, read_tokenizer(paths), model, trained_step(paths))
+
+
+def revision_record(run: LoadedRun) -> dict[str, int]:
+    """What an export writes as :data:`EXPORTED_REVISION`: a milestone checkpoint's milestone,
+    words, tokens and step from its own metadata, the latest weights' from state.json (a field
+    the run did not record is left out, never estimated)."""
+    c = run.checkpoint
+    if c is not None:
+        return {"milestone": c.milestone, "words_seen": c.words_seen,
+                "tokens_seen": c.tokens_seen, "step": c.step}
+    state = read_state(run.paths)
+    if state is None:
+        return {}
+    recorded = {"words_seen": state.words_seen, "tokens_seen": state.tokens_seen,
+                "step": state.step}
+    return {key: value for key, value in recorded.items() if value is not None}
+
+
+def _weights(paths: RunPaths, checkpoint: str | None) -> Path:
+    weights = paths.weights if checkpoint is None else paths.checkpoints / f"{checkpoint}.safetensors"
+    if not present(weights):
+        raise RunDirError(f"{paths.root} has no trained weights {weights.relative_to(paths.root)}")
+    return weights
+
+
+def model_skeleton(config: RunConfig) -> nn.Module:
+    """The run's model with its parameters' names and shapes but no storage (the meta device):
+    what :func:`check_weights` compares a weights file with, built in no time at any size."""
+    with torch.device("meta"):
+        return build_model(config.model)
+
+
+def check_weights(paths: RunPaths, skeleton: nn.Module, checkpoint: str | None = None) -> None:
+    """Refuse the weights :func:`load_run` would refuse (absent, not safetensors, truncated,
+    not floating point, another model's names or shapes, a checkpoint without its milestone
+    metadata), reading the file's header only: no tensor is loaded. ``skeleton``:
+    :func:`model_skeleton` of the run's config."""
+    weights = _weights(paths, checkpoint)
+    with reading(weights, f"the weights of the model in {paths.config.name}"):
+        meta = weights_metadata(weights)
+        with safe_open(str(weights), framework="pt") as handle:
+            shapes = {k: tuple(handle.get_slice(k).get_shape()) for k in handle.keys()}  # noqa: SIM118
+        _check_shapes(shapes, skeleton)
+    if checkpoint is not None:
+        _checkpoint(weights, meta)
+
+
+def _check_shapes(stored: dict[str, tuple[int, ...]], model: nn.Module) -> None:
+    """The names and shapes :func:`safetensors.torch.load_model` (strict) accepts: every
+    parameter and buffer of ``model``, a tensor shared under several names stored under any one
+    of them (``save_model`` keeps one), and nothing else."""
+    state = model.state_dict(keep_vars=True)
+    shared: dict[int, list[str]] = {}
+    for name, tensor in state.items():
+        shared.setdefault(id(tensor), []).append(name)
+    for names in shared.values():
+        if not any(name in stored for name in names):
+            raise ValueError(f"it lacks the tensor {names[0]!r}")
+    for name, shape in stored.items():
+        if name not in state:
+            raise ValueError(f"its tensor {name!r} is none of the model's")
+        if shape != tuple(state[name].shape):
+            raise ValueError(f"its tensor {name!r} has shape {list(shape)}, the model's "
+                             f"{list(state[name].shape)}")
 
 
 def refuse_while_training(paths: RunPaths) -> None:

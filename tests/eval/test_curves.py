@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from antlm.eval import curves
+from antlm.eval import curves, revisions
 from antlm.eval.aoa import official_revisions
 from antlm.eval.curves import FAST_TASKS, curve_settings, evaluate_checkpoints
 from antlm.eval.scoring import declared_backend
@@ -25,10 +25,12 @@ TASKS_FAST = ["blimp_fast", "ewok_fast"]
 
 
 def test_the_curve_scores_every_revision_once_and_draws_it(milestone_run, data_dir, monkeypatch):
-    calls = []
+    calls, loads = [], []
     real = curves.evaluate_subject
     monkeypatch.setattr(curves, "evaluate_subject",
                         lambda subject, *a, **k: calls.append(1) or real(subject, *a, **k))
+    load = revisions.load_run
+    monkeypatch.setattr(revisions, "load_run", lambda *a, **k: loads.append(1) or load(*a, **k))
     paths = RunPaths(milestone_run)
     curve = evaluate_checkpoints(milestone_run, data_dir, tasks=TASKS, max_pairs_per_subtask=3,
                                  device="cpu", progress=False, aoa=False)
@@ -50,6 +52,7 @@ def test_the_curve_scores_every_revision_once_and_draws_it(milestone_run, data_d
             f"{100 * first['scores']['blimp_supplement']:.1f} |") in table
     assert paths.learning_curve.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
     assert len(calls) == 5
+    assert len(loads) == 5  # each revision loaded once: checked beforehand by its header alone
 
     # Nothing new: nothing is scored again; another backend scores everything again.
     evaluate_checkpoints(milestone_run, data_dir, tasks=TASKS, max_pairs_per_subtask=3,

@@ -19,6 +19,7 @@ import pytest
 
 from antlm.eval.predictions import write_predictions
 from antlm.eval.reading import load_reading, write_reading_predictions
+from antlm.eval.runner import load_items
 from antlm.eval.submission import (
     FAST_PARTS,
     FULL_PARTS,
@@ -111,7 +112,7 @@ def test_a_fast_sets_subtask_accuracies_follow_collate_preds(
     rng = np.random.default_rng(0)
     write_predictions(tmp_path, SUITE, part.task, pairs,
                       {"causal": rng.normal(size=(len(pairs), 2))})
-    converted = _choice(tmp_path, part, data_dir, SUITE, "causal")
+    converted = _choice(tmp_path, part, load_items([part.task], data_dir), SUITE, "causal")
     # _calculate_target_results: per file, the share of pred == sentence_good (stripped)
     root = data_dir / "evaluation_data" / "fast_eval" / folder
     expected = {uid: _share_right(block["predictions"], [
@@ -144,7 +145,7 @@ def test_wug_files_score_as_spearman_of_prob_and_ratio(
     wug = load_wug(part.task, data_dir)
     scores = score_pairs(small_llama, bpe_tokenizer, wug.pairs, ["causal"], suite=SUITE)
     write_wug_predictions(tmp_path, SUITE, wug, scores)
-    converted = _wug(tmp_path, part, data_dir, SUITE, "causal")
+    converted = _wug(tmp_path, part, load_items([part.task], data_dir), SUITE, "causal")
     items = converted.official[key]["predictions"]
     rows = _data_rows(data_dir / "evaluation_data" / "full_eval" / stem / f"{stem}.jsonl")
     assert [i["id"] for i in items[:2]] == [f"{key}_0", f"{key}_1"] and len(items) == len(rows)
@@ -185,7 +186,8 @@ def test_the_reading_file_scores_as_the_leaderboards_regressions(
     pred = rng.gamma(2.0, 3.0, len(data))
     prev = np.where([p is None for p in data.prev_items], np.nan, rng.gamma(2.0, 3.0, len(data)))
     write_reading_predictions(tmp_path, SUITE, {"causal": (pred, prev)})
-    converted = _reading(tmp_path, _part(FULL_PARTS, "reading"), data_dir, SUITE, "causal")
+    converted = _reading(tmp_path, _part(FULL_PARTS, "reading"),
+                         load_items(["reading"], data_dir), SUITE, "causal")
     items = converted.official["reading"]["predictions"]
     assert len(items) == 1726 and items[0]["id"] == 0  # collate_preds.py READING_SIZE
     frame = pd.read_csv(data_dir / "evaluation_data/full_eval/reading/reading_data.csv",
@@ -378,3 +380,45 @@ def test_the_aoa_file_holds_every_context_at_every_revision(
     # the next on the same input; the leaderboard prints 2)
     assert report.scores["aoa"] == pytest.approx(again, abs=1e-4)
     assert sum(np.isnan(v).sum() for v in values) < 4 * 8005  # most contexts fit 64 tokens
+
+
+def test_each_tasks_items_are_read_once_for_the_whole_command(
+        exported_runs, tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The final model and a revision both score WUG (and the revision a fast set): every
+    task's items are read once, for the fit check, the scoring and the official file alike."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    from antlm.eval import runner, submission
+    from antlm.eval.runner import evaluate_subject
+    from antlm.eval.scoring import declared_backend
+    from antlm.eval.subject import subject_of_run
+    from antlm.rundir import RunPaths, load_run, read_config
+
+    run = shutil.copytree(exported_runs["babyllama"][0], tmp_path / "run")
+    (run / "checkpoints").mkdir()  # the run's weights again, as the milestone chck_1M
+    save_file(load_file(run / "model.safetensors"), run / "checkpoints" / "chck_1M.safetensors",
+              metadata={"milestone": "1000000", "words_seen": "1000100",
+                        "tokens_seen": "1300000", "step": "10"})
+    monkeypatch.setattr(submission, "FULL_PARTS", (_part(FULL_PARTS, "wug_adj"),))
+    monkeypatch.setattr(submission, "FAST_PARTS", (_part(FAST_PARTS, "wug_adj"),
+                                                   _part(FAST_PARTS, "blimp_supplement")))
+    reads: list[str] = []
+    for name in ("load_tasks", "load_wug", "load_reading"):
+        real = getattr(runner, name)
+        monkeypatch.setattr(runner, name, lambda first, *a, real=real, **k:
+                            reads.extend([first] if isinstance(first, str) else first)
+                            or real(first, *a, **k))
+    report = write_submission(run, tmp_path / "out", data_dir, SUITE, device="cpu",
+                              progress=False)
+    assert sorted(reads) == ["supplement_fast", "wug_adj"]
+    assert {"main/wug_adj", "chck_1M/wug_adj", "chck_1M/blimp_supplement"} <= set(report.written)
+
+    # the scores are those of an evaluation of the same weights on its own
+    backend = declared_backend(read_config(RunPaths(run)))
+    alone = evaluate_subject(subject_of_run(load_run(run)), ["wug_adj"], data_dir, SUITE,
+                             backend, progress=False)["scores"][backend]["wug_adj"]["score"]
+    assert report.scores["wug_adj"] == pytest.approx(100 * alone, abs=1e-9)
+    manifest = json.loads((report.folder / "antlm_submission.json").read_text())
+    assert manifest["chck_1M/wug_adj"]["fast"] == {"wug_adj": pytest.approx(alone, abs=1e-11)}

@@ -57,12 +57,13 @@ from scipy.stats import pearsonr
 from torch import nn
 
 from antlm.atomic import atomic_write_bytes
+from antlm.eval.revisions import Revision
 from antlm.eval.scoring import encode_texts, primitives_for, readable, text_log_probs
 from antlm.eval.suites import Framing
 from antlm.eval.tables import Target, code, heading, render_table
 from antlm.eval.tasks import DATA_HELP, TaskDataError
 from antlm.models.contract import ScoringTokenizer
-from antlm.rundir import Checkpoint, RunPaths, read_json, update_results
+from antlm.rundir import RunPaths, read_json, update_results
 
 __all__ = [
     "AOA_FRAMING",
@@ -315,12 +316,12 @@ def stored_surprisals(paths: RunPaths, settings: dict[str, Any]) -> dict[str, An
     return store if store.get("settings") == settings else {"settings": settings, "revisions": {}}
 
 
-def keep_surprisals(paths: RunPaths, store: dict[str, Any], checkpoint: Checkpoint,
+def keep_surprisals(paths: RunPaths, store: dict[str, Any], revision: Revision,
                     surprisals: np.ndarray, seconds: float) -> None:
-    """Add one revision's surprisals to the store and write it (NaN as null)."""
-    store["revisions"][checkpoint.name] = {
-        "milestone": checkpoint.milestone, "words_seen": checkpoint.words_seen,
-        "step": checkpoint.step, "seconds": round(seconds, 2),
+    """Add one milestone revision's surprisals to the store and write it (NaN as null)."""
+    store["revisions"][revision.name] = {
+        "milestone": revision.milestone, "words_seen": revision.words_seen,
+        "step": revision.step, "seconds": round(seconds, 2),
         "surprisals": [None if math.isnan(v) else v for v in surprisals.tolist()]}
     atomic_write_bytes(paths.aoa_surprisals, json.dumps(store).encode())
 

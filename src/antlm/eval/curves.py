@@ -18,6 +18,10 @@ model once it has trained further), and ``learning_curve.md`` / ``.png`` (one pa
 accuracy against words seen on a log axis, with each point's 95% interval, the phases tinted by
 objective) are drawn from it.
 
+The revisions may also be those of a git repository that ``antlm export --checkpoints`` wrote
+(:mod:`antlm.eval.revisions`): each is checked out outside it and scored as a model folder, and
+the files above go to ``--out`` or ``results/NAME/``, never into the repository.
+
 Age of acquisition (:mod:`antlm.eval.aoa`) is scored at each milestone checkpoint with the same
 backend (the final model is not one of the pipeline's AoA revisions), kept revision by revision
 in ``RUN/aoa_surprisals.json``, and written to ``results.json`` under ``aoa.SUITE``.
@@ -26,6 +30,7 @@ in ``RUN/aoa_surprisals.json``, and written to ``results.json`` under ``aoa.SUIT
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,45 +47,20 @@ from antlm.eval.aoa import (
     stored_surprisals,
     write_aoa,
 )
-from antlm.eval.runner import evaluate_subject
+from antlm.eval.revisions import RepositoryRevisions, RunRevisions, open_revisions
+from antlm.eval.runner import evaluate_subject, load_items
 from antlm.eval.scoring import BACKENDS, check_precision, declared_backend
-from antlm.eval.subject import subject_of_run
 from antlm.eval.suites import get_suite
 from antlm.eval.tables import Target, code, heading, pct, render_table
 from antlm.eval.tasks import score_notes
 from antlm.intervals import Interval, effective_pairs, wilson_interval
 from antlm.plots import phase_handles, pyplot, tint_phases, words_axis
-from antlm.rundir import (
-    CURVE_FIELDS,
-    RunDirError,
-    RunPaths,
-    list_checkpoints,
-    load_run,
-    present,
-    read_config,
-    read_json,
-    read_phases,
-    read_state,
-    refuse_while_training,
-)
+from antlm.rundir import CURVE_FIELDS, PhaseSpan, RunPaths, read_json, refuse_while_training
 
 __all__ = ["FAST_TASKS", "accuracy_interval", "average_accuracy", "curve_settings", "evaluate_checkpoints",
            "render_curve"]
 
 FAST_TASKS = ("blimp_fast", "supplement_fast", "ewok_fast")
-
-
-def _revisions(paths: RunPaths) -> list[tuple[str, int, int]]:
-    """``(name, words seen, step)`` of every checkpoint, then of the final weights."""
-    revisions = [(c.name, c.words_seen, c.step) for c in list_checkpoints(paths)]
-    if not revisions:
-        raise RunDirError(
-            f"{paths.root} has no milestone checkpoints (train.checkpoint_words; a run that sees "
-            "fewer words than the first milestone writes none)")
-    state = read_state(paths)
-    if present(paths.weights) and state is not None and state.words_seen is not None:
-        revisions.append(("main", state.words_seen, state.step))
-    return revisions
 
 
 def curve_settings(suite: str | None, backend: str, tasks: Sequence[str] = FAST_TASKS,
@@ -93,7 +73,7 @@ def curve_settings(suite: str | None, backend: str, tasks: Sequence[str] = FAST_
 
 
 def evaluate_checkpoints(
-    run_dir: str | Path,
+    path: str | Path,
     data_dir: str | Path,
     backend: str | None = None,
     tasks: Sequence[str] = FAST_TASKS,
@@ -104,62 +84,94 @@ def evaluate_checkpoints(
     progress: bool = True,
     suite: str | None = None,
     aoa: bool = True,
+    out: str | Path | None = None,
+    trust_remote_code: bool = False,
 ) -> dict[str, Any]:
-    """Score every revision (see the module docstring) and write the curve's files, and with
-    ``aoa`` the age of acquisition; returns the curve as written to ``learning_curve.json``."""
+    """Score every revision of ``path``, a run directory or a git repository of revisions
+    (:mod:`antlm.eval.revisions`; ``out``: a repository's results folder), and write the
+    curve's files, and with ``aoa`` the age of acquisition; returns the curve as written to
+    ``learning_curve.json``."""
     check_precision(precision)
-    paths = RunPaths(Path(run_dir))
-    refuse_while_training(paths)  # before the milestones are scored, not at the final model
-    if backend in (None, "auto", "declared"):
-        backend = declared_backend(read_config(paths))
-    elif backend not in BACKENDS:
-        raise ConfigError(f"--backend {backend!r}: a learning curve scores one backend; "
-                          f"name one of {', '.join(BACKENDS)}, or leave it to the run's declared one")
+    if (Path(path) / "config.yaml").exists():
+        refuse_while_training(RunPaths(Path(path)))  # before the milestones are scored
+    with tempfile.TemporaryDirectory(prefix="antlm-revisions-") as scratch:
+        source = open_revisions(path, Path(scratch), out, trust_remote_code)
+        return _score_revisions(source, data_dir, backend, tasks, max_pairs_per_subtask,
+                                batch_size, precision, device, progress, suite, aoa)
+
+
+def _curve_backend(backend: str | None, source: RunRevisions | RepositoryRevisions) -> str:
+    """The one backend a curve scores: ``backend`` if it names one, else the declared one."""
+    if backend not in (None, "auto", "declared"):
+        if backend not in BACKENDS:
+            raise ConfigError(f"--backend {backend!r}: a learning curve scores one backend; name "
+                              f"one of {', '.join(BACKENDS)}, or leave it to the declared one")
+        return backend
+    if source.config is None:
+        raise ConfigError(f"{source.title} carries no antlm_config.yaml (not an antlm export), "
+                          f"so it declares no backend: name one with --backend "
+                          f"({', '.join(BACKENDS)})")
+    return declared_backend(source.config)
+
+
+def _score_revisions(
+    source: RunRevisions | RepositoryRevisions, data_dir: str | Path, backend: str | None,
+    tasks: Sequence[str], max_pairs_per_subtask: int | None, batch_size: int, precision: str,
+    device: str, progress: bool, suite: str | None, aoa: bool,
+) -> dict[str, Any]:
+    backend = _curve_backend(backend, source)
     settings = curve_settings(suite, backend, tasks, max_pairs_per_subtask, precision)
     suite = settings["suite"]
+    paths = source.results
     curve = read_json(paths.learning_curve, CURVE_FIELDS)
     if curve.get("settings") != settings:
         curve = {"settings": settings, "points": {}}
     points: dict[str, dict[str, Any]] = curve["points"]
-    on_curve = {name for name, _, step in _revisions(paths)
-                if points.get(name, {}).get("step") != step}
-    checkpoints = {c.name: c for c in list_checkpoints(paths)}
+    on_curve = {r.name for r in source.revisions
+                if points.get(r.name, {}).get("step") != r.step or r.name not in points}
     aoa_data = load_aoa_data(data_dir) if aoa else None  # a missing file fails before scoring
     store = stored_surprisals(paths, aoa_settings(backend, precision)) if aoa else None
-    for_aoa = {name for name in checkpoints if aoa and name not in store["revisions"]}
-    # Every revision to score is read once before any is scored: a damaged one stops the
+    for_aoa = {r.name for r in source.revisions
+               if aoa and r.milestone is not None and r.name not in store["revisions"]}
+    # Every revision to score is checked before any is scored: a damaged one stops the
     # command before the curve's files change, not after the revisions before it were scored.
-    read_phases(paths)
-    for name in on_curve | for_aoa:
-        load_run(paths.root, "cpu", None if name == "main" else name)
-    for name, words, step in _revisions(paths):
+    source.check(on_curve | for_aoa)
+    items = load_items(tasks, data_dir, max_pairs_per_subtask) if on_curve else None
+    for revision in source.revisions:
+        name = revision.name
         if name not in on_curve | for_aoa:
             continue
-        run = load_run(paths.root, resolve_device(device), None if name == "main" else name)
-        if name in on_curve:
-            scores = evaluate_subject(subject_of_run(run), tasks, data_dir, get_suite(suite),
-                                      backend, batch_size, max_pairs_per_subtask, precision,
-                                      progress, label=name)["scores"][backend]
-            points[name] = {"words_seen": words, "step": step,
-                            "scores": {task: scores[task]["score"] for task in tasks},
-                            "pairs": {task: scores[task]["n_pairs"] for task in tasks}}
-            atomic_write_bytes(paths.learning_curve, json.dumps(curve, indent=2).encode())
-        if name in for_aoa:
-            started = time.perf_counter()
-            surprisals = revision_surprisals(run.model, run.tokenizer, aoa_data, backend,
-                                             batch_size, precision, progress, desc=f"{name} aoa")
-            keep_surprisals(paths, store, checkpoints[name], surprisals,
-                            time.perf_counter() - started)
+        with source.open(name, resolve_device(device)) as subject:
+            if name in on_curve:
+                scores = evaluate_subject(subject, tasks, data_dir, get_suite(suite), backend,
+                                          batch_size, max_pairs_per_subtask, precision,
+                                          progress, label=name, loaded=items)["scores"][backend]
+                points[name] = {"words_seen": revision.words_seen, "step": revision.step,
+                                "scores": {task: scores[task]["score"] for task in tasks},
+                                "pairs": {task: scores[task]["n_pairs"] for task in tasks}}
+                atomic_write_bytes(paths.learning_curve, json.dumps(curve, indent=2).encode())
+            if name in for_aoa:
+                started = time.perf_counter()
+                surprisals = revision_surprisals(subject.model, subject.tokenizer, aoa_data,
+                                                 backend, batch_size, precision, progress,
+                                                 desc=f"{name} aoa")
+                keep_surprisals(paths, store, revision, surprisals,
+                                time.perf_counter() - started)
     atomic_write_bytes(paths.learning_curve.with_suffix(".md"),
-                       (render_curve(curve, paths.root.name) + "\n").encode())
-    plot_curve(curve, paths)
+                       (render_curve(curve, source.title) + "\n").encode())
+    plot_curve(curve, paths, source.title, source.phases())
     if aoa:
         write_aoa(paths, store, aoa_data, suite)
     return curve
 
 
 def _ordered(curve: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    return sorted(curve["points"].items(), key=lambda item: (item[0] == "main", item[1]["step"]))
+    return sorted(curve["points"].items(),
+                  key=lambda item: (item[0] == "main", item[1]["words_seen"]))
+
+
+def _step(point: dict[str, Any]) -> str:
+    return "not recorded" if point["step"] is None else f"{point['step']:,}"
 
 
 def average_accuracy(point: dict[str, Any]) -> float:
@@ -179,7 +191,7 @@ def render_curve(curve: dict[str, Any], title: str, target: Target = "markdown")
     settings = curve["settings"]
     tasks = settings["tasks"]
     header = ["revision", "words seen", "step", *tasks, "average"]
-    rows = [[name, f"{point['words_seen']:,}", f"{point['step']:,}",
+    rows = [[name, f"{point['words_seen']:,}", _step(point),
              *(pct(point["scores"][t]) for t in tasks), pct(average_accuracy(point))]
             for name, point in _ordered(curve)]
     return "\n".join([
@@ -208,7 +220,8 @@ def _bounds(intervals: Sequence[Interval]) -> tuple[list[float], list[float]]:
             [100 * (i.mean if i.high is None else i.high) for i in intervals])
 
 
-def plot_curve(curve: dict[str, Any], paths: RunPaths) -> Path:
+def plot_curve(curve: dict[str, Any], paths: RunPaths, title: str,
+               phases: Sequence[PhaseSpan] = ()) -> Path:
     """One panel per task and one for their mean: accuracy against words seen (log axis), each
     point with its 95% binomial interval over the pairs scored, the phases tinted by
     objective: where CLM's early gains and MLM's later ones show, if they do, and whether a
@@ -224,7 +237,7 @@ def plot_curve(curve: dict[str, Any], paths: RunPaths) -> Path:
                              squeeze=False, layout="constrained")
     low, high = min(words) / 1.5, max(words) * 1.5
     spans = [(p.objective, max(low, p.start_words), min(high, p.end_words))
-             for p in read_phases(paths) if p.end_words > low and p.start_words < high]
+             for p in phases if p.end_words > low and p.start_words < high]
     shaded: set[str] = set()
     for axis, task in zip(axes.flat, panels):
         shaded |= tint_phases(axis, spans)
@@ -243,7 +256,7 @@ def plot_curve(curve: dict[str, Any], paths: RunPaths) -> Path:
         axis.grid(alpha=0.3, which="both")
     for axis in axes.flat[len(panels):]:
         axis.set_visible(False)
-    fig.suptitle(f"{paths.root.name}: {_scope(curve['settings'], 'terminal')}\n"
+    fig.suptitle(f"{title}: {_scope(curve['settings'], 'terminal')}\n"
                  "(bars: 95% Wilson interval over the pairs scored; dotted: chance)", fontsize=10)
     if shaded:
         fig.legend(handles=phase_handles(shaded), fontsize=8, loc="outside lower center",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ from antlm.eval.scoring import check_precision, resolve_backends, score_pairs
 from antlm.eval.subject import EvalSubject, open_subject
 from antlm.eval.suites import DEFAULT_SUITE, DEFAULT_TIE_SEED, SUITES, Suite
 from antlm.eval.tasks import PAIR_TASKS, READING, WUG_TASKS, MinimalPair, load_tasks
-from antlm.eval.wug import load_wug, write_wug_predictions
+from antlm.eval.wug import WugSet, load_wug, write_wug_predictions
 from antlm.rundir import RunPaths, update_results
 from antlm.speeds import Workload, estimate, machine, record_speed
 from antlm.tracking import report_evaluation
@@ -48,7 +49,51 @@ from antlm.tracking import report_evaluation
 # batch at the default batch size, a second or two for a tiny model, 1-2% of a fast set.
 PROBE_PAIRS = 64
 
-__all__ = ["evaluate_path", "evaluate_subject", "headline_and_backends"]
+__all__ = ["TaskItems", "evaluate_path", "evaluate_subject", "headline_and_backends",
+           "load_items"]
+
+
+@dataclass(frozen=True)
+class TaskItems:
+    """The items of some tasks, read once: a command that scores several models on the same
+    tasks (the revisions of a learning curve or of a submission) reads its data once, not per
+    model."""
+
+    tasks: tuple[str, ...]
+    max_pairs_per_subtask: int | None
+    pairs: dict[str, list[MinimalPair]]  # per minimal-pair task (COMPS, when present)
+    missing: dict[str, str]  # an optional task left out, with the reason
+    wugs: dict[str, WugSet]
+    reading: ReadingData | None
+
+    @classmethod
+    def combine(cls, parts: Sequence[TaskItems]) -> TaskItems:
+        """One set of the items of several, read apart under the same ``max_pairs``."""
+        limits = {part.max_pairs_per_subtask for part in parts}
+        if len(limits) > 1:
+            raise ValueError(f"items read under different max pairs: {sorted(map(str, limits))}")
+        readings = [part.reading for part in parts if part.reading is not None]
+        return cls(tuple(t for part in parts for t in part.tasks), limits.pop() if limits else None,
+                   {t: v for part in parts for t, v in part.pairs.items()},
+                   {t: v for part in parts for t, v in part.missing.items()},
+                   {t: v for part in parts for t, v in part.wugs.items()},
+                   readings[0] if readings else None)
+
+    def task_pairs(self, task: str) -> list[MinimalPair]:
+        """The pairs a minimal-pair or WUG task scores."""
+        return self.wugs[task].pairs if task in self.wugs else self.pairs[task]
+
+
+def load_items(tasks: Sequence[str], data_dir: str | Path,
+               max_pairs_per_subtask: int | None = None,
+               comps_dir: str | Path | None = None) -> TaskItems:
+    """Every task's items, all read before anything is scored: a missing folder fails in
+    seconds rather than after an hour (an optional one is left out with its reason)."""
+    pairs, missing = load_tasks([t for t in tasks if t in PAIR_TASKS], data_dir,
+                                max_pairs_per_subtask, comps_dir)
+    wugs = {t: load_wug(t, data_dir, max_pairs_per_subtask) for t in tasks if t in WUG_TASKS}
+    return TaskItems(tuple(tasks), max_pairs_per_subtask, pairs, missing, wugs,
+                     load_reading(data_dir) if READING in tasks else None)
 
 
 def headline_and_backends(subject: EvalSubject, backend: str) -> tuple[str, str, list[str]]:
@@ -90,23 +135,33 @@ def evaluate_subject(
     label: str = "",
     comps_dir: str | Path | None = None,
     tie_seed: int = DEFAULT_TIE_SEED,
+    loaded: TaskItems | None = None,
 ) -> dict[str, Any]:
     """Score ``subject`` on ``tasks``; returns its ``suite`` section (not yet merged or
     written; predictions, when asked for, are written at once). ``label`` leads every progress
-    bar's name (a learning curve's revision).
+    bar's name (a learning curve's revision). ``loaded``: the tasks' items as
+    :func:`load_items` read them for this command (at least ``tasks``, under the same
+    ``max_pairs_per_subtask``), so that scoring many models reads the data once.
 
     A task whose data is optional and absent (COMPS) is not scored: the section's
     ``"missing"`` names it with the reason, which every table then shows. Under a suite that
     draws ties at random, every (task, backend) draws from a generator seeded with
     ``tie_seed``, recorded in the meta."""
     declared, declared_by, backends = headline_and_backends(subject, backend)
-    data, missing = load_tasks([t for t in tasks if t in PAIR_TASKS], data_dir,
-                               max_pairs_per_subtask, comps_dir)
+    if loaded is None:
+        loaded = load_items(tasks, data_dir, max_pairs_per_subtask, comps_dir)
+    elif not set(tasks) <= set(loaded.tasks) or (
+            loaded.max_pairs_per_subtask != max_pairs_per_subtask):
+        raise ValueError(f"items loaded for {loaded.tasks} (max pairs "
+                         f"{loaded.max_pairs_per_subtask}) cannot score {tasks} (max pairs "
+                         f"{max_pairs_per_subtask})")
+    missing = {t: why for t, why in loaded.missing.items() if t in tasks}
     for task, reason in missing.items():
         print(f"antlm: {task} left out: {reason}", file=sys.stderr, flush=True)
-    wugs = {t: load_wug(t, data_dir, max_pairs_per_subtask) for t in tasks if t in WUG_TASKS}
+    data = {t: loaded.pairs[t] for t in tasks if t in loaded.pairs}
+    wugs = {t: loaded.wugs[t] for t in tasks if t in loaded.wugs}
     data.update({t: wug.pairs for t, wug in wugs.items()})
-    reading = load_reading(data_dir) if READING in tasks else None
+    reading = loaded.reading if READING in tasks else None
     work = _workload(subject, backends, precision, batch_size)
     total = sum(len(pairs) for pairs in data.values())
     def probe() -> tuple[float, float]:

@@ -69,14 +69,13 @@ from antlm.eval.glue import TASKS as GLUE_TASK_SPECS
 from antlm.eval.glue import read_split, split_path
 from antlm.eval.partial import weights_digest
 from antlm.eval.predictions import item_identity, predictions_path
-from antlm.eval.reading import load_reading, reading_scores
-from antlm.eval.runner import evaluate_subject
+from antlm.eval.reading import reading_scores
+from antlm.eval.runner import TaskItems, evaluate_subject, load_items
 from antlm.eval.scoring import check_fits, declared_backend
 from antlm.eval.subject import subject_of_run
 from antlm.eval.suites import Suite
 from antlm.eval.tables import render_table
-from antlm.eval.tasks import MinimalPair, TaskDataError, load_task
-from antlm.eval.wug import load_wug
+from antlm.eval.tasks import MinimalPair, TaskDataError
 from antlm.outputs import OutputError, refuse_run_directory
 from antlm.rules import check_submission_rules
 from antlm.rundir import (
@@ -301,12 +300,12 @@ def _records(path: Path, count: int, what: str) -> list[dict[str, Any]]:
     return lines
 
 
-def _choice(work: Path, part: Part, data_dir: Path, suite: Suite, backend: str
+def _choice(work: Path, part: Part, items: TaskItems, suite: Suite, backend: str
             ) -> _Converted:
     """A multiple-choice part: ``pred`` the text of the candidate ranked first, scored by
     accuracy (see :func:`official_predictions`)."""
     task = part.task
-    pairs = load_task(task, data_dir)
+    pairs = items.pairs[task]
     chosen = _chosen_from_records(predictions_path(work, suite, task), pairs, suite,
                                   backend)
     official = official_predictions(task, pairs, chosen)
@@ -315,13 +314,13 @@ def _choice(work: Path, part: Part, data_dir: Path, suite: Suite, backend: str
                       _shares(official, targets))
 
 
-def _wug(work: Path, part: Part, data_dir: Path, suite: Suite, backend: str
+def _wug(work: Path, part: Part, items: TaskItems, suite: Suite, backend: str
          ) -> _Converted:
     """A WUG part (compute_results.py, ``rank_and_evaluate_wug``): ``{TASK: {"predictions":
     [{"id": "TASK_n", "pred": the chosen sentence, "prob": the first's probability}]}}``;
     the leaderboard's score is Spearman's rho of ``prob`` against the data's ``ratio`` times
     100 (``_calculate_wug_results``), the fast entry rho itself (``_calculate_wugs_results``)."""
-    wug = load_wug(part.task, data_dir)
+    wug = items.wugs[part.task]
     path = predictions_path(work, suite, part.task)
     items, scores = [], []
     for lineno, (record, pair) in enumerate(zip(_records(path, len(wug.pairs), "the data"),
@@ -338,13 +337,14 @@ def _wug(work: Path, part: Part, data_dir: Path, suite: Suite, backend: str
                       {wug.task: rho})
 
 
-def _reading(work: Path, part: Part, data_dir: Path, suite: Suite, backend: str
+def _reading(work: Path, part: Part, items: TaskItems, suite: Suite, backend: str
              ) -> _Converted:
     """The reading part (reading/run.py): ``{"reading": {"predictions": [{"id": ROW, "pred",
     "prev_pred"}]}}``, NaN where a row has no previous word (as run.py writes it); the
     leaderboard's two scores are the regressions' gains of :func:`reading_scores` times 100
     (``_calculate_reading_results``), the fast entry the gains as ``spr`` and ``rt``."""
-    data = load_reading(data_dir)
+    data = items.reading
+    assert data is not None  # the items of the reading task
     path = predictions_path(work, suite, part.task)
     records = _records(path, len(data), "the data")
     pred = np.array([_nan(r["pred"][backend]) for r in records])
@@ -363,11 +363,11 @@ def _nan(value: float | None) -> float:
 
 
 # How each kind of zero-shot part is made official and scored (from antlm's predictions under
-# ``work``, for the data under ``data_dir``, as ``suite`` chooses under ``backend``), and the items that must fit the
-# model's context before it is scored (None: the kind checks its own texts).
+# ``work``, for the items scored, as ``suite`` chooses under ``backend``).
 _CONVERTERS = {"choice": _choice, "wug": _wug, "reading": _reading}
-_FIT_ITEMS = {"choice": load_task, "wug": lambda task, data_dir: load_wug(task, data_dir).pairs,
-              "reading": None}
+# The kinds whose items must fit the model's context before they are scored (reading checks
+# its own texts).
+_FITTED = frozenset({"choice", "wug"})
 
 
 # ---------------------------------------------------------------------------- the work
@@ -384,6 +384,16 @@ class _Context:
     glue: FinetuneConfig
     manifest: dict[str, Any]
     report: SubmissionReport
+    loaded: dict[str, TaskItems] = field(default_factory=dict)  # per task, read once
+
+    def items(self, tasks: Sequence[str]) -> TaskItems:
+        """The items of ``tasks``, each read once for the whole command: the final model and
+        every revision score overlapping tasks (WUG and reading at all of them), and each
+        part's file is made from the items it was scored on."""
+        for task in tasks:
+            if task not in self.loaded:
+                self.loaded[task] = load_items([task], self.data_dir)
+        return TaskItems.combine([self.loaded[task] for task in tasks])
 
     def save_manifest(self) -> None:
         atomic_write_bytes(self.model_dir / MANIFEST,
@@ -404,11 +414,11 @@ def _zero_shot(ctx: _Context, revision: str, parts: Sequence[Part], digest: str,
     part's official file through its kind's converter."""
     todo = [part for part in parts if not _reused(ctx, revision, part, digest)]
     for part in list(todo):
-        items = _FIT_ITEMS[part.kind]
         try:
-            if items is not None:
-                check_fits(loaded.model, loaded.tokenizer, items(part.task, ctx.data_dir),
-                           [ctx.backend], ctx.suite)
+            if part.kind in _FITTED:
+                check_fits(loaded.model, loaded.tokenizer,
+                           ctx.items([part.task]).task_pairs(part.task), [ctx.backend],
+                           ctx.suite)
         except TaskDataError as exc:
             ctx.report.missing[f"{revision}/{part.key}"] = f"the model cannot score it: {exc}"
             todo.remove(part)
@@ -417,13 +427,13 @@ def _zero_shot(ctx: _Context, revision: str, parts: Sequence[Part], digest: str,
     work = ctx.model_dir / WORK_DIR / revision
     subject = dataclasses.replace(subject_of_run(loaded), results_dir=work)
     tasks = [part.task for part in todo]
+    items = ctx.items(tasks)
     meta = evaluate_subject(subject, tasks, ctx.data_dir, ctx.suite, ctx.backend,
                             ctx.batch_size, None, "fp32", ctx.progress,
-                            save_predictions=True)["meta"]
+                            save_predictions=True, loaded=items)["meta"]
     ctx.report.seconds[f"{revision}: {', '.join(tasks)}"] = meta["seconds"]
     for part in todo:
-        converted = _CONVERTERS[part.kind](work, part, ctx.data_dir, ctx.suite,
-                                               ctx.backend)
+        converted = _CONVERTERS[part.kind](work, part, items, ctx.suite, ctx.backend)
         _record(ctx, revision, part, converted.official, converted.scores, digest,
                 None if revision == "main" else converted.fast)
 

@@ -16,7 +16,9 @@ The modelling files are copied from ``antlm/models/remote_code/``. Both exports 
 tokenizer as a ``PreTrainedTokenizerFast`` whose post-processor frames text the way antlm does
 (BPE ``<s> a`` / ``<s> a </s> b``, WordPiece ``[CLS] a [SEP]`` / ``[CLS] a [SEP] b [SEP]``), so
 ``AutoTokenizer`` gives the ids the model was trained and fine-tuned on; the run's resolved
-config (``antlm_config.yaml``: what ``antlm eval`` reads the declared backend from); and a model
+config (``antlm_config.yaml``: what ``antlm eval`` reads the declared backend from); where the
+weights stand in the run (``antlm_revision.json``: words and tokens seen, step, and a milestone
+checkpoint's milestone; what ``antlm eval REPO --checkpoints`` places a revision by); and a model
 card (``README.md``, see :mod:`antlm.export.model_card`).
 """
 
@@ -38,7 +40,7 @@ from antlm.export.model_card import model_card
 from antlm.models.attention import ATTENTION_KINDS
 from antlm.models.hf_model import REMOTE_CODE, quiet_transformers
 from antlm.outputs import check_output_folder
-from antlm.rundir import EXPORTED_CONFIG, LoadedRun, load_run
+from antlm.rundir import EXPORTED_CONFIG, EXPORTED_REVISION, LoadedRun, load_run, revision_record
 
 __all__ = ["check_export_attention", "export_run", "hf_tokenizer", "llama_config", "ltgbert_config"]
 
@@ -184,8 +186,10 @@ def export_run(run_dir: str | Path, out_dir: str | Path, attention: str = "bidir
 
 
 def _save_run_files(run: LoadedRun, card: str, out: Path) -> None:
-    """The run's resolved config (which fixes the declared backend) and the model card."""
+    """The run's resolved config (which fixes the declared backend), where the weights stand
+    in the run (words seen, step) and the model card."""
     (out / EXPORTED_CONFIG).write_text(run.config.to_yaml(), encoding="utf-8")
+    (out / EXPORTED_REVISION).write_text(json.dumps(revision_record(run), indent=2) + "\n")
     (out / "README.md").write_text(card, encoding="utf-8")
 
 

@@ -21,18 +21,17 @@ instead of a push command that the Hub would refuse for a model that large.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
-from antlm.errors import AntlmError
 from antlm.export.hf import check_export_attention, export_run
+from antlm.gitrepo import git
 from antlm.outputs import check_output_folder
 from antlm.rundir import RunPaths, RunState, list_checkpoints, read_state, refuse_while_training
 
-__all__ = ["ExportError", "export_revisions", "publish_instructions"]
+__all__ = ["export_revisions", "publish_instructions"]
 
 LFS_PATTERNS = ("*.safetensors", "*.bin")
 GITATTRIBUTES = "".join(f"{pattern} filter=lfs diff=lfs merge=lfs -text\n"
@@ -43,18 +42,6 @@ _FALLBACK_IDENTITY = {"GIT_AUTHOR_NAME": "antlm", "GIT_AUTHOR_EMAIL": "antlm@loc
                       "GIT_COMMITTER_NAME": "antlm", "GIT_COMMITTER_EMAIL": "antlm@localhost"}
 
 
-class ExportError(AntlmError, RuntimeError):
-    """An export that cannot be written (target in the way, git failing); says why."""
-
-
-def _git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    result = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
-                            env={**os.environ, **(env or {})}, check=False)
-    if result.returncode:
-        raise ExportError(f"git {' '.join(args)} failed in {repo}: {result.stderr.strip()}")
-    return result.stdout.strip()
-
-
 def _has_lfs() -> bool:
     return shutil.which("git-lfs") is not None
 
@@ -63,10 +50,10 @@ def _commit_folder(repo: Path, folder: Path, branch: str, message: str,
                    env: dict[str, str]) -> None:
     """Commit ``folder``'s files as the sole commit of ``branch``."""
     env = {**env, "GIT_INDEX_FILE": str(folder.parent / f"{branch}.index")}
-    _git(repo, "--work-tree", str(folder), "add", "--all", ".", env=env)
-    tree = _git(repo, "write-tree", env=env)
-    commit = _git(repo, "commit-tree", tree, "-m", message, env=env)
-    _git(repo, "update-ref", f"refs/heads/{branch}", commit)
+    git(repo, "--work-tree", str(folder), "add", "--all", ".", env=env)
+    tree = git(repo, "write-tree", env=env)
+    commit = git(repo, "commit-tree", tree, "-m", message, env=env)
+    git(repo, "update-ref", f"refs/heads/{branch}", commit)
 
 
 def export_revisions(
@@ -93,16 +80,16 @@ def export_revisions(
         for branch, checkpoint, _ in revisions:
             export_run(paths.root, Path(tmp) / branch, attention=attention, checkpoint=checkpoint)
         out.mkdir(parents=True, exist_ok=True)
-        _git(out, "init", "--quiet", "--initial-branch=main")
+        git(out, "init", "--quiet", "--initial-branch=main")
         identity = {} if _identity_known(out) else _FALLBACK_IDENTITY
         lfs = _has_lfs()
         if lfs:
-            _git(out, "lfs", "install", "--local")
+            git(out, "lfs", "install", "--local")
         for branch, _, message in revisions:
             folder = Path(tmp) / branch
             (folder / ".gitattributes").write_text(GITATTRIBUTES)
             _commit_folder(out, folder, branch, message, identity)
-    _git(out, "checkout", "--quiet", "--force", "main")
+    git(out, "checkout", "--quiet", "--force", "main")
     return [branch for branch, _, _ in revisions]
 
 
