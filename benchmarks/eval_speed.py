@@ -203,13 +203,15 @@ class Scored:
 
 @dataclass(frozen=True)
 class Timing:
-    """A part's wall time for all its items batched, and at batch size 1 projected by the
-    comparison's wall-time ratio and by its CPU-time ratio; its largest |score difference|."""
+    """A part's time for all its items, wall and CPU (this process, all threads), batched and
+    at batch size 1 (projected by the comparison's ratio of each); its largest |score
+    difference| between the two, and how many of its scores are NaN."""
 
     part: Scored
-    batched: float
-    batch1: float
-    batch1_by_cpu: float
+    wall: float
+    cpu: float
+    wall1: float
+    cpu1: float
     difference: float
     unscored: int  # NaN scores: AoA's contexts longer than the window, reading's first words
 
@@ -275,21 +277,23 @@ def time_part(part: Scored, args: argparse.Namespace) -> Timing:
     ``--rounds`` interleaved rounds of batched and batch size 1 on ``--baseline-pairs`` items
     (runs of consecutive ones): batch size 1's time for all items by the measured ratio."""
     indices = range(part.items)
-    scored = evenly(indices, args.pairs)
-    scores, wall, _ = timed(lambda: part.score(scored, args.batch_size))
-    batched = wall * part.items / len(scored)
-    subset = evenly(indices, args.baseline_pairs, min(BLOCK, part.items))
+    runs = min(BLOCK, part.items)
+    scored = evenly(indices, args.pairs, runs)
+    scores, wall, cpu = timed(lambda: part.score(scored, args.batch_size))
+    scale = part.items / len(scored)
+    subset = evenly(indices, args.baseline_pairs, runs)
     walls, cpus, results = [0.0, 0.0], [0.0, 0.0], [np.empty(0), np.empty(0)]
     for _ in range(args.rounds):
         for which, size in enumerate((args.batch_size, 1)):
-            results[which], seconds, cpu = timed(lambda size=size: part.score(subset, size))
+            results[which], seconds, cpu_seconds = timed(
+                lambda size=size: part.score(subset, size))
             walls[which] += seconds
-            cpus[which] += cpu
+            cpus[which] += cpu_seconds
     if not np.array_equal(np.isnan(results[0]), np.isnan(results[1])):
         raise AssertionError(f"{part.name}: the two scorers leave out different items")
     difference = float(np.nanmax(np.abs(results[0] - results[1]), initial=0.0))
-    return Timing(part, batched, batched * walls[1] / walls[0], batched * cpus[1] / cpus[0],
-                  difference, int(np.isnan(scores).sum()))
+    return Timing(part, wall * scale, cpu * scale, wall * scale * walls[1] / walls[0],
+                  cpu * scale * cpus[1] / cpus[0], difference, int(np.isnan(scores).sum()))
 
 
 def submission_benchmark(args: argparse.Namespace, run: LoadedRun, data_dir: Path,
@@ -308,18 +312,17 @@ def submission_benchmark(args: argparse.Namespace, run: LoadedRun, data_dir: Pat
     timings: dict[str, Timing] = {}
     for name, part in [*parts.items(), ("aoa", aoa)]:
         timings[name] = time_part(part, args)
-        print(f"  {name}: {part.items:,} {part.unit} in {timings[name].batched:.1f} s",
+        print(f"  {name}: {part.items:,} {part.unit} in {timings[name].wall:.1f} s",
               flush=True)
 
     def total(kind: str, tasks: Sequence[str]) -> float:
         return sum(getattr(timings[t], kind) for t in tasks)
 
     def row(label: str, tasks: Sequence[str]) -> list[str]:
-        batched = total("batched", tasks)
-        return [label, f"{sum(timings[t].part.items for t in tasks):,}", f"{batched:.1f}",
-                f"{total('batch1', tasks):.1f}",
-                (f"x{total('batch1', tasks) / batched:.1f} / "
-                 f"x{total('batch1_by_cpu', tasks) / batched:.1f}"),
+        wall, cpu = total("wall", tasks), total("cpu", tasks)
+        return [label, f"{sum(timings[t].part.items for t in tasks):,}", f"{wall:.1f}",
+                f"{cpu:.1f}", f"{total('wall1', tasks):.1f}", f"{total('cpu1', tasks):.1f}",
+                f"x{total('wall1', tasks) / wall:.1f} / x{total('cpu1', tasks) / cpu:.1f}",
                 f"{max(timings[t].difference for t in tasks):.1e}"]
 
     shared = set(fast) & set(full)
@@ -329,14 +332,17 @@ def submission_benchmark(args: argparse.Namespace, run: LoadedRun, data_dir: Pat
             *(row(f"full: {t}" + (" (as at a revision)" if t in shared else ""), [t])
               for t in full),
             row("the full evaluation", full)]
-    print(render_table(["part", "items", "batched (s)", "batch size 1 (s)",
-                        "ratio (wall / CPU)", "max |diff|"], rows, "terminal"))
+    print(render_table(["part", "items", "batched s", "batched CPU-s", "batch 1 s",
+                        "batch 1 CPU-s", "ratio wall / CPU", "max |diff|"], rows, "terminal"))
     whole = {kind: args.revisions * total(kind, [*fast, "aoa"]) + total(kind, full)
-             for kind in ("batched", "batch1", "batch1_by_cpu")}
-    print(f"whole submission: {args.revisions} revisions x (fast parts + AoA) + the full "
-          f"evaluation = {whole['batched'] / 60:.1f} min batched, {whole['batch1'] / 60:.1f} min "
-          f"at batch size 1 (x{whole['batch1'] / whole['batched']:.1f} by wall time, "
-          f"x{whole['batch1_by_cpu'] / whole['batched']:.1f} per CPU-second); max |score "
+             for kind in ("wall", "cpu", "wall1", "cpu1")}
+    threads = torch.get_num_threads()
+    print(f"whole submission, {args.revisions} revisions x (fast parts + AoA) + the full "
+          f"evaluation: batched {whole['wall'] / 60:.1f} min ({whole['cpu'] / 60:.1f} CPU-min: "
+          f"{whole['cpu'] / threads / 60:.1f} min with all {threads} cores its own), at batch "
+          f"size 1 {whole['wall1'] / 60:.1f} min ({whole['cpu1'] / 60:.1f} CPU-min: "
+          f"{whole['cpu1'] / threads / 60:.1f} min); batched x{whole['wall1'] / whole['wall']:.1f} "
+          f"faster by wall time, x{whole['cpu1'] / whole['cpu']:.1f} per CPU-second; max |score "
           f"difference| {max(t.difference for t in timings.values()):.1e}")
     for key, why in left_out.items():
         print(f"left out: {key}: {why}")
