@@ -213,7 +213,9 @@ class Timing:
     wall1: float
     cpu1: float
     difference: float
-    unscored: int  # NaN scores: AoA's contexts longer than the window, reading's first words
+    timed: int  # items scored batched (all, or --pairs of them)
+    unscored: int  # NaN scores among them: AoA's contexts longer than the window, reading's
+    # first words (no previous word)
 
 
 def reading_rows(data: ReadingData, rows: Sequence[int]) -> ReadingData:
@@ -293,7 +295,8 @@ def time_part(part: Scored, args: argparse.Namespace) -> Timing:
         raise AssertionError(f"{part.name}: the two scorers leave out different items")
     difference = float(np.nanmax(np.abs(results[0] - results[1]), initial=0.0))
     return Timing(part, wall * scale, cpu * scale, wall * scale * walls[1] / walls[0],
-                  cpu * scale * cpus[1] / cpus[0], difference, int(np.isnan(scores).sum()))
+                  cpu * scale * cpus[1] / cpus[0], difference, len(scored),
+                  int(np.isnan(scores).sum()))
 
 
 def submission_benchmark(args: argparse.Namespace, run: LoadedRun, data_dir: Path,
@@ -327,8 +330,8 @@ def submission_benchmark(args: argparse.Namespace, run: LoadedRun, data_dir: Pat
 
     shared = set(fast) & set(full)
     rows = [*(row(f"revision: {t}", [t]) for t in fast), row("one revision's fast parts", fast),
-            row(f"AoA surprisals of one checkpoint ({timings['aoa'].unscored:,} contexts "
-                "too long: NaN)", ["aoa"]),
+            row(f"AoA surprisals of one checkpoint ({timings['aoa'].unscored:,} of "
+                f"{timings['aoa'].timed:,} timed contexts too long: NaN)", ["aoa"]),
             *(row(f"full: {t}" + (" (as at a revision)" if t in shared else ""), [t])
               for t in full),
             row("the full evaluation", full)]
