@@ -275,9 +275,10 @@ def submission_parts(run: LoadedRun, data_dir: Path, suite: Suite, backend: str,
 
 
 def time_part(part: Scored, args: argparse.Namespace) -> Timing:
-    """``part`` batched on all its items (or an evenly spaced ``--pairs``, projected), then
-    ``--rounds`` interleaved rounds of batched and batch size 1 on ``--baseline-pairs`` items
-    (runs of consecutive ones): batch size 1's time for all items by the measured ratio."""
+    """``part`` batched on all its items (or ``--pairs`` of them, projected), then ``--rounds``
+    interleaved rounds of batched and batch size 1 on ``--baseline-pairs`` items: batch size
+    1's time for all items by the measured ratio. Both samples are runs of consecutive items
+    spread over the part, so that they share templates and contexts as the whole part does."""
     indices = range(part.items)
     runs = min(BLOCK, part.items)
     scored = evenly(indices, args.pairs, runs)
