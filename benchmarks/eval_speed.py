@@ -24,15 +24,31 @@ subset, scaled to all pairs, and set against a square fp32 matmul's FLOP/s measu
 run: the time below which that precision cannot go on this machine.
 
     python benchmarks/eval_speed.py --backend mlm --config configs/models/ltgbert-tiny.yaml
+
+``--revisions N`` times a whole leaderboard submission instead (what ``antlm submission``
+computes, :mod:`antlm.eval.submission`): every zero-shot part of one revision's fast evaluation
+(``FAST_PARTS``: the fast BLiMP, supplement, EWoK and entity-tracking sets, both WUG tasks,
+reading), the AoA surprisals of one checkpoint (``revision_surprisals``) and every zero-shot
+part of the final full evaluation (``FULL_PARTS``), each through the package's own loader and
+scorer (``score_pairs``, ``reading_surprisals``, ``revision_surprisals``: all take a batch
+size), batched and at batch size 1 in the same way as above, part by part; then projects
+``N x (fast + AoA) + full``. A part the model cannot score (entity tracking's ~350-token items
+in a 128-token window; ``--set model.max_seq_len=512`` makes them fit), one antlm has not
+implemented (COMPS) and GLUE (fine-tuning, not scoring) are named, with the reason, and left
+out of the sums, as the submission's report leaves them out.
+
+    python benchmarks/eval_speed.py --revisions 19 --set model.max_seq_len=512
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -43,11 +59,17 @@ from torch.profiler import ProfilerActivity, profile
 
 from antlm.config import RunConfig, load_config, resolve_data_dir
 from antlm.data.tokenizer import AntlmTokenizer
-from antlm.eval.scoring import BACKENDS, score_pairs
-from antlm.eval.tasks import MinimalPair, load_task
+from antlm.eval.aoa import load_aoa_data, revision_surprisals
+from antlm.eval.reading import ReadingData, load_reading, reading_surprisals
+from antlm.eval.scoring import BACKENDS, check_fits, score_pairs
+from antlm.eval.submission import FAST_PARTS, FULL_PARTS, OFFICIAL_BACKENDS, TRACK_REVISIONS
+from antlm.eval.suites import DEFAULT_SUITE, SUITES, Suite
+from antlm.eval.tables import render_table
+from antlm.eval.tasks import MinimalPair, TaskDataError, load_task
+from antlm.eval.wug import load_wug
 from antlm.export.hf import export_run
 from antlm.models.registry import build_model
-from antlm.rundir import load_run
+from antlm.rundir import LoadedRun, load_run
 
 ROOT = Path(__file__).resolve().parents[1]
 # The comparison subset is made of runs of this many consecutive pairs, so that it shares
@@ -168,16 +190,186 @@ def count_flops(fn: Callable[[], object]) -> int:
     return sum(event.flops for event in profiler.key_averages())
 
 
+@dataclass(frozen=True)
+class Scored:
+    """One zero-shot part of a submission as the benchmark times it: how many items it has and
+    antlm's scorer of some of them (by index) at a batch size."""
+
+    name: str
+    items: int
+    unit: str
+    score: Callable[[Sequence[int], int], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Timing:
+    """A part's time for all its items, wall and CPU (this process, all threads), batched and
+    at batch size 1 (projected by the comparison's ratio of each); its largest |score
+    difference| between the two, and how many of its scores are NaN."""
+
+    part: Scored
+    wall: float
+    cpu: float
+    wall1: float
+    cpu1: float
+    difference: float
+    timed: int  # items scored batched (all, or --pairs of them)
+    unscored: int  # NaN scores among them: AoA's contexts longer than the window, reading's
+    # first words (no previous word)
+
+
+def reading_rows(data: ReadingData, rows: Sequence[int]) -> ReadingData:
+    """The reading data restricted to ``rows``: a subset scored as the whole is."""
+    def pick(values: Sequence) -> list:
+        return [values[i] for i in rows]
+    return dataclasses.replace(data, lines=pick(data.lines), items=pick(data.items),
+                               words=pick(data.words), prev_items=pick(data.prev_items),
+                               prev_words=pick(data.prev_words),
+                               measures=data.measures.iloc[list(rows)].reset_index(drop=True))
+
+
+def submission_parts(run: LoadedRun, data_dir: Path, suite: Suite, backend: str, precision: str
+                     ) -> tuple[dict[str, Scored], Scored, dict[str, str]]:
+    """Every zero-shot part ``antlm submission`` scores (by antlm task: WUG and reading are
+    the same data at every revision and in the full evaluation), the AoA surprisals of one
+    checkpoint, and why each part left out is left out (what the submission would report)."""
+    model, tokenizer = run.model, run.tokenizer
+    parts: dict[str, Scored] = {}
+    left_out: dict[str, str] = {}
+
+    def pairs_part(task: str, pairs: list[MinimalPair]) -> Scored:
+        def score(indices: Sequence[int], batch_size: int) -> np.ndarray:
+            return score_pairs(model, tokenizer, [pairs[i] for i in indices], [backend],
+                               batch_size, precision, suite=suite)[backend]
+        return Scored(task, len(pairs), "items", score)
+
+    def reading_part(task: str, reading: ReadingData) -> Scored:
+        def score(rows: Sequence[int], batch_size: int) -> np.ndarray:
+            return np.column_stack(reading_surprisals(
+                model, tokenizer, reading_rows(reading, rows), backend, batch_size, precision))
+        return Scored(task, len(reading), "rows", score)
+
+    for part in (*FAST_PARTS, *FULL_PARTS):
+        if part.task is None:
+            left_out[part.key] = part.missing
+        elif part.kind == "glue":
+            left_out["glue"] = "fine-tuning, not zero-shot scoring: not timed here"
+        elif part.kind in ("choice", "wug") and part.task not in parts:
+            pairs = (load_task(part.task, data_dir) if part.kind == "choice"
+                     else load_wug(part.task, data_dir).pairs)
+            try:
+                check_fits(model, tokenizer, pairs, [backend], suite)
+            except TaskDataError as exc:  # as the submission lists it: missing, with why
+                left_out[part.task] = f"the model cannot score it: {exc}"
+                continue
+            parts[part.task] = pairs_part(part.task, pairs)
+        elif part.kind == "reading" and part.task not in parts:
+            parts[part.task] = reading_part(part.task, load_reading(data_dir))
+    aoa = load_aoa_data(data_dir)
+
+    def aoa_score(indices: Sequence[int], batch_size: int) -> np.ndarray:
+        subset = dataclasses.replace(aoa, words=tuple(aoa.words[i] for i in indices),
+                                     contexts=tuple(aoa.contexts[i] for i in indices))
+        return revision_surprisals(model, tokenizer, subset, backend, batch_size, precision)
+    return parts, Scored("aoa", len(aoa.contexts), "contexts", aoa_score), left_out
+
+
+def time_part(part: Scored, args: argparse.Namespace) -> Timing:
+    """``part`` batched on all its items (or ``--pairs`` of them, projected), then ``--rounds``
+    interleaved rounds of batched and batch size 1 on ``--baseline-pairs`` items: batch size
+    1's time for all items by the measured ratio. Both samples are runs of consecutive items
+    spread over the part, so that they share templates and contexts as the whole part does."""
+    indices = range(part.items)
+    runs = min(BLOCK, part.items)
+    scored = evenly(indices, args.pairs, runs)
+    scores, wall, cpu = timed(lambda: part.score(scored, args.batch_size))
+    scale = part.items / len(scored)
+    subset = evenly(indices, args.baseline_pairs, runs)
+    walls, cpus, results = [0.0, 0.0], [0.0, 0.0], [np.empty(0), np.empty(0)]
+    for _ in range(args.rounds):
+        for which, size in enumerate((args.batch_size, 1)):
+            results[which], seconds, cpu_seconds = timed(
+                lambda size=size: part.score(subset, size))
+            walls[which] += seconds
+            cpus[which] += cpu_seconds
+    if not np.array_equal(np.isnan(results[0]), np.isnan(results[1])):
+        raise AssertionError(f"{part.name}: the two scorers leave out different items")
+    difference = float(np.nanmax(np.abs(results[0] - results[1]), initial=0.0))
+    return Timing(part, wall * scale, cpu * scale, wall * scale * walls[1] / walls[0],
+                  cpu * scale * cpus[1] / cpus[0], difference, len(scored),
+                  int(np.isnan(scores).sum()))
+
+
+def submission_benchmark(args: argparse.Namespace, run: LoadedRun, data_dir: Path,
+                         suite: Suite) -> None:
+    """Time every part of a submission batched and at batch size 1 (see the module
+    docstring) and print per part, per revision, AoA, the full evaluation and the whole."""
+    parts, aoa, left_out = submission_parts(run, data_dir, suite, args.backend, args.precision)
+    fast = [p.task for p in FAST_PARTS if p.task in parts]
+    full = [p.task for p in FULL_PARTS if p.task in parts]
+    print(f"timing {len(parts)} zero-shot parts and AoA: each batched (batch {args.batch_size}) "
+          f"on {'all items' if args.pairs is None else f'{args.pairs} items'}, then "
+          f"{args.rounds} interleaved round(s) of batched and batch size 1 on "
+          f"{args.baseline_pairs} items", flush=True)
+    first = next(iter(parts.values()), aoa)
+    first.score(range(min(BLOCK, first.items)), args.batch_size)  # first calls: not timed
+    timings: dict[str, Timing] = {}
+    for name, part in [*parts.items(), ("aoa", aoa)]:
+        timings[name] = time_part(part, args)
+        print(f"  {name}: {part.items:,} {part.unit} in {timings[name].wall:.1f} s",
+              flush=True)
+
+    def total(kind: str, tasks: Sequence[str]) -> float:
+        return sum(getattr(timings[t], kind) for t in tasks)
+
+    def row(label: str, tasks: Sequence[str]) -> list[str]:
+        wall, cpu = total("wall", tasks), total("cpu", tasks)
+        return [label, f"{sum(timings[t].part.items for t in tasks):,}", f"{wall:.1f}",
+                f"{cpu:.1f}", f"{total('wall1', tasks):.1f}", f"{total('cpu1', tasks):.1f}",
+                f"x{total('wall1', tasks) / wall:.1f} / x{total('cpu1', tasks) / cpu:.1f}",
+                f"{max(timings[t].difference for t in tasks):.1e}"]
+
+    shared = set(fast) & set(full)
+    rows = [*(row(f"revision: {t}", [t]) for t in fast), row("one revision's fast parts", fast),
+            row(f"AoA surprisals of one checkpoint ({timings['aoa'].unscored:,} of "
+                f"{timings['aoa'].timed:,} timed contexts too long: NaN)", ["aoa"]),
+            *(row(f"full: {t}" + (" (as at a revision)" if t in shared else ""), [t])
+              for t in full),
+            row("the full evaluation", full)]
+    print(render_table(["part", "items", "batched s", "batched CPU-s", "batch 1 s",
+                        "batch 1 CPU-s", "ratio wall / CPU", "max |diff|"], rows, "terminal"))
+    whole = {kind: args.revisions * total(kind, [*fast, "aoa"]) + total(kind, full)
+             for kind in ("wall", "cpu", "wall1", "cpu1")}
+    threads = torch.get_num_threads()
+    print(f"whole submission, {args.revisions} revisions x (fast parts + AoA) + the full "
+          f"evaluation: batched {whole['wall'] / 60:.1f} min ({whole['cpu'] / 60:.1f} CPU-min: "
+          f"{whole['cpu'] / threads / 60:.1f} min with all {threads} cores its own), at batch "
+          f"size 1 {whole['wall1'] / 60:.1f} min ({whole['cpu1'] / 60:.1f} CPU-min: "
+          f"{whole['cpu1'] / threads / 60:.1f} min); batched x{whole['wall1'] / whole['wall']:.1f} "
+          f"faster by wall time, x{whole['cpu1'] / whole['cpu']:.1f} per CPU-second; max |score "
+          f"difference| {max(t.difference for t in timings.values()):.1e}")
+    for key, why in left_out.items():
+        print(f"left out: {key}: {why}")
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=str(ROOT / "configs/models/babyllama-tiny.yaml"))
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config value, e.g. --set model.max_seq_len=512")
     parser.add_argument("--backend", choices=BACKENDS, default="causal")
-    parser.add_argument("--tasks", default="blimp_filtered",
-                        help="comma-separated tasks whose pairs are scored (default: %(default)s)")
+    parser.add_argument("--suite", choices=sorted(SUITES), default=DEFAULT_SUITE,
+                        help="the framing the pairs are scored under (default: %(default)s)")
+    parser.add_argument("--tasks", default=None,
+                        help="comma-separated tasks whose pairs are scored (default: "
+                             "blimp_filtered; not with --revisions, which times the "
+                             "submission's own parts)")
     parser.add_argument("--pairs", type=int, default=None,
-                        help="score this many pairs, evenly spaced, instead of all")
+                        help="score this many pairs (with --revisions: items of each part), "
+                             "evenly spaced, instead of all, and project all")
     parser.add_argument("--baseline-pairs", type=int, default=300,
-                        help="pairs of the comparison subset (evenly spaced)")
+                        help="pairs (with --revisions: items of each part) of the comparison "
+                             "subset (evenly spaced)")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved comparison rounds")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--minicons-batch", type=int, default=None,
@@ -189,38 +381,38 @@ def parse_args() -> argparse.Namespace:
                         help="torch threads (default: torch's, one per core)")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--revisions", type=int, default=0,
-                        help="project a submission's zero-shot work: --tasks (the fast sets) at "
-                             "this many revisions (the strict-small track has 19) plus one "
-                             "full evaluation of --full-tasks, each timed here batched")
-    parser.add_argument("--full-tasks", default="blimp_filtered,blimp_supplement,ewok",
-                        help="the final model's full evaluation, with --revisions")
-    return parser.parse_args()
+                        help="time a leaderboard submission instead: every zero-shot part of "
+                             "one revision's fast evaluation, the AoA surprisals of one "
+                             "checkpoint and the full evaluation, batched and at batch size 1, "
+                             "projected to this many revisions (strict-small has "
+                             f"{len(TRACK_REVISIONS['strict-small'])})")
+    args = parser.parse_args()
+    if args.revisions and args.tasks:
+        parser.error("--revisions times the submission's own parts; --tasks is for the pair "
+                     "comparison")
+    if args.revisions and args.backend not in OFFICIAL_BACKENDS:
+        parser.error(f"--revisions: the leaderboard takes {', '.join(OFFICIAL_BACKENDS)}")
+    args.tasks = args.tasks or "blimp_filtered"
+    return args
 
 
-def main() -> None:
-    args = parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    data_dir = resolve_data_dir(args.data_dir)
-    workdir = Path(tempfile.mkdtemp(prefix="eval-speed-"))
-    run = load_run(write_run(load_config(args.config), data_dir, workdir / "run"))
+def compare_pairs(args: argparse.Namespace, run: LoadedRun, data_dir: Path, workdir: Path,
+                  suite: Suite) -> None:
+    """The pairs of ``--tasks``: antlm batched on all, then the interleaved comparison with
+    batch size 1 and minicons, and the FLOP count (see the module docstring)."""
     hf_dir = export_run(run.run_dir, workdir / "hf")
-    model, tokenizer, config = run.model, run.tokenizer, run.config.model
+    model, tokenizer = run.model, run.tokenizer
     all_pairs = [p for task in args.tasks.split(",") for p in load_task(task, data_dir)]
     pairs = evenly(all_pairs, args.pairs)
     subset = evenly(pairs, args.baseline_pairs, BLOCK)
     cores = torch.get_num_threads()
     peak = core_peak()
-    print(f"machine: {cpu_name()}, {os.cpu_count()} logical CPUs, torch {torch.__version__} "
-          f"with {cores} threads; load average {os.getloadavg()[0]:.2f}; fp32 matmul peak "
-          f"{peak / 1e9:.0f} GFLOP per CPU-second per core")
-    print(f"model: {config.arch} {config.num_layers}x{config.hidden_size}, vocab "
-          f"{tokenizer.vocab_size}; backend {args.backend}, precision {args.precision}; "
-          f"tasks {args.tasks} ({len(all_pairs)} pairs)")
+    print(f"fp32 matmul peak {peak / 1e9:.0f} GFLOP per CPU-second per core; tasks "
+          f"{args.tasks} ({len(all_pairs)} pairs)")
 
     def antlm(batch_size: int) -> Callable[[list[MinimalPair]], np.ndarray]:
         return lambda some: score_pairs(model, tokenizer, some, [args.backend], batch_size,
-                                        args.precision)[args.backend]
+                                        args.precision, suite=suite)[args.backend]
 
     scores, full_wall, full_cpu = timed(lambda: antlm(args.batch_size)(pairs))
     fast = len(pairs) / full_wall
@@ -261,15 +453,25 @@ def main() -> None:
           f"{flops / full_cpu / 1e9:.0f} GFLOP per CPU-second ({flops / full_cpu / peak:.0%} of "
           f"one core's matmul peak); at that peak on all {cores} cores all pairs would take "
           f"{flops * scale / (peak * cores) / 60:.2f} min")
+
+
+def main() -> None:
+    args = parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    data_dir = resolve_data_dir(args.data_dir)
+    workdir = Path(tempfile.mkdtemp(prefix="eval-speed-"))
+    run = load_run(write_run(load_config(args.config, args.set), data_dir, workdir / "run"))
+    config, suite = run.config.model, SUITES[args.suite]
+    print(f"machine: {cpu_name()}, {os.cpu_count()} logical CPUs, torch {torch.__version__} "
+          f"with {torch.get_num_threads()} threads; load average {os.getloadavg()[0]:.2f}")
+    print(f"model: {config.arch} {config.num_layers}x{config.hidden_size}, window "
+          f"{config.max_seq_len}, vocab {run.tokenizer.vocab_size}; backend {args.backend}, "
+          f"precision {args.precision}, suite {suite.name}")
     if args.revisions:
-        full = [p for task in args.full_tasks.split(",") for p in load_task(task, data_dir)]
-        _, full_eval, _ = timed(lambda: antlm(args.batch_size)(full))
-        per_revision = len(all_pairs) / fast
-        print(f"submission projection: {args.revisions} revisions x {per_revision:.0f} s "
-              f"(the fast sets, {len(all_pairs)} pairs) + the full evaluation ({len(full)} "
-              f"pairs, timed: {full_eval:.0f} s) = "
-              f"{(args.revisions * per_revision + full_eval) / 60:.1f} min; at batch size 1: "
-              f"{(args.revisions * per_revision + full_eval) * walls['antlm batch size 1'] / walls[first] / 60:.1f} min")
+        submission_benchmark(args, run, data_dir, suite)
+    else:
+        compare_pairs(args, run, data_dir, workdir, suite)
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
 
 
