@@ -43,7 +43,8 @@ from antlm.eval.aoa import (
     write_aoa,
 )
 from antlm.eval.runner import evaluate_subject
-from antlm.eval.scoring import BACKENDS, check_precision, declared_backend
+from antlm.eval.scoring import BACKENDS, declared_backend
+from antlm.eval.settings import check_precision
 from antlm.eval.subject import subject_of_run
 from antlm.eval.suites import get_suite
 from antlm.eval.tables import Target, code, heading, pct, render_table

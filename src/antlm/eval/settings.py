@@ -3,21 +3,34 @@
 ``antlm eval``, :func:`antlm.evaluate` and a sweep's evaluation all reach
 :func:`antlm.eval.runner.evaluate_path` with these settings, so the defaults live here once
 (the command line's ``--help`` shows them from here) and a value out of range is refused when
-the settings are made, before a model is loaded.
+the settings are made, before a model is loaded. The module imports no torch: ``import antlm``
+and ``antlm --help`` stay light.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 from antlm.config import ConfigError
-from antlm.eval.scoring import check_precision
-from antlm.eval.suites import DEFAULT_TIE_SEED
 from antlm.options import BATCH_SIZE, MAX_PAIRS
 
-__all__ = ["EvaluationSettings"]
+__all__ = ["DEFAULT_TIE_SEED", "PRECISIONS", "EvaluationSettings", "check_precision"]
+
+PRECISIONS = ("fp32", "bf16")  # of the scoring forward passes
+
+# The seed of the random tie rule when none is given; written into results.json's meta
+# (``tie_seed``) with every evaluation that used it.
+DEFAULT_TIE_SEED = 0
+
+
+def check_precision(precision: str) -> str:
+    """``precision`` if scoring runs at it, else a :class:`ConfigError` listing those it runs
+    at; checked where an evaluation starts, before a model is loaded."""
+    if precision not in PRECISIONS:
+        raise ConfigError(f"precision={precision!r}; allowed: {', '.join(PRECISIONS)}")
+    return precision
 
 
 @dataclass(frozen=True)
@@ -47,13 +60,13 @@ class EvaluationSettings:
         MAX_PAIRS.check(self.max_pairs)
         check_precision(self.precision)
 
-    @classmethod
-    def of(cls, **values: Any) -> EvaluationSettings:
-        """Settings from keyword arguments, a name that is not a setting refused with the
-        names that are (the API's ``**options``, where a typo must not pass silently)."""
-        names = [f.name for f in fields(cls)]
+    def updated(self, **values: Any) -> EvaluationSettings:
+        """These settings with ``values`` replacing theirs (the API's ``**options``); a name
+        that is no setting is refused with the names that are, since a typo must not pass
+        silently."""
+        names = [f.name for f in fields(self)]
         unknown = sorted(set(values) - set(names))
         if unknown:
             raise ConfigError(f"unknown evaluation setting(s) {', '.join(unknown)}; allowed: "
                               f"{', '.join(names)}")
-        return cls(**values)
+        return replace(self, **values)
