@@ -1,7 +1,8 @@
 """The Python API: what the ``antlm`` command does, as functions for notebooks and scripts.
 
-Each function is a thin door into the library, as each sub-command is, so a notebook and the
-command line compute the same thing. ``import antlm`` reaches them lazily (``antlm.pretrain``
+The one door into the library: every sub-command of ``antlm`` parses its arguments and calls
+one of these functions (:mod:`antlm.cli` decides nothing), so a notebook and the command line
+compute the same thing, with the same defaults. ``import antlm`` reaches them lazily (``antlm.pretrain``
 imports torch only when first used)::
 
     import antlm
