@@ -152,3 +152,9 @@ def test_antlm_eval_and_antlm_evaluate_score_the_same_default_tasks(
         antlm.evaluate(tmp_path, data_dir=tmp_path)
     assert_refused(capsys, "eval", tmp_path, "--data-dir", tmp_path)
     assert seen == [list(antlm.api.DEFAULT_TASKS)] * 2
+
+
+def test_train_without_a_config_needs_resume_and_a_run(tmp_path: Path, capsys) -> None:
+    assert "give a CONFIG file, or --resume --out RUN_DIR" in assert_refused(capsys, "train")
+    err = assert_refused(capsys, "train", "--resume", "--out", tmp_path)
+    assert str(tmp_path) in err and "Traceback" not in err

@@ -40,7 +40,6 @@ from antlm.eval.settings import EvaluationSettings
 from antlm.options import BATCH_SIZE, SCALED_EPOCHS, STEPS_PER_EPOCH, STOP_AFTER_EPOCHS
 
 if TYPE_CHECKING:
-    from antlm.eval.subject import EvalSubject
     from antlm.eval.suites import Suite
     from antlm.rundir import RunState
 
@@ -193,10 +192,12 @@ def show_schedule(
 
 @dataclass(frozen=True)
 class Evaluation:
-    """One evaluation: what was scored, under which suite, and the subject's whole
-    ``results.json`` after the scores were merged in."""
+    """One evaluation: the subject's name and ``results.json`` (its path and its whole content
+    after the scores were merged in) and the suite they were scored under. Not the model: a
+    notebook that keeps the record does not keep the weights in memory."""
 
-    subject: EvalSubject
+    name: str
+    results_path: Path
     suite: Suite
     results: dict[str, Any]
 
@@ -204,7 +205,7 @@ class Evaluation:
         """The tables ``antlm eval`` prints (``detail``: every subtask)."""
         from antlm.eval.report import render_evaluation
 
-        return render_evaluation(self.results, self.suite, self.subject.name, detail=detail,
+        return render_evaluation(self.results, self.suite, self.name, detail=detail,
                                  target="markdown" if markdown else "terminal")
 
 
@@ -232,7 +233,7 @@ def evaluation(
     subject, results = evaluate_path(
         path, parse_task_list(_comma_list(DEFAULT_TASKS if tasks is None else tasks)),
         resolve_data_dir(data_dir), chosen, scoring)
-    return Evaluation(subject, chosen, results)
+    return Evaluation(subject.name, subject.results_path, chosen, results)
 
 
 def evaluate(

@@ -156,7 +156,7 @@ def _cmd_eval(args: argparse.Namespace) -> None:
         return
     done = api.evaluation(args.path, args.tasks, suite=args.suite, data_dir=args.data_dir,
                           settings=settings)
-    print(f"antlm: results in {done.subject.results_path}", file=sys.stderr)
+    print(f"antlm: results in {done.results_path}", file=sys.stderr)
     print(done.render(detail=args.detail))
 
 
