@@ -7,6 +7,7 @@ import runpy
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -33,6 +34,7 @@ def test_evaluate_refuses_a_count_out_of_range(option, value, tmp_path):
 
 @pytest.mark.parametrize(("function", "arguments", "message"), [
     ("evaluate", {"precision": "fp16"}, "precision='fp16'; allowed: fp32, bf16"),
+    ("evaluate", {"max_pair": 3}, r"unknown evaluation setting\(s\) max_pair; allowed: backend, "),
     ("pretrain", {"stop_after_epochs": 0}, "stop_after_epochs=0: must be a number greater than 0"),
     ("export_hf", {"attention": "sideways"}, "attention='sideways': .*allowed: causal, bidirectional"),
     ("export_hf", {"attention": "sideways", "checkpoints": True}, "attention='sideways'"),
@@ -63,7 +65,7 @@ def test_evaluate_reads_a_string_of_tasks_as_names_not_letters(tasks, names, tmp
 
     def record(path, task_names, *args, **kwargs):
         seen["tasks"] = task_names
-        return None, {}
+        return SimpleNamespace(name="run", results_path=tmp_path / "results.json"), {}
 
     monkeypatch.setattr(runner, "evaluate_path", record)
     antlm.evaluate(tmp_path, tasks, data_dir=tmp_path)

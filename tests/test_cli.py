@@ -3,6 +3,7 @@ directory fallback, the presets by name."""
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,9 @@ import pytest
 import antlm
 from antlm.cli import build_parser, main
 from antlm.config import ConfigError, FinetuneConfig, resolve_data_dir
+from antlm.errors import AntlmError
 from tests.cli import assert_refused
+from tests.conftest import REPO
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -102,3 +105,56 @@ def test_presets_are_never_written_into_a_run(tmp_path: Path, capsys) -> None:
     err = assert_refused(capsys, "presets", "--write", run)
     assert f"{run} is a run directory; only `antlm train` writes there" in err
     assert sorted(p.name for p in run.iterdir()) == ["config.yaml", "state.json"]
+
+
+# What the command line may import from antlm: the API it calls; the error contract it runs
+# under; the ranges its options are parsed with; the config classes whose fields become flags;
+# and the launcher that runs this same command line again under torchrun (only the command line
+# has its argv). From anywhere else, only names that decide nothing: `render_*` functions
+# (terminal text of what the API returned) and UPPER_CASE constants (argparse choices).
+# (None: any name of that module.)
+CLI_MAY_IMPORT = {"antlm": None, "antlm.api": None, "antlm.errors": None, "antlm.options": None,
+                  "antlm.config": {"FinetuneConfig"}, "antlm.train.launch": {"launch_devices"}}
+
+
+def test_the_cli_imports_only_the_api_and_what_decides_nothing() -> None:
+    tree = ast.parse((REPO / "src" / "antlm" / "cli.py").read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            assert not [a.name for a in node.names if a.name.startswith("antlm")], node.lineno
+        if not (isinstance(node, ast.ImportFrom) and (node.module or "").startswith("antlm")):
+            continue
+        allowed = CLI_MAY_IMPORT.get(node.module, set())
+        for alias in node.names:
+            assert (allowed is None or alias.name in allowed or alias.name.startswith("render_")
+                    or alias.name.isupper()), (
+                f"cli.py:{node.lineno} imports {alias.name} from {node.module}: the command "
+                "line calls antlm.api, which owns every decision")
+
+
+class _Scored(AntlmError):
+    """Raised by the stand-in scorer once it has seen the tasks: nothing is scored."""
+
+
+def test_antlm_eval_and_antlm_evaluate_score_the_same_default_tasks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from antlm.eval import runner
+
+    seen = []
+
+    def record(path, tasks, *args, **kwargs):
+        seen.append(list(tasks))
+        raise _Scored("recorded")
+
+    monkeypatch.setattr(runner, "evaluate_path", record)
+    with pytest.raises(_Scored):
+        antlm.evaluate(tmp_path, data_dir=tmp_path)
+    assert_refused(capsys, "eval", tmp_path, "--data-dir", tmp_path)
+    assert seen == [list(antlm.api.DEFAULT_TASKS)] * 2
+
+
+def test_train_without_a_config_needs_resume_and_a_run(tmp_path: Path, capsys) -> None:
+    assert "give a CONFIG file, or --resume --out RUN_DIR" in assert_refused(capsys, "train")
+    err = assert_refused(capsys, "train", "--resume", "--out", tmp_path)
+    assert str(tmp_path) in err and "Traceback" not in err

@@ -26,6 +26,7 @@ import antlm
 from antlm import cli
 from antlm.errors import AntlmError
 from antlm.eval.runner import evaluate_path
+from antlm.eval.settings import EvaluationSettings
 from antlm.export.hf import export_run
 from antlm.sweep.spec import load_sweep, save_spec
 from antlm.train.trainer import train_run
@@ -228,7 +229,8 @@ def pristine(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     config = small_config("train.schedule=1_CLM+1_MLM", "train.checkpoint_words=2K",
                           "model.max_seq_len=64", "train.batch_size=4")
     train_run(config, root / "run", data, stop_after_epochs=1, progress=False)
-    evaluate_path(root / "run", ["word_order"], data, max_pairs_per_subtask=1, progress=False)
+    evaluate_path(root / "run", ["word_order"], data,
+                  settings=EvaluationSettings(max_pairs=1, progress=False))
     cli.main(["eval", str(root / "run"), "--checkpoints", "--tasks", "word_order",
               "--max-pairs", "1", "--no-progress", "--no-aoa", "--data-dir", str(data)])
     export_run(root / "run", root / "hf")

@@ -14,6 +14,7 @@ from antlm.data.tokenizer import AntlmTokenizer
 from antlm.eval.curves import evaluate_checkpoints
 from antlm.eval.finetune import finetune_run
 from antlm.eval.runner import evaluate_path
+from antlm.eval.settings import EvaluationSettings
 from antlm.eval.suites import DEFAULT_TIE_SEED, SUITES
 from antlm.export.hf import export_run
 from antlm.export.revisions import export_revisions
@@ -70,7 +71,8 @@ def test_every_reader_of_the_weights_refuses_a_run_being_trained(
     try:
         readers = {
             "load": lambda: load_run(untrained_run),
-            "eval": lambda: evaluate_path(untrained_run, ["word_order"], data_dir, progress=False),
+            "eval": lambda: evaluate_path(untrained_run, ["word_order"], data_dir,
+                                          settings=EvaluationSettings(progress=False)),
             "eval --checkpoints": lambda: evaluate_checkpoints(untrained_run, data_dir, progress=False),
             "finetune": lambda: finetune_run(untrained_run, ["rte"], data_dir, progress=False),
             "export": lambda: export_run(untrained_run, tmp_path / "hf"),
@@ -88,7 +90,7 @@ def test_every_reader_of_the_weights_refuses_a_run_being_trained(
 
 def test_an_evaluation_records_the_step_it_scored(untrained_run: Path, data_dir: Path) -> None:
     _, results = evaluate_path(untrained_run, ["word_order"], data_dir, SUITES["babylm2026"],
-                               max_pairs_per_subtask=2, progress=False)
+                               EvaluationSettings(max_pairs=2, progress=False))
     meta = results["zero_shot"]["babylm2026"]["meta"]
     assert meta["trained_step"] == 7
     assert (meta["tie_rule"], meta["tie_seed"]) == ("random", DEFAULT_TIE_SEED)

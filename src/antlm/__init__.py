@@ -13,7 +13,9 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "evaluate", "export_hf", "load_model", "plot", "pretrain", "report",
+# Not `sweep`: antlm.sweep is the sub-package (antlm.api.sweep is the function).
+__all__ = ["EvaluationSettings", "__version__", "evaluate", "evaluate_checkpoints", "export_hf",
+           "finetune", "load_model", "macro", "plot", "pretrain", "report", "report_sweep",
            "submission"]
 
 _API = set(__all__) - {"__version__"}

@@ -1,4 +1,7 @@
-"""The ``antlm`` command. Argument parsing only: every sub-command calls into the library."""
+"""The ``antlm`` command. Argument parsing only: every sub-command calls a function of
+:mod:`antlm.api` and prints what it returns (through a ``render_*`` function where the text is a
+table), so ``antlm eval`` and ``antlm.evaluate`` can never disagree. What this module may
+import is checked (``tests/test_cli.py``)."""
 
 from __future__ import annotations
 
@@ -7,12 +10,13 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
-from dataclasses import fields
-from pathlib import Path
-from typing import NoReturn
+from dataclasses import MISSING, Field, fields
+from typing import Any, Literal, NoReturn, get_args, get_origin, get_type_hints
 
-from antlm.config import ConfigError, load_config, resolve_data_dir
+from antlm import api
+from antlm.config import FinetuneConfig
 from antlm.errors import BUG_EXIT, USAGE_EXIT, AntlmError, environment_error_message
+from antlm.eval.settings import PRECISIONS
 from antlm.options import (
     BATCH_SIZE,
     DEVICES,
@@ -26,6 +30,7 @@ from antlm.options import (
 DATA_DIR_OPTION = "data directory (default: $ANTLM_DATA_DIR, else ./data)"
 
 Handler = Callable[[argparse.Namespace], int | None]
+SCORING = api.EvaluationSettings()  # `antlm eval`'s defaults are the API's
 
 
 class _DefaultsFormatter(argparse.HelpFormatter):
@@ -51,29 +56,17 @@ class _Parser(argparse.ArgumentParser):
 
 # ---------------------------------------------------------------------------- train
 def _cmd_train(args: argparse.Namespace) -> None:
-    from antlm.rundir import RunPaths, read_config
-    from antlm.train.launch import launch_devices
-    from antlm.train.trainer import train_run
+    if args.devices and args.devices > 1:  # the same command line again, under torchrun
+        from antlm.train.launch import launch_devices
 
-    if args.devices and args.devices > 1:
         sys.exit(launch_devices(args.devices, sys.argv[1:]))
-    if args.config is None:
-        if not (args.resume and args.out):
-            raise ConfigError("give a CONFIG file, or --resume --out RUN_DIR to continue a run")
-        paths = RunPaths(Path(args.out))
-        config = load_config(paths.config if paths.config.is_file() else None, args.set)
-        if not paths.config.is_file():
-            read_config(paths)  # raises: not a run directory
-    else:
-        config = load_config(args.config, args.set)
-    out = Path(args.out) if args.out else Path("runs") / config.name
-    result = train_run(
-        config, out, resolve_data_dir(args.data_dir), resume=args.resume,
-        stop_after_epochs=args.stop_after_epochs, progress=not args.no_progress,
-    )
+    run = api.pretrain(args.config, args.out, overrides=args.set, data_dir=args.data_dir,
+                       resume=args.resume, stop_after_epochs=args.stop_after_epochs,
+                       progress=not args.no_progress)
     if os.environ.get("RANK", "0") == "0":  # under torchrun, one line, not one per process
-        state = "finished" if result["finished"] else f"stopped at step {result['step']} (resumable)"
-        print(f"antlm: run {out} {state}")
+        state = api.run_state(run)
+        done = "finished" if state.finished else f"stopped at step {state.step} (resumable)"
+        print(f"antlm: run {run} {done}")
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
@@ -96,17 +89,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 
 # ---------------------------------------------------------------------------- tokenizer
 def _cmd_tokenizer_train(args: argparse.Namespace) -> None:
-    from antlm.data.cache import default_cache_dir
-    from antlm.data.prepare import load_split, train_tokenizer
-    from antlm.outputs import check_output_file
-
-    config = load_config(args.config, args.set)
-    check_output_file(Path(args.out), "tokenizer", args.force)
-    corpus = load_split(config, resolve_data_dir(args.data_dir), "train")
-    tokenizer = train_tokenizer(config, corpus, default_cache_dir())
-    tokenizer.save(args.out)
-    print(f"antlm: {config.tokenizer.kind} tokenizer, {tokenizer.vocab_size} entries, trained on "
-          f"{corpus.summary()} -> {args.out}")
+    trained = api.train_tokenizer(args.config, args.out, overrides=args.set,
+                                  data_dir=args.data_dir, force=args.force)
+    print(f"antlm: {trained} -> {args.out}")
 
 
 def _add_tokenizer(sub: argparse._SubParsersAction) -> None:
@@ -124,28 +109,9 @@ def _add_tokenizer(sub: argparse._SubParsersAction) -> None:
 
 # ---------------------------------------------------------------------------- schedule
 def _cmd_schedule_show(args: argparse.Namespace) -> None:
-    from antlm.schedule import format_plan, parse_schedule
-    from antlm.train.plan import describe_plan, nominal_phase_words
-    from antlm.units import parse_count
-
-    if args.config:
-        from antlm.data.cache import default_cache_dir
-
-        config = load_config(args.config, args.set)
-        print(describe_plan(config, resolve_data_dir(args.data_dir), default_cache_dir()))
-        return
-    if not args.spec:
-        raise ConfigError("give a SPEC such as 4_CLM+16_MLM+4_CLM, or --config RUN_CONFIG")
-    plan = parse_schedule(args.spec)
-    if args.epochs is not None:
-        plan = plan.scaled(args.epochs)
-    words = None
-    if args.words_per_epoch is not None:
-        try:
-            words = nominal_phase_words(plan, parse_count(args.words_per_epoch))
-        except ValueError as exc:
-            raise ConfigError(f"--words-per-epoch: {exc}") from None
-    print(format_plan(plan, args.steps_per_epoch, words))
+    print(api.show_schedule(args.spec, epochs=args.epochs, words_per_epoch=args.words_per_epoch,
+                            steps_per_epoch=args.steps_per_epoch, config=args.config,
+                            overrides=args.set, data_dir=args.data_dir))
 
 
 def _add_schedule(sub: argparse._SubParsersAction) -> None:
@@ -169,91 +135,43 @@ def _add_schedule(sub: argparse._SubParsersAction) -> None:
 
 # ---------------------------------------------------------------------------- eval / report
 def _cmd_eval(args: argparse.Namespace) -> None:
-    if args.checkpoints:
-        _eval_checkpoints(args)
-        return
-    from antlm.eval.report import render_evaluation
-    from antlm.eval.runner import evaluate_path
-    from antlm.eval.suites import get_suite
-    from antlm.eval.tasks import parse_task_list
+    from antlm.eval.aoa import render_aoa
+    from antlm.eval.curves import render_curve
 
-    suite = get_suite(args.suite)
-    subject, results = evaluate_path(
-        args.path, parse_task_list(args.tasks or "blimp_filtered,blimp_supplement,ewok"), resolve_data_dir(args.data_dir), suite,
-        backend=args.backend, batch_size=args.batch_size, max_pairs_per_subtask=args.max_pairs,
+    settings = api.EvaluationSettings(
+        backend=args.backend, batch_size=args.batch_size, max_pairs=args.max_pairs,
         precision=args.precision, device=args.device, progress=not args.no_progress,
         trust_remote_code=args.trust_remote_code, out=args.out,
-        save_predictions=args.save_predictions, comps_dir=args.comps_dir,
-    )
-    print(f"antlm: results in {subject.results_path}", file=sys.stderr)
-    print(render_evaluation(results, suite, subject.name, detail=args.detail, target="terminal"))
-
-
-def _eval_checkpoints(args: argparse.Namespace) -> None:
-    from antlm.eval.aoa import render_aoa
-    from antlm.eval.curves import FAST_TASKS, evaluate_checkpoints, render_curve
-    from antlm.eval.revisions import results_folder
-    from antlm.eval.tasks import parse_task_list
-    from antlm.rundir import RunPaths, read_results
-
-    curve = evaluate_checkpoints(
-        args.path, resolve_data_dir(args.data_dir),
-        backend=args.backend,
-        tasks=parse_task_list(args.tasks or ",".join(FAST_TASKS)),
-        max_pairs_per_subtask=args.max_pairs,
-        batch_size=args.batch_size,
-        precision=args.precision, device=args.device, progress=not args.no_progress,
-        suite=args.suite, aoa=not args.no_aoa, out=args.out,
-        trust_remote_code=args.trust_remote_code,
-    )
-    name = Path(args.path).resolve().name
-    folder = results_folder(args.path, args.out)
-    print(render_curve(curve, name, target="terminal"))
-    print(f"antlm: wrote {folder / 'learning_curve'}.{{json,md,png}}")
-    if not args.no_aoa:
-        section = read_results(RunPaths(folder))["aoa"][curve["settings"]["suite"]]
-        print(render_aoa(section, name, target="terminal"))
+        save_predictions=args.save_predictions, comps_dir=args.comps_dir)
+    if args.checkpoints:
+        learned = api.evaluate_checkpoints(args.path, args.tasks, suite=args.suite,
+                                           data_dir=args.data_dir, aoa=not args.no_aoa,
+                                           settings=settings)
+        name = Path(args.path).resolve().name
+        print(render_curve(learned.curve, name, target="terminal"))
+        for path in learned.files:
+            print(f"antlm: wrote {path}")
+        if learned.aoa is not None:
+            print(render_aoa(learned.aoa, name, target="terminal"))
+        return
+    done = api.evaluation(args.path, args.tasks, suite=args.suite, data_dir=args.data_dir,
+                          settings=settings)
+    print(f"antlm: results in {done.results_path}", file=sys.stderr)
+    print(done.render(detail=args.detail))
 
 
 def _cmd_report(args: argparse.Namespace) -> None:
-    from antlm.atomic import atomic_write_bytes
-    from antlm.eval.report import report_runs
-    from antlm.eval.suites import get_suite
-    from antlm.eval.tables import target_of
-    from antlm.outputs import check_output_file
-
     if args.sweep:
-        _report_sweep(Path(args.sweep), Path(args.out) if args.out else None, args.interim)
+        _print_sweep_report(api.report_sweep(args.sweep, args.out, args.interim))
         return
-    if not args.run_dirs:
-        raise ConfigError("give one or more RUN_DIRs, or --sweep ROOT/NAME")
-    if args.out is not None:  # a report file is rewritten at will, never in a run directory
-        check_output_file(Path(args.out), "report", force=True)
-    text = report_runs(args.run_dirs, get_suite(args.suite), detail=args.detail,
-                       target=target_of(args.out))
-    if args.out is None:
-        print(text)
-        return
-    atomic_write_bytes(Path(args.out), (text + "\n").encode())
-    print(f"antlm: wrote {args.out}")
+    text = api.report(args.run_dirs, args.suite, detail=args.detail, out=args.out)
+    print(text if args.out is None else f"antlm: wrote {args.out}")
 
 
-def _report_sweep(sweep_dir: Path, out: Path | None, interim: bool = False) -> None:
-    from antlm.outputs import refuse_run_directory
-    from antlm.sweep.markdown import render_markdown
-    from antlm.sweep.report import refuse_interim, write_summary
-    from antlm.sweep.spec import sweep_of_directory
-    from antlm.sweep.summary import collect
-
-    sweep = sweep_of_directory(sweep_dir)
-    summary = collect(sweep, sweep_dir.parent)
-    if not interim:
-        refuse_interim(summary, sweep_dir)
-    if out is not None:
-        refuse_run_directory(out, "sweep summary")
-    for path in write_summary(summary, out or sweep_dir / "summary"):
+def _print_sweep_report(report: api.SweepReport) -> None:
+    for path in report.files:
         print(f"antlm: wrote {path}")
-    print(render_markdown(summary))
+    print(report.markdown)
 
 
 def _add_suite(parser: argparse.ArgumentParser) -> None:
@@ -281,7 +199,7 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
                         "sentences vs. their words shuffled); default blimp_filtered,"
                         "blimp_supplement,ewok, with --checkpoints blimp_fast,supplement_fast,"
                         "ewok_fast")
-    p.add_argument("--backend", default="auto",
+    p.add_argument("--backend", default=SCORING.backend,
                    help="auto (the model's own list), all, declared (the headline's alone), or "
                         "a list of causal, mlm, mntp, fused, mlm_word_l2r; one backend named "
                         "alone is also the headline, otherwise the headline is the declared one")
@@ -300,13 +218,13 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
                    help="the folder of COMPS's comps_*.jsonl files (default: "
                         "evaluation_data/full_eval/comps under the data directory; absent: "
                         "COMPS is reported missing, the other tasks are scored)")
-    p.add_argument("--batch-size", type=BATCH_SIZE.parse, default=64,
+    p.add_argument("--batch-size", type=BATCH_SIZE.parse, default=SCORING.batch_size,
                    help="model rows per forward pass")
     p.add_argument("--max-pairs", type=MAX_PAIRS.parse, default=None,
                    help="score only the first N pairs of each subtask (quick runs; default: all)")
-    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+    p.add_argument("--precision", choices=PRECISIONS, default=SCORING.precision,
                    help="of the scoring forward passes")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
+    p.add_argument("--device", default=SCORING.device, help="auto, cpu, cuda, cuda:N")
     p.add_argument("--detail", action="store_true", help="list every subtask in the table")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--checkpoints", action="store_true",
@@ -336,24 +254,15 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
 
 # ---------------------------------------------------------------------------- sweep
 def _cmd_sweep(args: argparse.Namespace) -> None:
-    from antlm.sweep.runner import run_sweep
-    from antlm.sweep.spec import load_sweep
-
-    root = Path(args.root)
     if args.status:
-        from antlm.sweep.status import render_status
-
-        print(render_status(load_sweep(args.sweep), root))
+        print(api.sweep_status(args.sweep, args.root))
         return
-    run_sweep(Path(args.sweep), root, resolve_data_dir(args.data_dir), jobs=args.jobs,
-              arms=args.arms.split(",") if args.arms else None, train_only=args.train_only)
-    if not args.train_only:
-        from antlm.sweep.report import InterimReportError
-
-        try:
-            _report_sweep(root / load_sweep(args.sweep).name, None)
-        except InterimReportError as exc:  # other processes still run some: not an error here
-            print(f"antlm sweep: no report yet: {exc}")
+    report = api.sweep(args.sweep, args.root, data_dir=args.data_dir, jobs=args.jobs,
+                       arms=args.arms, train_only=args.train_only)
+    if report is not None and report.pending is not None:  # other processes still run some
+        print(f"antlm sweep: no report yet: {report.pending}")
+    elif report is not None:
+        _print_sweep_report(report)
 
 
 def _add_sweep(sub: argparse._SubParsersAction) -> None:
@@ -374,38 +283,24 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
 
 # ---------------------------------------------------------------------------- finetune / macro
 def _cmd_finetune(args: argparse.Namespace) -> None:
-    from antlm.config import FinetuneConfig
-    from antlm.eval.finetune import finetune_run
-    from antlm.eval.glue import parse_task_names
-    from antlm.eval.macro import report_macro
-    from antlm.eval.suites import get_suite
-
     config = FinetuneConfig(**{f.name: getattr(args, f.name) for f in fields(FinetuneConfig)})
-    finetune_run(
-        args.run_dir, parse_task_names(args.task + [args.tasks]), resolve_data_dir(args.data_dir),
-        config, device=args.device, progress=not args.no_progress,
-    )
+    api.finetune(args.run_dir, [*args.task, args.tasks], data_dir=args.data_dir, config=config,
+                 device=args.device, progress=not args.no_progress)
     # every result recorded so far, not just this call's
-    print(report_macro(args.run_dir, get_suite(args.suite), target="terminal"))
+    print(api.macro(args.run_dir, args.suite))
 
 
 def _cmd_macro(args: argparse.Namespace) -> None:
-    from antlm.eval.macro import report_macro
-    from antlm.eval.suites import get_suite
-
-    print(report_macro(args.run_dir, get_suite(args.suite), backend=args.backend,
-                       target="terminal"))
+    print(api.macro(args.run_dir, args.suite, backend=args.backend))
 
 
 def _cmd_submission(args: argparse.Namespace) -> None:
-    from antlm.eval.submission import glue_recipe, write_submission
-    from antlm.eval.suites import get_suite
-
-    report = write_submission(
-        args.run_dir, args.out, resolve_data_dir(args.data_dir), get_suite(args.suite),
-        args.track, args.backend, args.batch_size,
-        glue_recipe(args.glue_max_train_examples, args.glue_epochs), args.device,
-        not args.no_progress, args.force, args.workshop_only)
+    report = api.submission(
+        args.run_dir, args.out, track=args.track, backend=args.backend, suite=args.suite,
+        data_dir=args.data_dir, batch_size=args.batch_size,
+        glue_max_train_examples=args.glue_max_train_examples, glue_epochs=args.glue_epochs,
+        device=args.device, progress=not args.no_progress, force=args.force,
+        workshop_only=args.workshop_only)
     print(report.render())
 
 
@@ -440,8 +335,6 @@ def _add_submission(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_finetune(sub: argparse._SubParsersAction) -> None:
-    from antlm.config import FinetuneConfig
-
     p = sub.add_parser("finetune", help="GLUE fine-tuning (the BabyLM recipe) of a run")
     p.add_argument("run_dir", help="a trained run directory")
     p.add_argument("--task", action="append", default=[],
@@ -449,24 +342,9 @@ def _add_finetune(sub: argparse._SubParsersAction) -> None:
                         "rte, sst2, wsc")
     p.add_argument("--tasks", default="", help="comma-separated tasks, e.g. rte,mrpc,wsc")
     p.add_argument("--data-dir", help=DATA_DIR_OPTION)
-    # The recipe's defaults are FinetuneConfig's: one place to change them.
-    recipe = FinetuneConfig()
-    p.add_argument("--max-train-examples", type=int, default=recipe.max_train_examples,
-                   help="fine-tune on a seeded random N-example subset (quick runs; "
-                        "default: the whole train set)")
-    p.add_argument("--max-eval-examples", type=int, default=recipe.max_eval_examples,
-                   help="evaluate on the first N validation examples (default: all)")
-    p.add_argument("--epochs", type=int, default=recipe.epochs, help="at most this many epochs")
-    p.add_argument("--lr", type=float, default=recipe.lr, help="learning rate")
-    p.add_argument("--batch-size", type=BATCH_SIZE.parse, default=recipe.batch_size,
-                   help="examples per step")
-    p.add_argument("--patience", type=int, default=recipe.patience,
-                   help="stop after this many epochs without improvement")
-    p.add_argument("--seed", type=int, default=recipe.seed, help="classifier head and data order")
-    p.add_argument("--max-length", type=int, default=recipe.max_length,
-                   help="tokens per example (longer ones are truncated)")
-    p.add_argument("--attention", choices=["causal", "bidirectional"], default=recipe.attention,
-                   help="default: that of the schedule's final phase (MLM -> bidirectional)")
+    hints = get_type_hints(FinetuneConfig)
+    for field in fields(FinetuneConfig):  # the recipe's flags: one place to change them
+        _add_field(p, field, hints[field.name])
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     _add_suite(p)
@@ -480,24 +358,30 @@ def _add_finetune(sub: argparse._SubParsersAction) -> None:
     m.set_defaults(handler=_cmd_macro)
 
 
+def _add_field(parser: argparse.ArgumentParser, field: Field, hint: Any) -> None:
+    """``--NAME`` for a config dataclass's field: its default, its help (the field's
+    ``metadata["help"]``), its type (``int | None`` -> int; a range's ``parse`` where
+    ``metadata["option"]`` names one) and, for a ``Literal``, its choices."""
+    names = [a for a in get_args(hint) if a is not type(None)] or [hint]
+    kind = names[0] if len(names) == 1 else hint
+    option = field.metadata.get("option")
+    choices = list(get_args(kind)) if get_origin(kind) is Literal else None
+    parse = option.parse if option is not None else None if choices else kind
+    default = None if field.default is MISSING else field.default
+    parser.add_argument(f"--{field.name.replace('_', '-')}", type=parse, choices=choices,
+                        default=default, help=field.metadata.get("help"))
+
+
 # ---------------------------------------------------------------------------- export
 def _cmd_export(args: argparse.Namespace) -> None:
     if args.checkpoints:
-        from antlm.export.revisions import export_revisions, publish_instructions
-
-        if args.force:
-            raise ConfigError("--force does not apply to --checkpoints: the repository is built "
-                              f"from scratch; remove {args.out_dir} or choose a new folder")
-
-        branches = export_revisions(args.run_dir, args.out_dir, attention=args.attention)
+        branches, publish = api.export_checkpoints(args.run_dir, args.out_dir,
+                                                   attention=args.attention, force=args.force)
         print(f"antlm: exported {args.run_dir} -> {args.out_dir}, a git repository with the "
               f"final model on main and {len(branches) - 1} checkpoint branches: "
-              f"{' '.join(branches[1:])}\n"
-              f"antlm: {publish_instructions(args.out_dir)}")
+              f"{' '.join(branches[1:])}\nantlm: {publish}")
         return
-    from antlm.export.hf import export_run
-
-    out = export_run(args.run_dir, args.out_dir, attention=args.attention, force=args.force)
+    out = api.export_hf(args.run_dir, args.out_dir, attention=args.attention, force=args.force)
     print(f"antlm: exported {args.run_dir} -> {out} (Hugging Face format)")
 
 
@@ -520,9 +404,7 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
 
 # ---------------------------------------------------------------------------- plot / presets
 def _cmd_plot(args: argparse.Namespace) -> None:
-    from antlm.plots.runs import plot_runs
-
-    print(f"antlm: wrote {plot_runs(args.run_dirs, args.out)}")
+    print(f"antlm: wrote {api.plot(args.run_dirs, args.out)}")
 
 
 def _add_plot(sub: argparse._SubParsersAction) -> None:
@@ -535,19 +417,15 @@ def _add_plot(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_presets(args: argparse.Namespace) -> None:
-    from antlm.presets import list_presets, preset_root, write_presets
-
     if args.write:
-        from antlm.outputs import refuse_run_directory
-
-        refuse_run_directory(Path(args.write), "presets")
-        written = write_presets(Path(args.write))
+        written = api.write_presets(args.write)
         print(f"antlm: wrote {len(written)} preset files to {args.write} (existing ones kept)")
         return
-    print(f"presets in {preset_root()} (give a run preset's name where a config path goes, "
+    root, names = api.presets()
+    print(f"presets in {root} (give a run preset's name where a config path goes, "
           "e.g. `antlm train demo`):")
-    for kind, names in list_presets().items():
-        print(f"  {kind}: {' '.join(names)}")
+    for kind, listed in names.items():
+        print(f"  {kind}: {' '.join(listed)}")
 
 
 def _add_presets(sub: argparse._SubParsersAction) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from antlm.errors import AntlmError
+from antlm.options import BATCH_SIZE, Number
 from antlm.units import CHALLENGE_MILESTONES, parse_count, parse_milestones
 from antlm.yamlfile import load_yaml, read_yaml
 
@@ -280,20 +281,32 @@ class EvalConfig(_Section):
     )
 
 
+def _option(default: Any, help: str, option: Number | None = None) -> Any:
+    """A dataclass field whose ``help`` (and range, an :class:`antlm.options.Number`) the
+    command line reads: ``antlm finetune``'s flags are generated from :class:`FinetuneConfig`'s
+    fields, so a new field needs no edit of the command line."""
+    return field(default=default, metadata={"help": help, "option": option})
+
+
 @dataclass(frozen=True)
 class FinetuneConfig:
     """GLUE fine-tuning hyperparameters (:mod:`antlm.eval.finetune`); the defaults are the
-    BabyLM 2024 pipeline's, and ``antlm finetune`` takes its defaults from here."""
+    BabyLM 2024 pipeline's, and ``antlm finetune`` takes its flags, defaults and help from
+    here."""
 
-    epochs: int = 10
-    lr: float = 5e-5
-    batch_size: int = 64
-    patience: int = 3
-    seed: int = 12
-    max_length: int = 128
-    max_train_examples: int | None = None
-    max_eval_examples: int | None = None
-    attention: str | None = None  # None: from the run's schedule (see default_attention)
+    epochs: int = _option(10, "at most this many epochs")
+    lr: float = _option(5e-5, "learning rate")
+    batch_size: int = _option(64, "examples per step", BATCH_SIZE)
+    patience: int = _option(3, "stop after this many epochs without improvement")
+    seed: int = _option(12, "classifier head and data order")
+    max_length: int = _option(128, "tokens per example (longer ones are truncated)")
+    max_train_examples: int | None = _option(
+        None, "fine-tune on a seeded random N-example subset (quick runs; default: the whole "
+        "train set)")
+    max_eval_examples: int | None = _option(
+        None, "evaluate on the first N validation examples (default: all)")
+    attention: Literal["causal", "bidirectional"] | None = _option(
+        None, "default: that of the schedule's final phase (MLM -> bidirectional)")
 
 
 class RunConfig(_Section):

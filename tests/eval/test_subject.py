@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from antlm.config import ConfigError
 from antlm.eval.predictions import predictions_path
 from antlm.eval.report import render_evaluation
 from antlm.eval.runner import evaluate_path
+from antlm.eval.settings import EvaluationSettings
 from antlm.eval.subject import open_subject
 from antlm.eval.suites import SUITES
 
@@ -34,10 +36,11 @@ def test_export_evaluates_as_its_run_under_every_backend_and_suite(
     shutil.copytree(exported_runs[arch][0], run)
     hf, out = exported_runs[arch][1], tmp_path / "results"
     for suite in SUITES.values():
-        common = {"tasks": TASKS, "data_dir": data_dir, "suite": suite, "backend": "all",
-                  "max_pairs_per_subtask": 1, "progress": False, "save_predictions": True}
-        _, run_results = evaluate_path(run, **common)
-        hf_subject, hf_results = evaluate_path(hf, out=out, **common)
+        settings = EvaluationSettings(backend="all", max_pairs=1, progress=False,
+                                      save_predictions=True)
+        _, run_results = evaluate_path(run, TASKS, data_dir, suite, settings)
+        hf_subject, hf_results = evaluate_path(hf, TASKS, data_dir, suite,
+                                               replace(settings, out=out))
         assert hf_subject.model.views == ("causal", "bidirectional")
         section = hf_results["zero_shot"][suite.name]
         assert list(section["scores"]) == ["causal", "mlm", "mntp", "fused", "mlm_word_l2r"]
@@ -73,7 +76,8 @@ def test_other_folders_declare_by_their_kind(tmp_path: Path, exported_runs) -> N
     assert (subject.declared_backend, subject.declared_by) == ("causal", "the folder: a causal LM")
     assert subject.auto_backends == ["causal"] and subject.results_dir == tmp_path / "out"
     with pytest.raises(ConfigError, match="mlm need the bidirectional view"):
-        evaluate_path(llama, ["ewok"], ".", backend="mlm", out=tmp_path / "out")
+        evaluate_path(llama, ["ewok"], ".",
+                      settings=EvaluationSettings(backend="mlm", out=tmp_path / "out"))
 
     ltgbert_map = json.loads((exported_runs["ltgbert"][1] / "config.json").read_text())["auto_map"]
     del ltgbert_map["AutoModelForCausalLM"]  # as LTG-BERT is published: a masked LM

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 from antlm.eval.runner import evaluate_path
+from antlm.eval.settings import EvaluationSettings
 from antlm.eval.suites import SUITES
 from antlm.export.hf import export_run
 
@@ -19,8 +20,8 @@ def test_card_states_config_training_and_the_evaluation(
     shutil.copytree(exported_runs["babyllama"][0], run)
     (run / "state.json").write_text(json.dumps(
         {"step": 40, "total_steps": 40, "epoch": 3.0, "finished": True, "words_seen": 1234567}))
-    evaluate_path(run, ["blimp_supplement"], data_dir, SUITES["babylm2024"], backend="all",
-                  max_pairs_per_subtask=2, progress=False)
+    evaluate_path(run, ["blimp_supplement"], data_dir, SUITES["babylm2024"],
+                  EvaluationSettings(backend="all", max_pairs=2, progress=False))
 
     card = (export_run(run, tmp_path / "hf") / "README.md").read_text()
     assert card.startswith("---\nlibrary_name: transformers\n")

@@ -49,7 +49,8 @@ from antlm.eval.aoa import (
 )
 from antlm.eval.revisions import RepositoryRevisions, RunRevisions, open_revisions
 from antlm.eval.runner import evaluate_subject, load_items
-from antlm.eval.scoring import BACKENDS, check_precision, declared_backend
+from antlm.eval.scoring import BACKENDS, declared_backend
+from antlm.eval.settings import check_precision
 from antlm.eval.suites import get_suite
 from antlm.eval.tables import Target, code, heading, pct, render_table
 from antlm.eval.tasks import score_notes

@@ -36,7 +36,8 @@ from antlm.eval.reading import (
     write_reading_predictions,
 )
 from antlm.eval.report import merge_zero_shot, task_summary
-from antlm.eval.scoring import check_precision, resolve_backends, score_pairs
+from antlm.eval.scoring import resolve_backends, score_pairs
+from antlm.eval.settings import EvaluationSettings
 from antlm.eval.subject import EvalSubject, open_subject
 from antlm.eval.suites import DEFAULT_SUITE, DEFAULT_TIE_SEED, SUITES, Suite
 from antlm.eval.tasks import PAIR_TASKS, READING, WUG_TASKS, MinimalPair, load_tasks
@@ -250,25 +251,17 @@ def evaluate_path(
     tasks: Sequence[str],
     data_dir: str | Path,
     suite: Suite = SUITES[DEFAULT_SUITE],
-    backend: str = "auto",
-    batch_size: int = 64,
-    max_pairs_per_subtask: int | None = None,
-    precision: str = "fp32",
-    device: str = "auto",
-    progress: bool = True,
-    trust_remote_code: bool = False,
-    out: str | Path | None = None,
-    save_predictions: bool = False,
-    comps_dir: str | Path | None = None,
-    tie_seed: int = DEFAULT_TIE_SEED,
+    settings: EvaluationSettings | None = None,
 ) -> tuple[EvalSubject, dict[str, Any]]:
-    """Open, score, merge into the subject's ``results.json``; returns the subject and its
-    whole results."""
-    check_precision(precision)
-    subject = open_subject(path, resolve_device(device), trust_remote_code, out)
-    update = evaluate_subject(subject, tasks, data_dir, suite, backend, batch_size,
-                              max_pairs_per_subtask, precision, progress, save_predictions,
-                              comps_dir=comps_dir, tie_seed=tie_seed)
+    """Open, score under ``settings`` (None: the defaults), merge into the subject's
+    ``results.json``; returns the subject and its whole results."""
+    settings = settings or EvaluationSettings()
+    subject = open_subject(path, resolve_device(settings.device), settings.trust_remote_code,
+                           settings.out)
+    update = evaluate_subject(
+        subject, tasks, data_dir, suite, settings.backend, settings.batch_size,
+        settings.max_pairs, settings.precision, settings.progress, settings.save_predictions,
+        comps_dir=settings.comps_dir, tie_seed=settings.tie_seed)
 
     def with_update(results: dict[str, Any]) -> dict[str, Any]:
         # merged per suite, backend and task, under the lock: another evaluation's suite or

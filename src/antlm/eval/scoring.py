@@ -56,6 +56,7 @@ from torch import nn
 
 from antlm.config import SCORING_BACKENDS, ConfigError, RunConfig
 from antlm.eval.prefix_trees import PackedTrees, pack_trees
+from antlm.eval.settings import check_precision
 from antlm.eval.suites import SUITES, Framing, Suite
 from antlm.eval.tasks import MinimalPair, TaskDataError
 from antlm.models.attention import ATTENTION_KINDS, TokenTree
@@ -66,12 +67,10 @@ from antlm.rundir import RunDeclaration
 __all__ = [
     "BACKENDS",
     "BACKEND_VIEWS",
-    "PRECISIONS",
     "EncodedTexts",
     "applicable_backends",
     "auto_backends",
     "check_fits",
-    "check_precision",
     "declare_backend",
     "declared_backend",
     "encode_texts",
@@ -182,17 +181,6 @@ def _word_ends(words: Sequence[int]) -> np.ndarray:
         if words[j] >= 0 and words[j + 1] == words[j]:
             ends[j] = ends[j + 1]
     return ends
-
-
-PRECISIONS = ("fp32", "bf16")  # of the scoring forward passes
-
-
-def check_precision(precision: str) -> str:
-    """``precision`` if scoring runs at it, else a :class:`ConfigError` listing those it runs
-    at; checked where an evaluation starts, before a model is loaded."""
-    if precision not in PRECISIONS:
-        raise ConfigError(f"precision={precision!r}; allowed: {', '.join(PRECISIONS)}")
-    return precision
 
 
 def primitives_for(backends: Sequence[str]) -> list[str]:

@@ -42,6 +42,7 @@ import numpy as np
 import torch
 
 from antlm.config import ConfigError
+from antlm.eval.settings import DEFAULT_TIE_SEED
 
 __all__ = [
     "DEFAULT_SUITE",
@@ -53,9 +54,6 @@ __all__ = [
     "get_suite",
 ]
 
-# The seed of the random tie rule when none is given; written into results.json's meta
-# (``tie_seed``) with every evaluation that used it.
-DEFAULT_TIE_SEED = 0
 
 
 @dataclass(frozen=True)

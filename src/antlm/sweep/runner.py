@@ -74,6 +74,7 @@ def _train_and_evaluate(
     sweep: Sweep, arm: str, seed: int, run_dir: Path, data_dir: Path, train_only: bool
 ) -> RunOutcome:
     from antlm.eval.runner import evaluate_path
+    from antlm.eval.settings import EvaluationSettings
     from antlm.eval.suites import get_suite
     from antlm.train.trainer import train_run
 
@@ -94,8 +95,9 @@ def _train_and_evaluate(
     evaluation = sweep.spec.evaluation
     if not train_only and not sweep.is_evaluated(read_results(paths)):
         evaluate_path(run_dir, evaluation.tasks, data_dir, get_suite(evaluation.suite),
-                      backend=evaluation.backend, batch_size=evaluation.batch_size,
-                      max_pairs_per_subtask=evaluation.max_pairs, progress=False)
+                      EvaluationSettings(backend=evaluation.backend,
+                                         batch_size=evaluation.batch_size,
+                                         max_pairs=evaluation.max_pairs, progress=False))
         if evaluation.glue_tasks:
             from antlm.eval.finetune import FinetuneConfig, finetune_run
 
