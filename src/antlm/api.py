@@ -253,8 +253,10 @@ def evaluate(
 @dataclass(frozen=True)
 class LearningCurve:
     """A run's learning curve as ``learning_curve.json`` holds it, the files written beside
-    it, and its age-of-acquisition section of ``results.json`` (None: not asked for)."""
+    it, and its age-of-acquisition section of ``results.json`` (None: not asked for);
+    ``name`` titles its tables (the run's or the repository's folder name)."""
 
+    name: str
     curve: dict[str, Any]
     files: list[Path]
     aoa: dict[str, Any] | None
@@ -293,7 +295,7 @@ def evaluate_checkpoints(
     paths = RunPaths(results_folder(run, scoring.out))
     files = [paths.learning_curve.with_suffix(suffix) for suffix in (".json", ".md", ".png")]
     section = read_results(paths)["aoa"][curve["settings"]["suite"]] if aoa else None
-    return LearningCurve(curve, files, section)
+    return LearningCurve(Path(run).resolve().name, curve, files, section)
 
 
 def report(

@@ -147,12 +147,11 @@ def _cmd_eval(args: argparse.Namespace) -> None:
         learned = api.evaluate_checkpoints(args.path, args.tasks, suite=args.suite,
                                            data_dir=args.data_dir, aoa=not args.no_aoa,
                                            settings=settings)
-        name = Path(args.path).resolve().name
-        print(render_curve(learned.curve, name, target="terminal"))
+        print(render_curve(learned.curve, learned.name, target="terminal"))
         for path in learned.files:
             print(f"antlm: wrote {path}")
         if learned.aoa is not None:
-            print(render_aoa(learned.aoa, name, target="terminal"))
+            print(render_aoa(learned.aoa, learned.name, target="terminal"))
         return
     done = api.evaluation(args.path, args.tasks, suite=args.suite, data_dir=args.data_dir,
                           settings=settings)
