@@ -45,6 +45,7 @@ from pathlib import Path
 
 from antlm.config import ConfigError
 from antlm.errors import AntlmError
+from antlm.jsonfile import load_json
 
 __all__ = [
     "COMPS_DIR",
@@ -184,7 +185,7 @@ def jsonl_records(lines: Iterable[str], where: str) -> Iterator[tuple[int, dict]
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = load_json(line, f"{where}, line {lineno}")
         except json.JSONDecodeError as exc:
             raise TaskDataError(f"{where}, line {lineno}: not valid JSON ({exc.msg})") from None
         if not isinstance(record, dict):
