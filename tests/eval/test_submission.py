@@ -378,3 +378,19 @@ def test_the_aoa_file_holds_every_context_at_every_revision(
     # the next on the same input; the leaderboard prints 2)
     assert report.scores["aoa"] == pytest.approx(again, abs=1e-4)
     assert sum(np.isnan(v).sum() for v in values) < 4 * 8005  # most contexts fit 64 tokens
+
+
+@pytest.mark.parametrize("damage", ["", "{", "[1, 2]", '{"stamp": 1}', '{"surprisals": "x"}',
+                                    '{"stamp": {}, "stamp": {}, "surprisals": [1.0]}'])
+def test_a_damaged_kept_aoa_work_file_is_scored_again(tmp_path: Path, damage: str) -> None:
+    # a work file, like a kept chunk: what cannot be read is scored again, never refused
+    from antlm.eval.submission import _kept_surprisals
+
+    stamp = {"weights": "abc", "backend": "causal", "contexts": 2}
+    path = tmp_path / "aoa_surprisals.json"
+    path.write_text(json.dumps({"stamp": stamp, "surprisals": [1.5, None]}))
+    assert _kept_surprisals(path, stamp, 2).tolist()[0] == 1.5
+    assert _kept_surprisals(path, {**stamp, "weights": "other"}, 2) is None
+    path.write_text(damage)
+    assert _kept_surprisals(path, stamp, 2) is None
+    assert _kept_surprisals(tmp_path / "absent.json", stamp, 2) is None

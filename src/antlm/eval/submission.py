@@ -610,7 +610,7 @@ def _open_folder(out: Path, model: str, force: bool) -> dict[str, Any]:
     a folder holding other files is refused without ``force``."""
     refuse_run_directory(out, "submission")
     manifest = out / model / MANIFEST
-    if manifest.exists() or manifest.is_symlink():
+    if manifest.exists():
         return _read_manifest(manifest)
     ours = (out / model / WORK_DIR).is_dir()  # interrupted before its first part was written
     if out.exists() and any(out.iterdir()) and not ours and not force:
