@@ -12,6 +12,7 @@ PACKAGE = Path(__file__).parent.parent / "src" / "antlm"
 LAYERS = {
     "errors": 0, "atomic": 0,
     "units": 1, "intervals": 1, "schedule": 1, "progress": 1, "presets": 1, "locks": 1, "yamlfile": 1,
+    "jsonfile": 1,
     "options": 1, "rules": 1, "gitrepo": 1,
     "config": 2, "device": 2,
     "data": 3, "models": 3,

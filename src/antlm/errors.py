@@ -32,6 +32,12 @@ class AntlmError(Exception):
     """An error the user can fix: the command prints the message and exits with code 2."""
 
 
+class RepeatedKeyError(AntlmError):
+    """A key written twice in one mapping of a YAML file or one object of a JSON file: the
+    parsers keep the last and say nothing, so the file means something else than its first
+    reading says (:mod:`antlm.yamlfile`, :mod:`antlm.jsonfile`)."""
+
+
 def environment_error_message(exc: OSError) -> str | None:
     """The one-paragraph message for an operating-system error the environment caused (disk
     full, permission denied, a missing path), or None for any other ``OSError``."""

@@ -52,6 +52,7 @@ from antlm.atomic import atomic_write_bytes
 from antlm.config import RunConfig, validate_config
 from antlm.data.tokenizer import AntlmTokenizer
 from antlm.errors import AntlmError
+from antlm.jsonfile import load_json, read_json_file
 from antlm.locks import RunLock, serialized
 from antlm.models.registry import build_model
 from antlm.schedule import parse_schedule
@@ -282,7 +283,7 @@ def read_json(path: Path, fields: Fields | None = None) -> dict[str, Any]:
     if not present(path):
         return {}
     with reading(path, "a JSON object"):
-        value = json.loads(path.read_text(encoding="utf-8"))
+        value = read_json_file(path)
         if not isinstance(value, dict):
             raise TypeError(f"a JSON {type(value).__name__}, not an object")
         wrong = _wrong_field(value, fields or {})
@@ -353,7 +354,7 @@ def _raw_metrics(paths: RunPaths) -> list[dict[str, Any]]:
         if not line.strip():
             continue
         with reading(paths.metrics, f"a metrics log: line {number} is no JSON record"):
-            record = json.loads(line)
+            record = load_json(line, f"{paths.metrics}, line {number}")
             if not isinstance(record, dict) or not isinstance(record.get("step"), int):
                 raise TypeError("a record without its step")
             if not isinstance(record.get("event", ""), str):

@@ -15,15 +15,11 @@ from typing import Any
 
 import yaml
 
-from antlm.errors import AntlmError
+from antlm.errors import RepeatedKeyError
 
 __all__ = ["RepeatedKeyError", "load_yaml", "read_yaml"]
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"  # ``<<: *anchor``: merged keys may be overridden
-
-
-class RepeatedKeyError(AntlmError):
-    """A key written twice in one mapping of a YAML file."""
 
 
 class _RepeatedKey(Exception):

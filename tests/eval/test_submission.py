@@ -422,3 +422,19 @@ def test_each_tasks_items_are_read_once_for_the_whole_command(
     assert report.scores["wug_adj"] == pytest.approx(100 * alone, abs=1e-9)
     manifest = json.loads((report.folder / "antlm_submission.json").read_text())
     assert manifest["chck_1M/wug_adj"]["fast"] == {"wug_adj": pytest.approx(alone, abs=1e-11)}
+
+
+@pytest.mark.parametrize("damage", ["", "{", "[1, 2]", '{"stamp": 1}', '{"surprisals": "x"}',
+                                    '{"stamp": {}, "stamp": {}, "surprisals": [1.0]}'])
+def test_a_damaged_kept_aoa_work_file_is_scored_again(tmp_path: Path, damage: str) -> None:
+    # a work file, like a kept chunk: what cannot be read is scored again, never refused
+    from antlm.eval.submission import _kept_surprisals
+
+    stamp = {"weights": "abc", "backend": "causal", "contexts": 2}
+    path = tmp_path / "aoa_surprisals.json"
+    path.write_text(json.dumps({"stamp": stamp, "surprisals": [1.5, None]}))
+    assert _kept_surprisals(path, stamp, 2).tolist()[0] == 1.5
+    assert _kept_surprisals(path, {**stamp, "weights": "other"}, 2) is None
+    path.write_text(damage)
+    assert _kept_surprisals(path, stamp, 2) is None
+    assert _kept_surprisals(tmp_path / "absent.json", stamp, 2) is None

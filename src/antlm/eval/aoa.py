@@ -62,6 +62,7 @@ from antlm.eval.scoring import encode_texts, primitives_for, readable, text_log_
 from antlm.eval.suites import Framing
 from antlm.eval.tables import Target, code, heading, render_table
 from antlm.eval.tasks import DATA_HELP, TaskDataError
+from antlm.jsonfile import read_json_file
 from antlm.models.contract import ScoringTokenizer
 from antlm.rundir import RunPaths, read_json, update_results
 
@@ -128,7 +129,7 @@ def load_aoa_data(data_dir: str | Path) -> AoAData:
     if not path.is_file():
         raise TaskDataError(f"task 'aoa': {path} not found. {DATA_HELP}")
     try:
-        mapping = json.loads(path.read_text(encoding="utf-8"))
+        mapping = read_json_file(path)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise TaskDataError(f"{path}: not a UTF-8 JSON file ({exc})") from None
     if not isinstance(mapping, dict):
@@ -154,8 +155,14 @@ def _read_cdi(path: Path) -> dict[str, np.ndarray]:
     """``word -> proportions at CDI_AGES``; an empty cell is NaN (pandas' reading of it)."""
     if not path.is_file():
         raise TaskDataError(f"task 'aoa': {path} not found. {DATA_HELP}")
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.reader(handle))
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.reader(handle))
+    except UnicodeDecodeError as exc:
+        raise TaskDataError(f"{path}: not UTF-8 text (byte {exc.start}); restore it from the "
+                            f"BabyLM evaluation data. {DATA_HELP}") from None
+    except csv.Error as exc:
+        raise TaskDataError(f"{path}: not valid CSV ({exc}). {DATA_HELP}") from None
     header = rows[0] if rows else []
     columns = {name: i for i, name in enumerate(header)}
     missing = [name for name in ("word", *map(str, CDI_AGES)) if name not in columns]

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from antlm.errors import AntlmError
+from antlm.jsonfile import load_json
 
 Metric = Literal["accuracy", "f1", "mcc"]
 Segments = tuple[str, str | None]
@@ -143,7 +144,7 @@ def read_split(task: GlueTask, path: Path) -> list[Example]:
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = load_json(line, f"{path}:{line_no}")
             first, second = task.segments(row)
             label = int(row["label"])
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:

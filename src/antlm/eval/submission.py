@@ -39,7 +39,13 @@ refuse it, as ``collate_preds.py`` would.
 The submission folder keeps what it computed: ``antlm_submission.json`` records each part with
 the hash of the weights and the settings it was computed under, so a rerun reuses a part only
 when both are the same; an interrupted scoring resumes from its kept chunks
-(:mod:`antlm.eval.partial`, under ``MODEL/.antlm-work/``).
+(:mod:`antlm.eval.partial`, under ``MODEL/.antlm-work/``). The two differ on damage. A kept
+chunk or a revision's kept AoA surprisals that cannot be read is scored again, as a cache
+entry is: it holds nothing that scoring does not give back. A damaged manifest is refused by
+name before any work: it is the index of the submission's files and of the scores the report
+shows, so a silent rebuild would redo hours of scoring and fine-tuning, overwrite every part,
+and hide whatever damaged the folder (which may have reached the parts' files too); deleting
+it is the user's one-line choice to compute everything again.
 
 The submission holds EWoK's targets as text, as the official format requires: it is for the
 leaderboard only, and must not be published (EWoK terms).
@@ -76,6 +82,7 @@ from antlm.eval.subject import subject_of_run
 from antlm.eval.suites import Suite
 from antlm.eval.tables import render_table
 from antlm.eval.tasks import MinimalPair, TaskDataError
+from antlm.jsonfile import read_json_file
 from antlm.outputs import OutputError, refuse_run_directory
 from antlm.rules import check_submission_rules
 from antlm.rundir import (
@@ -585,10 +592,9 @@ def _aoa_surprisals(ctx: _Context, data: Any, checkpoint: Checkpoint) -> tuple[s
     digest = weights_digest(loaded.model)
     kept = ctx.model_dir / WORK_DIR / checkpoint.name / "aoa_surprisals.json"
     stamp = {"weights": digest, "backend": ctx.backend, "contexts": len(data.contexts)}
-    if kept.exists():
-        stored = json.loads(kept.read_text(encoding="utf-8"))
-        if stored["stamp"] == stamp:
-            return digest, np.array([_nan(v) for v in stored["surprisals"]])
+    stored = _kept_surprisals(kept, stamp, len(data.contexts))
+    if stored is not None:
+        return digest, stored
     values = revision_surprisals(loaded.model, loaded.tokenizer, data, ctx.backend,
                                  ctx.batch_size, "fp32", ctx.progress,
                                  desc=f"{checkpoint.name} aoa")
@@ -597,18 +603,61 @@ def _aoa_surprisals(ctx: _Context, data: Any, checkpoint: Checkpoint) -> tuple[s
     return digest, values
 
 
+def _kept_surprisals(path: Path, stamp: dict[str, Any], count: int) -> np.ndarray | None:
+    """A revision's kept AoA surprisals when they were scored under ``stamp``; None when they
+    were not, or the file cannot be read: a work file, scored again (see the module
+    docstring)."""
+    try:
+        stored = read_json_file(path)
+        values = np.array([_nan(v) for v in stored["surprisals"]], dtype=np.float64)
+    except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError, AntlmError):
+        return None  # absent, or damaged (json.JSONDecodeError is a ValueError)
+    return values if stored.get("stamp") == stamp and values.shape == (count,) else None
+
+
 def _open_folder(out: Path, model: str, force: bool) -> dict[str, Any]:
     """The manifest of an earlier run of the command into ``out`` (empty for a new folder);
     a folder holding other files is refused without ``force``."""
     refuse_run_directory(out, "submission")
     manifest = out / model / MANIFEST
     if manifest.exists():
-        return json.loads(manifest.read_text(encoding="utf-8"))
+        return _read_manifest(manifest)
     ours = (out / model / WORK_DIR).is_dir()  # interrupted before its first part was written
     if out.exists() and any(out.iterdir()) and not ours and not force:
         raise OutputError(f"{out} holds files that are not a submission of {model}; choose "
                           "another folder, or pass --force to write beside them")
     return {}
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    """The manifest of an earlier run of the command, each entry checked for what
+    :func:`_reused` and :func:`_fast` read; a damaged one is refused (see the module
+    docstring)."""
+    try:
+        manifest = read_json_file(path)
+        why = _manifest_damage(manifest)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if why:
+        raise SubmissionError(f"{path} is not a submission manifest ({why}); restore it, or "
+                              "delete it to compute every part of the submission again")
+    return manifest
+
+
+def _manifest_damage(manifest: Any) -> str | None:
+    """What is wrong with a parsed manifest, None when nothing is."""
+    if not isinstance(manifest, dict):
+        return f"a JSON {type(manifest).__name__}, not an object"
+    for label, entry in manifest.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("stamp"), dict):
+            return f"entry {label!r} has no stamp"
+        scores, fast = entry.get("scores"), entry.get("fast")
+        if not isinstance(scores, dict) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in scores.values()):
+            return f"entry {label!r} has no scores"
+        if fast is not None and not isinstance(fast, dict):
+            return f"entry {label!r} has a fast entry that is not an object"
+    return None
 
 
 def _check_rules(paths: RunPaths, track: str, workshop_only: bool) -> None:

@@ -45,6 +45,7 @@ from pathlib import Path
 
 from antlm.config import ConfigError
 from antlm.errors import AntlmError
+from antlm.jsonfile import load_json
 
 __all__ = [
     "COMPS_DIR",
@@ -184,7 +185,7 @@ def jsonl_records(lines: Iterable[str], where: str) -> Iterator[tuple[int, dict]
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = load_json(line, f"{where}, line {lineno}")
         except json.JSONDecodeError as exc:
             raise TaskDataError(f"{where}, line {lineno}: not valid JSON ({exc.msg})") from None
         if not isinstance(record, dict):
@@ -209,25 +210,45 @@ def _subtask_files(
     if not path.exists():
         raise TaskDataMissing(f"task {task!r}: {path} not found. {DATA_HELP}")
     if zipped:
-        with zipfile.ZipFile(path) as archive:
-            archive.setpassword(EWOK_PASSWORD)
-            members = sorted(n for n in archive.namelist() if n.endswith(".jsonl"))
-            if not members:
-                raise TaskDataError(f"task {task!r}: {path} holds no .jsonl files. {DATA_HELP}")
-            for member in members:
-                text = archive.read(member).decode("utf-8")
-                yield Path(member).stem, f"{path}!{member}", text.splitlines()
+        for member, text in _zip_members(task, path):
+            yield Path(member).stem, f"{path}!{member}", text.splitlines()
         return
     files = sorted(path.glob("*.jsonl"))
     if not files:
         raise TaskDataError(f"task {task!r}: no .jsonl files in {path}. {DATA_HELP}")
     for file in files:
+        if not file.is_file():
+            raise TaskDataError(f"{file} is a folder or a special file, not a data file; "
+                                f"restore it from the BabyLM evaluation data. {DATA_HELP}")
         try:
             text = file.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
             raise TaskDataError(f"{file}: not UTF-8 text (byte {exc.start}); restore it from the "
                                 f"BabyLM evaluation data. {DATA_HELP}") from None
         yield file.stem, str(file), text.splitlines()
+
+
+def _zip_members(task: str, path: Path) -> list[tuple[str, str]]:
+    """``(member, text)`` of every ``.jsonl`` member of a password-protected task zip, read in
+    memory; a zip that is damaged, or locked by another password, is refused by name."""
+    if not path.is_file():
+        raise TaskDataError(f"{path} is a folder or a special file, not a zip file; restore "
+                            f"it from the BabyLM evaluation data. {DATA_HELP}")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            archive.setpassword(EWOK_PASSWORD)
+            members = sorted(n for n in archive.namelist() if n.endswith(".jsonl"))
+            texts = [(member, archive.read(member).decode("utf-8")) for member in members]
+    except RuntimeError as exc:  # zipfile's "Bad password for file ..."
+        raise TaskDataError(f"{path}: cannot be opened with task {task!r}'s password ({exc}); "
+                            f"restore it from the BabyLM evaluation data. {DATA_HELP}") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as exc:
+        # ValueError: a member that is not UTF-8 (UnicodeDecodeError) among others
+        raise TaskDataError(f"{path}: not a readable zip of task data ({exc}); restore it "
+                            f"from the BabyLM evaluation data. {DATA_HELP}") from None
+    if not texts:
+        raise TaskDataError(f"task {task!r}: {path} holds no .jsonl files. {DATA_HELP}")
+    return texts
 
 
 def load_task(

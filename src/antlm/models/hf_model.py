@@ -18,7 +18,6 @@ the case of every antlm export. A view whose code is not trusted is left out and
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +28,7 @@ import torch
 from torch import nn
 
 from antlm.errors import AntlmError
+from antlm.jsonfile import read_json_file
 from antlm.models.attention import ATTENTION_KINDS
 
 __all__ = ["REMOTE_CODE", "HFLanguageModel", "HFModelError", "load_hf_model", "views_of_config"]
@@ -127,7 +127,7 @@ def load_hf_model(
     config_path = folder / "config.json"
     if not config_path.is_file():
         raise HFModelError(f"{folder} is not a Hugging Face model folder (no config.json)")
-    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config = read_json_file(config_path)
     views = views_of_config(config)
     if not views:
         raise HFModelError(
