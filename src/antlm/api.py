@@ -514,6 +514,7 @@ def submission(
     progress: bool = True,
     force: bool = False,
     workshop_only: bool = False,
+    comps_dir: PathLike | None = None,
 ) -> Any:
     """A run's BabyLM leaderboard submission in the official layout, as ``antlm submission``:
     computes what ``out`` does not hold yet (zero-shot with predictions, GLUE, the fast sets
@@ -521,11 +522,13 @@ def submission(
     returns the report (:class:`antlm.eval.submission.SubmissionReport`: what was written,
     what is missing and why, the scores by the leaderboard's rule). ``glue_max_train_examples``
     and ``glue_epochs`` shorten fine-tuning for a quick check (not the recipe); a run beyond
-    the track's rules (10 epochs, the track's corpus) is refused unless ``workshop_only``."""
+    the track's rules (10 epochs, the track's corpus) is refused unless ``workshop_only``;
+    ``comps_dir``: COMPS's folder when it is not under the data directory (absent: listed as
+    missing)."""
     from antlm.eval.submission import glue_recipe, write_submission
     from antlm.eval.suites import get_suite
 
     return write_submission(run, out, resolve_data_dir(data_dir), get_suite(suite), track,
                             backend, BATCH_SIZE.check(batch_size),
                             glue_recipe(glue_max_train_examples, glue_epochs), device, progress,
-                            force, workshop_only)
+                            force, workshop_only, comps_dir)

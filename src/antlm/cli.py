@@ -28,6 +28,9 @@ from antlm.options import (
 )
 
 DATA_DIR_OPTION = "data directory (default: $ANTLM_DATA_DIR, else ./data)"
+COMPS_DIR_OPTION = ("the folder of COMPS's comps_*.jsonl files (default: "
+                    "evaluation_data/full_eval/comps under the data directory; absent: COMPS is "
+                    "reported missing, the other tasks are scored)")
 
 Handler = Callable[[argparse.Namespace], int | None]
 SCORING = api.EvaluationSettings()  # `antlm eval`'s defaults are the API's
@@ -213,10 +216,7 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
                    help="write every pair's scores to predictions/SUITE/TASK.jsonl beside "
                         "results.json")
     p.add_argument("--data-dir", help=DATA_DIR_OPTION)
-    p.add_argument("--comps-dir", default=None,
-                   help="the folder of COMPS's comps_*.jsonl files (default: "
-                        "evaluation_data/full_eval/comps under the data directory; absent: "
-                        "COMPS is reported missing, the other tasks are scored)")
+    p.add_argument("--comps-dir", default=None, help=COMPS_DIR_OPTION)
     p.add_argument("--batch-size", type=BATCH_SIZE.parse, default=SCORING.batch_size,
                    help="model rows per forward pass")
     p.add_argument("--max-pairs", type=MAX_PAIRS.parse, default=None,
@@ -299,7 +299,7 @@ def _cmd_submission(args: argparse.Namespace) -> None:
         data_dir=args.data_dir, batch_size=args.batch_size,
         glue_max_train_examples=args.glue_max_train_examples, glue_epochs=args.glue_epochs,
         device=args.device, progress=not args.no_progress, force=args.force,
-        workshop_only=args.workshop_only)
+        workshop_only=args.workshop_only, comps_dir=args.comps_dir)
     print(report.render())
 
 
@@ -322,6 +322,7 @@ def _add_submission(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--glue-epochs", type=int, default=None,
                    help="at most this many fine-tuning epochs (default: the recipe's)")
     p.add_argument("--data-dir", help=DATA_DIR_OPTION)
+    p.add_argument("--comps-dir", default=None, help=COMPS_DIR_OPTION)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--force", action="store_true",

@@ -4,8 +4,8 @@ leaderboard's score of it.
 The official scorer (``calculate_results_from_pred.py``) is not run here; its rule is written
 out independently instead: a zero-shot part's score is the mean over its subtasks of the share
 of items whose ``pred`` equals the data file's right answer (``sentence_good``, ``Target1``,
-``options[0]``, stripped), entity tracking's over all its ``FILE_N_ops`` subsets together, and
-GLUE's the mean over tasks of the share of ``pred`` equal to the validation file's ``label``.
+``options[0]``, COMPS's ``prefix_acceptable + " " + property_phrase``, stripped), entity
+tracking's over all its ``FILE_N_ops`` subsets together, and GLUE's the mean over tasks of the share of ``pred`` equal to the validation file's ``label``.
 """
 
 from __future__ import annotations
@@ -82,10 +82,59 @@ def test_the_layout_is_the_official_one() -> None:
     assert TRACK_REVISIONS["strict"][-1] == "chck_1000M" and len(TRACK_REVISIONS["strict"]) == 28
 
 
-def test_the_tasks_not_built_yet_are_listed_with_a_reason() -> None:
-    missing = {p.key: p.missing for p in FULL_PARTS if p.task is None}
-    assert set(missing) == {"comps"}
-    assert "no data here" in missing["comps"]
+def test_every_full_part_the_official_layout_requires_has_a_task() -> None:
+    # collate_preds.py, _check_validity_of_dir (fast=False): its zero-shot and finetune files
+    assert [p.key for p in FULL_PARTS] == [
+        "blimp", "blimp_supplement", "ewok", "entity_tracking", "wug_adj", "wug_past", "comps",
+        "reading", "aoa", "boolq", "mnli", "mrpc", "multirc", "qqp", "rte", "wsc"]
+    assert _part(FULL_PARTS, "comps").path("causal") == \
+        "zero_shot/causal/comps/comps/predictions.json"
+
+
+# The official COMPS files' stems and the subset names decode_comps gives them
+COMPS_STEMS = {"base": "comps_base", "wugs": "comps_wugs",
+               "wugs_dist_before": "comps_wugs_dist-before",
+               "wugs_dist_in_between": "comps_wugs_dist-in-between"}
+
+
+def _comps_folder(folder: Path) -> Path:
+    """Four small COMPS files in the official format (the keys decode_comps reads): COMPS
+    is not in the data directory here."""
+    folder.mkdir(parents=True)
+    items = [("A robin", "A table", "can fly."), ("A dog", "A rock", "barks."),
+             ("A fish", "A chair", "can swim."), ("A cat", "A cup", "has fur.")]
+    for shift, stem in enumerate(COMPS_STEMS.values()):
+        rows = items[shift:] + items[:shift]
+        (folder / f"{stem}.jsonl").write_text("".join(json.dumps(
+            {"prefix_acceptable": a, "prefix_unacceptable": b, "property_phrase": c}) + "\n"
+            for a, b, c in rows))
+    return folder
+
+
+def test_comps_preds_are_whole_sentences_scored_as_the_leaderboard_does(
+        tmp_path: Path) -> None:
+    # compute_results.py (rank_and_evaluate) writes COMPS's chosen *sentence*;
+    # calculate_results_from_pred.py (_calculate_comps_results) counts pred.strip() ==
+    # " ".join([prefix_acceptable, property_phrase]).strip(), per file, then the mean
+    folder = _comps_folder(tmp_path / "comps")
+    part = _part(FULL_PARTS, "comps")
+    items = load_items(["comps"], tmp_path, comps_dir=folder)
+    pairs = items.pairs["comps"]
+    rng = np.random.default_rng(1)
+    write_predictions(tmp_path / "work", SUITE, "comps", pairs,
+                      {"causal": rng.normal(size=(len(pairs), 2))})
+    converted = _choice(tmp_path / "work", part, items, SUITE, "causal")
+    assert set(converted.official) == set(COMPS_STEMS)
+    shares = []
+    for uid, block in converted.official.items():
+        rows = _data_rows(folder / f"{COMPS_STEMS[uid]}.jsonl")
+        assert all(p["pred"] in (f"{r['prefix_acceptable']} {r['property_phrase']}",
+                                 f"{r['prefix_unacceptable']} {r['property_phrase']}")
+                   for p, r in zip(block["predictions"], rows, strict=True))
+        shares.append(_share_right(block["predictions"], [
+            " ".join([r["prefix_acceptable"], r["property_phrase"]]) for r in rows]))
+    assert 0 < np.mean(shares) < 100  # random scores: both sentences get chosen
+    assert converted.scores["comps"] == pytest.approx(np.mean(shares), abs=1e-9)
 
 
 def test_the_fast_parts_are_the_seven_collate_preds_requires() -> None:
@@ -264,20 +313,22 @@ def test_a_run_beyond_the_tracks_rules_is_refused_before_any_work(
 @pytest.fixture(scope="module")
 def submission(tiny_run: Path, data_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     """The tiny run's submission, GLUE cut short (32 training examples, one epoch: a check of
-    the format, not the recipe); written twice, the second time reusing everything."""
+    the format, not the recipe); written twice, the second time given COMPS's folder, which
+    the first lacked (COMPS is not in the data directory here)."""
     from antlm.config import FinetuneConfig
 
     out = tmp_path_factory.mktemp("submission")
     glue = FinetuneConfig(epochs=1, max_train_examples=32)
     first = write_submission(tiny_run, out, data_dir, SUITE, glue=glue, device="cpu",
                              progress=False)
+    comps = _comps_folder(tmp_path_factory.mktemp("comps") / "comps")
     second = write_submission(tiny_run, out, data_dir, SUITE, glue=glue, device="cpu",
-                              progress=False)
-    return first, second
+                              progress=False, comps_dir=comps)
+    return first, second, comps
 
 
 def test_every_part_scores_as_the_leaderboard_would(submission, data_dir: Path) -> None:
-    report, _ = submission
+    report, *_ = submission
     collated = json.loads(report.collated.read_text())
     root = data_dir
     for key, folder in (("blimp", root / "blimp_filtered"),
@@ -298,7 +349,7 @@ def test_every_part_scores_as_the_leaderboard_would(submission, data_dir: Path) 
 
 
 def test_the_files_hold_the_official_keys_sizes_and_ids(submission, data_dir: Path) -> None:
-    report, _ = submission
+    report, *_ = submission
     model = report.folder
     collated = json.loads(report.collated.read_text())
     assert report.collated == model / "all_full_preds_and_fast_scores_causal.json"
@@ -325,22 +376,34 @@ def test_the_files_hold_the_official_keys_sizes_and_ids(submission, data_dir: Pa
 
 
 def test_what_is_missing_says_why(submission) -> None:
-    report, _ = submission
+    report, *_ = submission
     assert not report.complete
     assert report.missing["boolq"] == "GLUE train file absent (boolq.train.jsonl)"
     assert report.missing["multirc"] == "GLUE train file absent (multirc.train.jsonl)"
-    assert report.missing["comps"].startswith("not implemented yet")
+    assert report.missing["comps"].startswith(
+        "no data here: no data: COMPS is not in the data directory")
     assert report.missing["main/entity_tracking"].startswith("the model cannot score it: ")
     assert not any(key.startswith("fast/") for key in report.missing)
     assert report.missing["fast revisions"].startswith("not reached by the run: chck_1M, ")
     assert "INCOMPLETE" in (report.folder / "submission.txt").read_text()
 
 
-def test_a_second_run_reuses_every_part(submission) -> None:
-    first, second = submission
+def test_a_rerun_given_comps_scores_it_alone_and_reuses_every_other_part(submission) -> None:
+    first, second, comps = submission
     assert sorted(second.reused) == sorted(first.written)
-    assert second.scores == first.scores
-    assert second.collated.read_bytes() == first.collated.read_bytes()
+    assert set(second.written) - set(second.reused) == {"main/comps"}
+    assert "comps" not in second.missing
+    assert {k: v for k, v in second.scores.items() if k != "comps"} == first.scores
+    collated = json.loads(second.collated.read_text())
+    assert {k: v for k, v in collated.items() if k != "comps"} == \
+        json.loads(first.collated.read_text())
+    # the leaderboard's rule on the collated file (_calculate_comps_results)
+    shares = [_share_right(block["predictions"], [
+        " ".join([r["prefix_acceptable"], r["property_phrase"]])
+        for r in _data_rows(comps / f"{COMPS_STEMS[uid]}.jsonl")])
+        for uid, block in collated["comps"].items()]
+    assert len(shares) == 4
+    assert second.scores["comps"] == pytest.approx(sum(shares) / len(shares), abs=1e-9)
 
 
 def test_the_aoa_file_holds_every_context_at_every_revision(

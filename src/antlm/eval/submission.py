@@ -14,7 +14,8 @@ copied:
   ``{UID: {"predictions": [{"id": "UID_n", "pred": TEXT}, ...]}}`` in data-file order, where
   ``TEXT`` is the completion of the candidate the model ranks first (``read_files.py``): the
   sentence for BLiMP and its supplement, ``" " + target`` for EWoK, the option for entity
-  tracking; for GLUE (``finetune/run.py``) ``{TASK: {"predictions": [{"id": "TASK_i",
+  tracking, and for COMPS the whole sentence, prefix and property (``rank_and_evaluate``
+  writes COMPS's ``sentences``, every other task's ``completions``); for GLUE (``finetune/run.py``) ``{TASK: {"predictions": [{"id": "TASK_i",
   "pred": LABEL}]}}`` over the validation file;
 * the collated file ``MODEL/all_full_preds_and_fast_scores_BACKEND.json`` (``collate_preds``):
   the final model's predictions by benchmark (``blimp``, ``blimp_supplement``, ``ewok``,
@@ -30,10 +31,10 @@ files ``collate_preds.py`` requires at every revision). A zero-shot part is scor
 :func:`antlm.eval.runner.evaluate_subject` with predictions saved, and its *kind* turns those
 into the official file, its leaderboard score(s) and its ``fast_eval_results`` entry
 (:data:`_CONVERTERS`: multiple choice, WUG, reading); AoA is computed over the run's milestone
-checkpoints (:func:`_aoa`), GLUE by fine-tuning. A part whose antlm task does not exist
-(``task=None``: COMPS) is listed as missing with its reason. What is missing, and why (not
-implemented, no data here, a GLUE train file absent, revisions the run never reached), is in
-the report; a collated file with a part missing is marked incomplete and the leaderboard would
+checkpoints (:func:`_aoa`), GLUE by fine-tuning. A part whose data is not here (COMPS, unless
+its folder is given) is listed as missing with its reason. What is missing, and why (no data
+here, a GLUE train file absent, items longer than the model's context, revisions the run never
+reached), is in the report; a collated file with a part missing is marked incomplete and the leaderboard would
 refuse it, as ``collate_preds.py`` would.
 
 The submission folder keeps what it computed: ``antlm_submission.json`` records each part with
@@ -81,7 +82,7 @@ from antlm.eval.scoring import check_fits, declared_backend
 from antlm.eval.subject import subject_of_run
 from antlm.eval.suites import Suite
 from antlm.eval.tables import render_table
-from antlm.eval.tasks import MinimalPair, TaskDataError
+from antlm.eval.tasks import COMPS, MinimalPair, TaskDataError
 from antlm.jsonfile import read_json_file
 from antlm.outputs import OutputError, refuse_run_directory
 from antlm.rules import check_submission_rules
@@ -120,7 +121,6 @@ TRACK_REVISIONS: dict[str, tuple[str, ...]] = {
 }
 MANIFEST = "antlm_submission.json"
 WORK_DIR = ".antlm-work"
-NOT_IMPLEMENTED = "not implemented yet"
 NO_DATA = "no data here"
 
 
@@ -135,15 +135,14 @@ class Part:
 
     ``key``: its key in the collated file (a GLUE task's name, under ``glue``); ``where``: its
     path under ``REVISION/`` (``{backend}`` filled in); ``task``: the antlm task that makes it,
-    ``"glue"`` for a fine-tuned task, None while antlm has none (``missing`` says why);
-    ``kind``: how antlm's predictions of a zero-shot task become the official file and the
-    leaderboard's score (a key of :data:`_CONVERTERS`; ``aoa`` and GLUE have their own paths).
+    ``"glue"`` for a fine-tuned task; ``kind``: how antlm's predictions of a zero-shot task
+    become the official file and the leaderboard's score (a key of :data:`_CONVERTERS`;
+    ``aoa`` and GLUE have their own paths).
     """
 
     key: str
     where: str
-    task: str | None
-    missing: str = NOT_IMPLEMENTED
+    task: str
     kind: str = "choice"
 
     def path(self, backend: str) -> str:
@@ -163,9 +162,7 @@ FULL_PARTS: tuple[Part, ...] = (
          "entity_tracking"),
     Part("wug_adj", _WUG_ADJ, "wug_adj", kind="wug"),
     Part("wug_past", _WUG_PAST, "wug_past", kind="wug"),
-    # The hook: a task that lands replaces None by its antlm task name.
-    Part("comps", _ZS + "comps/comps/predictions.json", None,
-         f"{NOT_IMPLEMENTED}; {NO_DATA} (comps_*.jsonl)"),
+    Part("comps", _ZS + "comps/comps/predictions.json", COMPS),
     Part("reading", _READING, "reading", kind="reading"),
     Part("aoa", _ZS + "AoA_word/surprisal.json", "aoa", kind="aoa"),
     *(Part(task, f"finetune/{task}/predictions.json", "glue", kind="glue")
@@ -230,13 +227,23 @@ def official_predictions(
 ) -> dict[str, dict[str, list[dict[str, str]]]]:
     """``{UID: {"predictions": [{"id": "UID_n", "pred": TEXT}]}}``: per item, the text of the
     candidate ranked first, as the official pipeline writes it (see the module docstring)."""
-    lead = " " if task in _LEADING_SPACE else ""
     out: dict[str, dict[str, list[dict[str, str]]]] = {}
     for pair, index in zip(pairs, chosen, strict=True):
         items = out.setdefault(pair.subtask, {"predictions": []})["predictions"]
         items.append({"id": f"{pair.subtask}_{len(items)}",
-                      "pred": lead + pair.candidates[int(index)]})
+                      "pred": _official_text(task, pair, int(index))})
     return out
+
+
+def _official_text(task: str, pair: MinimalPair, index: int) -> str:
+    """The text the official pipeline writes for candidate ``index`` of ``pair``: EWoK's
+    completion with its leading space, COMPS's whole sentence (its candidates share the
+    property and differ in the prefix, antlm's ``context`` and ``bad_context``), every other
+    task's candidate itself."""
+    if task == COMPS:
+        prefix = pair.context if index == 0 else pair.bad_context
+        return f"{prefix} {pair.candidates[index]}"
+    return (" " if task in _LEADING_SPACE else "") + pair.candidates[index]
 
 
 def _chosen_from_records(
@@ -282,10 +289,12 @@ def _same(pred: Any, target: Any) -> bool:
 
 
 def _targets(task: str, pairs: Sequence[MinimalPair]) -> dict[str, list[str]]:
-    lead = " " if task in _LEADING_SPACE else ""
+    """Per subtask, the right answer of every item as the scorer compares it (candidate 0's
+    official text: ``sentence_good``, ``Target1``, ``options[0]``, COMPS's acceptable
+    sentence)."""
     out: dict[str, list[str]] = {}
     for pair in pairs:
-        out.setdefault(pair.subtask, []).append(lead + pair.good)
+        out.setdefault(pair.subtask, []).append(_official_text(task, pair, 0))
     return out
 
 
@@ -391,6 +400,7 @@ class _Context:
     glue: FinetuneConfig
     manifest: dict[str, Any]
     report: SubmissionReport
+    comps_dir: Path | None = None  # COMPS's folder when not under the data directory
     loaded: dict[str, TaskItems] = field(default_factory=dict)  # per task, read once
 
     def items(self, tasks: Sequence[str]) -> TaskItems:
@@ -399,7 +409,8 @@ class _Context:
         part's file is made from the items it was scored on."""
         for task in tasks:
             if task not in self.loaded:
-                self.loaded[task] = load_items([task], self.data_dir)
+                self.loaded[task] = load_items([task], self.data_dir,
+                                               comps_dir=self.comps_dir)
         return TaskItems.combine([self.loaded[task] for task in tasks])
 
     def save_manifest(self) -> None:
@@ -422,6 +433,11 @@ def _zero_shot(ctx: _Context, revision: str, parts: Sequence[Part], digest: str,
     todo = [part for part in parts if not _reused(ctx, revision, part, digest)]
     for part in list(todo):
         try:
+            absent = ctx.items([part.task]).missing.get(part.task)
+            if absent is not None:  # an optional task's folder (COMPS's) is not here
+                ctx.report.missing[part.key] = f"{NO_DATA}: {absent}"
+                todo.remove(part)
+                continue
             if part.kind in _FITTED:
                 check_fits(loaded.model, loaded.tokenizer,
                            ctx.items([part.task]).task_pairs(part.task), [ctx.backend],
@@ -518,24 +534,20 @@ def _collate(ctx: _Context, fast_results: dict[str, list[dict[str, float]]] | No
 
 
 def _fast(ctx: _Context, revisions: Sequence[str]) -> dict[str, list[dict[str, float]]] | None:
-    """Score the implemented fast parts at every revision of the track the run has; the
+    """Score the fast parts at every revision of the track the run has; the
     ``fast_eval_results`` when every fast part is there at every revision, else None (and the
     report says what is missing)."""
-    for part in FAST_PARTS:
-        if part.task is None:
-            ctx.report.missing[f"fast/{part.key}"] = part.missing
     have = {c.name for c in list_checkpoints(RunPaths(ctx.run_dir))}
     unreached = [r for r in revisions if r not in have]
     if unreached:
         ctx.report.missing["fast revisions"] = (
             f"not reached by the run: {', '.join(unreached)} (the run has "
             f"{', '.join(sorted(have)) or 'no milestone checkpoints'})")
-    implemented = [part for part in FAST_PARTS if part.task is not None]
     for revision in revisions:
         if revision in have:
             loaded = load_run(ctx.run_dir, resolve_device(ctx.device), revision)
-            _zero_shot(ctx, revision, implemented, weights_digest(loaded.model), loaded)
-    if unreached or len(implemented) < len(FAST_PARTS) or any(
+            _zero_shot(ctx, revision, FAST_PARTS, weights_digest(loaded.model), loaded)
+    if unreached or any(
             f"{r}/{part.key}" not in ctx.report.written for r in revisions for part in FAST_PARTS):
         return None
     return {part.key: [ctx.manifest[f"{r}/{part.key}"]["fast"] for r in revisions]
@@ -692,9 +704,11 @@ def write_submission(
     progress: bool = True,
     force: bool = False,
     workshop_only: bool = False,
+    comps_dir: str | Path | None = None,
 ) -> SubmissionReport:
     """Compute what is not yet computed and write the submission of ``run_dir`` into ``out``
-    (see the module docstring); returns its report, also written to ``MODEL/submission.txt``."""
+    (see the module docstring); returns its report, also written to ``MODEL/submission.txt``.
+    ``comps_dir``: COMPS's ``comps_*.jsonl`` folder, when not under the data directory."""
     run_dir, out = Path(run_dir), Path(out)
     if track not in TRACK_REVISIONS:
         raise ConfigError(f"--track {track!r}; allowed: {', '.join(TRACK_REVISIONS)}")
@@ -711,18 +725,15 @@ def write_submission(
     manifest = _open_folder(out, model, force)
     report = SubmissionReport(out / model, model, backend)
     ctx = _Context(run_dir, out / model, Path(data_dir), suite, backend, batch_size, device,
-                   progress, glue, manifest, report)
-    for part in FULL_PARTS:
-        if part.task is None:
-            report.missing[part.key] = part.missing
-    planned = [p.key for p in FULL_PARTS if p.task is not None]
-    print(f"antlm: submission of {model} into {out}: {', '.join(planned)} of the final model; "
+                   progress, glue, manifest, report,
+                   None if comps_dir is None else Path(comps_dir))
+    print(f"antlm: submission of {model} into {out}: "
+          f"{', '.join(p.key for p in FULL_PARTS)} of the final model; "
           f"the fast sets at {len(TRACK_REVISIONS[track])} revisions ({track})",
           file=sys.stderr, flush=True)
     loaded = load_run(run_dir, resolve_device(device))
     digest = weights_digest(loaded.model)
-    _zero_shot(ctx, "main", [p for p in FULL_PARTS if p.task is not None and p.kind in _CONVERTERS], digest,
-               loaded)
+    _zero_shot(ctx, "main", [p for p in FULL_PARTS if p.kind in _CONVERTERS], digest, loaded)
     for part in FULL_PARTS:
         if part.kind == "glue":
             _glue(ctx, part, digest)
