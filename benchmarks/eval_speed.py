@@ -33,8 +33,8 @@ part of the final full evaluation (``FULL_PARTS``), each through the package's o
 scorer (``score_pairs``, ``reading_surprisals``, ``revision_surprisals``: all take a batch
 size), batched and at batch size 1 in the same way as above, part by part; then projects
 ``N x (fast + AoA) + full``. A part the model cannot score (entity tracking's ~350-token items
-in a 128-token window; ``--set model.max_seq_len=512`` makes them fit), one antlm has not
-implemented (COMPS) and GLUE (fine-tuning, not scoring) are named, with the reason, and left
+in a 128-token window; ``--set model.max_seq_len=512`` makes them fit), one whose data is not
+here (COMPS without its folder) and GLUE (fine-tuning, not scoring) are named, with the reason, and left
 out of the sums, as the submission's report leaves them out.
 
     python benchmarks/eval_speed.py --revisions 19 --set model.max_seq_len=512
@@ -65,7 +65,7 @@ from antlm.eval.scoring import BACKENDS, check_fits, score_pairs
 from antlm.eval.submission import FAST_PARTS, FULL_PARTS, OFFICIAL_BACKENDS, TRACK_REVISIONS
 from antlm.eval.suites import DEFAULT_SUITE, SUITES, Suite
 from antlm.eval.tables import render_table
-from antlm.eval.tasks import MinimalPair, TaskDataError, load_task
+from antlm.eval.tasks import MinimalPair, TaskDataError, TaskDataMissing, load_task
 from antlm.eval.wug import load_wug
 from antlm.export.hf import export_run
 from antlm.models.registry import build_model
@@ -250,13 +250,15 @@ def submission_parts(run: LoadedRun, data_dir: Path, suite: Suite, backend: str,
         return Scored(task, len(reading), "rows", score)
 
     for part in (*FAST_PARTS, *FULL_PARTS):
-        if part.task is None:
-            left_out[part.key] = part.missing
-        elif part.kind == "glue":
+        if part.kind == "glue":
             left_out["glue"] = "fine-tuning, not zero-shot scoring: not timed here"
         elif part.kind in ("choice", "wug") and part.task not in parts:
-            pairs = (load_task(part.task, data_dir) if part.kind == "choice"
-                     else load_wug(part.task, data_dir).pairs)
+            try:
+                pairs = (load_task(part.task, data_dir) if part.kind == "choice"
+                         else load_wug(part.task, data_dir).pairs)
+            except TaskDataMissing as exc:  # COMPS, when its folder is not here
+                left_out[part.key] = f"no data here: {exc}"
+                continue
             try:
                 check_fits(model, tokenizer, pairs, [backend], suite)
             except TaskDataError as exc:  # as the submission lists it: missing, with why
