@@ -26,7 +26,7 @@ torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 # Session fixtures that train a model: a test that uses one, directly or through another
 # fixture, is slow whatever it does itself.
 TRAINING_FIXTURES = frozenset({"tiny_run", "milestone_run", "ltgbert_run", "half_run",
-                               "small_run", "straight_ddp_run", "pristine"})
+                               "small_run", "straight_ddp_run", "pristine", "submitted_run"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -19,6 +19,7 @@ from antlm.eval.aoa import (
     load_aoa_data,
     model_aoa,
     official_revisions,
+    render_aoa,
 )
 from antlm.eval.tasks import TaskDataError
 
@@ -145,3 +146,15 @@ def test_compute_aoa_fits_every_word_over_the_revisions_and_says_what_is_missing
     assert section["n_words"] > 100
     assert official_revisions(1_000_000_000)[-1] == "chck_1000M"
     assert len(official_revisions(100_000_000)) == 19
+
+
+def test_the_aoa_table_stays_narrow_with_every_revision_listed_below_it() -> None:
+    revisions = [f"chck_{m}M" for m in (*range(1, 10), *range(10, 101, 10))]
+    section = {"score": 0.25, "n_words": 9, "words_without_model_aoa": 397,
+               "words_without_child_aoa": 79, "revisions": revisions, "revisions_missing": [],
+               "contexts_too_long": 0, "backend": "causal", "contexts": 8005}
+    text = render_aoa(section, "run", target="terminal")
+    table = text.split("Revisions:")[0]
+    assert max(len(line) for line in table.splitlines()) <= 80
+    assert f"Revisions: {', '.join(revisions)}." in text
+    assert "0.250" in table

@@ -311,18 +311,33 @@ def test_a_run_beyond_the_tracks_rules_is_refused_before_any_work(
 
 
 @pytest.fixture(scope="module")
-def submission(tiny_run: Path, data_dir: Path, tmp_path_factory: pytest.TempPathFactory):
-    """The tiny run's submission, GLUE cut short (32 training examples, one epoch: a check of
-    the format, not the recipe); written twice, the second time given COMPS's folder, which
-    the first lacked (COMPS is not in the data directory here)."""
+def submitted_run(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SMALL run (tests/runs.py) trained under ``1_CLM+1_MLM+1_CLM`` with 64-token blocks:
+    seconds to train and to score every part in full, which is what these tests read (the
+    files' layout, keys and sizes, and the leaderboard's rule on them), not the model's
+    quality."""
+    from antlm.train.trainer import train_run
+    from tests.runs import small_config
+
+    run = tmp_path_factory.mktemp("submitted") / "run"
+    train_run(small_config("train.schedule=1_CLM+1_MLM+1_CLM", "model.max_seq_len=64",
+                           "train.batch_size=4"), run, data_dir, progress=False)
+    return run
+
+
+@pytest.fixture(scope="module")
+def submission(submitted_run: Path, data_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The run's submission, GLUE cut short (32 training examples, one epoch: a check of the
+    format, not the recipe); written twice, the second time given COMPS's folder, which the
+    first lacked (COMPS is not in the data directory here)."""
     from antlm.config import FinetuneConfig
 
     out = tmp_path_factory.mktemp("submission")
     glue = FinetuneConfig(epochs=1, max_train_examples=32)
-    first = write_submission(tiny_run, out, data_dir, SUITE, glue=glue, device="cpu",
+    first = write_submission(submitted_run, out, data_dir, SUITE, glue=glue, device="cpu",
                              progress=False)
     comps = _comps_folder(tmp_path_factory.mktemp("comps") / "comps")
-    second = write_submission(tiny_run, out, data_dir, SUITE, glue=glue, device="cpu",
+    second = write_submission(submitted_run, out, data_dir, SUITE, glue=glue, device="cpu",
                               progress=False, comps_dir=comps)
     return first, second, comps
 
@@ -353,7 +368,7 @@ def test_the_files_hold_the_official_keys_sizes_and_ids(submission, data_dir: Pa
     model = report.folder
     collated = json.loads(report.collated.read_text())
     assert report.collated == model / "all_full_preds_and_fast_scores_causal.json"
-    # entity tracking's items (up to 355 tokens) do not fit the tiny run's 128: missing
+    # entity tracking's items (up to 355 tokens) do not fit the run's 64: missing
     assert [k for k in collated if k != "aoa"] == ["blimp", "blimp_supplement", "ewok",
                                                    "wug_adj", "wug_past", "reading", "glue"]
     # collate_preds.py, SUPPLEMENT_SIZES and ENTITY_TRACKING_SIZES (a few of them)
@@ -485,6 +500,13 @@ def test_each_tasks_items_are_read_once_for_the_whole_command(
     assert report.scores["wug_adj"] == pytest.approx(100 * alone, abs=1e-9)
     manifest = json.loads((report.folder / "antlm_submission.json").read_text())
     assert manifest["chck_1M/wug_adj"]["fast"] == {"wug_adj": pytest.approx(alone, abs=1e-11)}
+    # calculate_results_from_pred.py --fast --revision_name chck_1M reads the revision's fast
+    # parts from MODEL/chck_1M/all_fast_preds_BACKEND.json, under the collated keys
+    fast = json.loads((report.folder / "chck_1M" / f"all_fast_preds_{backend}.json").read_text())
+    assert set(fast) == {"wug_adj", "blimp_supplement"}
+    for part in submission.FAST_PARTS:
+        assert fast[part.key] == json.loads(
+            (report.folder / "chck_1M" / part.path(backend)).read_text())
 
 
 @pytest.mark.parametrize("damage", ["", "{", "[1, 2]", '{"stamp": 1}', '{"surprisals": "x"}',

@@ -366,9 +366,9 @@ def render_aoa(section: dict[str, Any], title: str, target: Target = "markdown")
              "undefined" if score is None else f"{score:.3f}"],
             ["words with both AoAs", f"{section['n_words']:,}"],
             ["words without a model AoA", f"{section['words_without_model_aoa']:,}"],
-            ["words without a child AoA", f"{section['words_without_child_aoa']:,}"],
-            ["revisions", ", ".join(section["revisions"]) or "none"]]
-    notes = []
+            ["words without a child AoA", f"{section['words_without_child_aoa']:,}"]]
+    # the revisions below the table, not in a cell: 19 names would make the table 200 wide
+    notes = [f"Revisions: {', '.join(section['revisions']) or 'none'}."]
     if section["n_words"] < 3:
         notes.append("Fewer than 3 words have both AoAs: the pipeline reports 0.0.")
     if section["revisions_missing"]:

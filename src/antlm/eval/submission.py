@@ -24,7 +24,9 @@ copied:
   track (``STRICT_SMALL_FAST_REVISIONS`` / ``OTHER_FAST_REVISIONS``);
 * ``calculate_results_from_pred.py`` reads ``MODEL/main/all_full_preds_BACKEND.json``, not the
   collated file's name, so the same predictions are written there too, for the official scorer
-  to run on as it is.
+  to run on as it is; with ``--fast --revision_name REVISION`` it reads
+  ``MODEL/REVISION/all_fast_preds_BACKEND.json``, the seven fast parts' predictions of that
+  revision under the same keys, written for every revision that has all seven.
 
 Every required part is a :class:`Part` of :data:`FULL_PARTS` or :data:`FAST_PARTS` (the seven
 files ``collate_preds.py`` requires at every revision). A zero-shot part is scored by
@@ -512,18 +514,25 @@ def _glue(ctx: _Context, part: Part, digest: str) -> None:
             {f"glue/{part.key}": _accuracy(official, {part.key: labels})}, digest)
 
 
-def _collate(ctx: _Context, fast_results: dict[str, list[dict[str, float]]] | None) -> Path:
-    """The collated file, and the copy the official scorer reads (see the module docstring)."""
-    full: dict[str, Any] = {}
-    for part in FULL_PARTS:
-        path = ctx.model_dir / "main" / part.path(ctx.backend)
-        if f"main/{part.key}" not in ctx.report.written:
+def _combined(ctx: _Context, revision: str, parts: Sequence[Part]) -> dict[str, Any]:
+    """The predictions of a revision's written ``parts`` in one object, by collated key (every
+    GLUE task's under ``glue``), as ``collate_preds.py`` combines them."""
+    combined: dict[str, Any] = {}
+    for part in parts:
+        if f"{revision}/{part.key}" not in ctx.report.written:
             continue
+        path = ctx.model_dir / revision / part.path(ctx.backend)
         predictions = json.loads(path.read_text(encoding="utf-8"))
         if part.kind == "glue":
-            full.setdefault("glue", {}).update(predictions)
+            combined.setdefault("glue", {}).update(predictions)
         else:
-            full[part.key] = predictions
+            combined[part.key] = predictions
+    return combined
+
+
+def _collate(ctx: _Context, fast_results: dict[str, list[dict[str, float]]] | None) -> Path:
+    """The collated file, and the copy the official scorer reads (see the module docstring)."""
+    full = _combined(ctx, "main", FULL_PARTS)
     atomic_write_bytes(ctx.model_dir / "main" / f"all_full_preds_{ctx.backend}.json",
                        json.dumps(full).encode("utf-8"))
     if fast_results is not None:
@@ -547,6 +556,11 @@ def _fast(ctx: _Context, revisions: Sequence[str]) -> dict[str, list[dict[str, f
         if revision in have:
             loaded = load_run(ctx.run_dir, resolve_device(ctx.device), revision)
             _zero_shot(ctx, revision, FAST_PARTS, weights_digest(loaded.model), loaded)
+            fast = _combined(ctx, revision, FAST_PARTS)
+            if len(fast) == len(FAST_PARTS):  # what the scorer's --fast reads, per revision
+                atomic_write_bytes(
+                    ctx.model_dir / revision / f"all_fast_preds_{ctx.backend}.json",
+                    json.dumps(fast).encode("utf-8"))
     if unreached or any(
             f"{r}/{part.key}" not in ctx.report.written for r in revisions for part in FAST_PARTS):
         return None
