@@ -312,15 +312,16 @@ def test_a_run_beyond_the_tracks_rules_is_refused_before_any_work(
 
 @pytest.fixture(scope="module")
 def submitted_run(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SMALL run (tests/runs.py) trained under ``1_CLM+1_MLM+1_CLM`` with 64-token blocks:
-    seconds to train and to score every part in full, which is what these tests read (the
+    """A SMALL run (tests/runs.py) trained under ``1_CLM+1_MLM+1_CLM`` with a 128-token context
+    (BLiMP's, the supplement's and EWoK's longest items fit, entity tracking's do not): seconds
+    to train and to score every part in full, which is what these tests read (the
     files' layout, keys and sizes, and the leaderboard's rule on them), not the model's
     quality."""
     from antlm.train.trainer import train_run
     from tests.runs import small_config
 
     run = tmp_path_factory.mktemp("submitted") / "run"
-    train_run(small_config("train.schedule=1_CLM+1_MLM+1_CLM", "model.max_seq_len=64",
+    train_run(small_config("train.schedule=1_CLM+1_MLM+1_CLM", "model.max_seq_len=128",
                            "train.batch_size=4"), run, data_dir, progress=False)
     return run
 
@@ -336,10 +337,11 @@ def submission(submitted_run: Path, data_dir: Path, tmp_path_factory: pytest.Tem
     glue = FinetuneConfig(epochs=1, max_train_examples=32)
     first = write_submission(submitted_run, out, data_dir, SUITE, glue=glue, device="cpu",
                              progress=False)
+    first_collated = json.loads(first.collated.read_text())  # the second run rewrites it
     comps = _comps_folder(tmp_path_factory.mktemp("comps") / "comps")
     second = write_submission(submitted_run, out, data_dir, SUITE, glue=glue, device="cpu",
                               progress=False, comps_dir=comps)
-    return first, second, comps
+    return first, second, comps, first_collated
 
 
 def test_every_part_scores_as_the_leaderboard_would(submission, data_dir: Path) -> None:
@@ -368,9 +370,11 @@ def test_the_files_hold_the_official_keys_sizes_and_ids(submission, data_dir: Pa
     model = report.folder
     collated = json.loads(report.collated.read_text())
     assert report.collated == model / "all_full_preds_and_fast_scores_causal.json"
-    # entity tracking's items (up to 355 tokens) do not fit the run's 64: missing
+    # entity tracking's items (up to 355 tokens) do not fit the run's 128: missing; COMPS
+    # from the second run, given its folder
     assert [k for k in collated if k != "aoa"] == ["blimp", "blimp_supplement", "ewok",
-                                                   "wug_adj", "wug_past", "reading", "glue"]
+                                                   "wug_adj", "wug_past", "comps", "reading",
+                                                   "glue"]
     # collate_preds.py, SUPPLEMENT_SIZES and ENTITY_TRACKING_SIZES (a few of them)
     assert {k: len(v["predictions"]) for k, v in collated["blimp_supplement"].items()} == {
         "hypernym": 842, "qa_congruence_easy": 64, "qa_congruence_tricky": 165,
@@ -404,14 +408,13 @@ def test_what_is_missing_says_why(submission) -> None:
 
 
 def test_a_rerun_given_comps_scores_it_alone_and_reuses_every_other_part(submission) -> None:
-    first, second, comps = submission
+    first, second, comps, first_collated = submission
     assert sorted(second.reused) == sorted(first.written)
     assert set(second.written) - set(second.reused) == {"main/comps"}
     assert "comps" not in second.missing
     assert {k: v for k, v in second.scores.items() if k != "comps"} == first.scores
     collated = json.loads(second.collated.read_text())
-    assert {k: v for k, v in collated.items() if k != "comps"} == \
-        json.loads(first.collated.read_text())
+    assert {k: v for k, v in collated.items() if k != "comps"} == first_collated
     # the leaderboard's rule on the collated file (_calculate_comps_results)
     shares = [_share_right(block["predictions"], [
         " ".join([r["prefix_acceptable"], r["property_phrase"]])
