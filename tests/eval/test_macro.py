@@ -188,3 +188,11 @@ def test_each_suite_aggregates_as_its_leaderboard() -> None:
 
     old = compute_macro({"zero_shot": _zero_shot(suite="babylm2024", causal=nlp)}, BABYLM_2024)
     assert old.average == pytest.approx((0.8 + 0.6 + 0.5) / 3)  # entity tracking: not a part
+
+
+def test_aoa_is_shown_as_the_scorers_pearson_r_not_as_a_percentage() -> None:
+    # calculate_results_from_pred.py prints AoA's curve fitness as it is ("AoA\t\t0.60")
+    results = {"zero_shot": _zero_shot(suite="babylm2026", causal={"blimp_filtered": 0.5}),
+               "aoa": {"babylm2026": {"score": 0.604}}}
+    table = render_macro(compute_macro(results, SUITES["babylm2026"]))
+    assert "| Age of acquisition | 0.60 | Pearson's r, not a percentage |" in table

@@ -399,8 +399,7 @@ def test_what_is_missing_says_why(submission) -> None:
     assert not report.complete
     assert report.missing["boolq"] == "GLUE train file absent (boolq.train.jsonl)"
     assert report.missing["multirc"] == "GLUE train file absent (multirc.train.jsonl)"
-    assert report.missing["comps"].startswith(
-        "no data here: no data: COMPS is not in the data directory")
+    assert report.missing["comps"].startswith("no data: COMPS is not in the data directory")
     assert report.missing["main/entity_tracking"].startswith("the model cannot score it: ")
     assert not any(key.startswith("fast/") for key in report.missing)
     assert report.missing["fast revisions"].startswith("not reached by the run: chck_1M, ")

@@ -231,9 +231,17 @@ def render_glue_table(glue: dict[str, Any], suite: Suite, target: Target = "mark
     return render_table(header, rows, target)
 
 
+def _part_value(part: str, value: float | None) -> str:
+    """A part's score as the official scorer prints it: AoA's Pearson r as it is
+    (``calculate_results_from_pred.py``), every other part as a percentage."""
+    return f"{value:.2f}" if part == "aoa" and value is not None else pct(value)
+
+
 def _part_note(macro: MacroAverage, part: str, value: float | None) -> str:
     if value is None:
         return f"missing ({macro.reasons.get(part, 'no result')})"
+    if part == "aoa":
+        return "Pearson's r, not a percentage"
     n_glue = sum(v is not None for v in macro.glue_tasks.values())
     if part == "glue" and n_glue < len(macro.glue_tasks):
         return f"partial: {n_glue} of {len(macro.glue_tasks)} subtasks"
@@ -272,7 +280,7 @@ def render_macro(
     """The headline table: every part of one suite under one backend (a missing part says
     why), the group averages and the aggregate (and, given a ``"glue"`` section with any
     record and the suite, its per-subtask GLUE table)."""
-    rows = [[PART_LABELS.get(p, p), pct(v), _part_note(macro, p, v)]
+    rows = [[PART_LABELS.get(p, p), _part_value(p, v), _part_note(macro, p, v)]
             for p, v in macro.parts.items()]
     rows += _aggregate_rows(macro, target)
     title = (

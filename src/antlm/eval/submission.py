@@ -123,7 +123,6 @@ TRACK_REVISIONS: dict[str, tuple[str, ...]] = {
 }
 MANIFEST = "antlm_submission.json"
 WORK_DIR = ".antlm-work"
-NO_DATA = "no data here"
 
 
 class SubmissionError(AntlmError):
@@ -437,7 +436,7 @@ def _zero_shot(ctx: _Context, revision: str, parts: Sequence[Part], digest: str,
         try:
             absent = ctx.items([part.task]).missing.get(part.task)
             if absent is not None:  # an optional task's folder (COMPS's) is not here
-                ctx.report.missing[part.key] = f"{NO_DATA}: {absent}"
+                ctx.report.missing[part.key] = absent  # "no data: ..., get it from ..."
                 todo.remove(part)
                 continue
             if part.kind in _FITTED:
@@ -546,12 +545,12 @@ def _fast(ctx: _Context, revisions: Sequence[str]) -> dict[str, list[dict[str, f
     """Score the fast parts at every revision of the track the run has; the
     ``fast_eval_results`` when every fast part is there at every revision, else None (and the
     report says what is missing)."""
-    have = {c.name for c in list_checkpoints(RunPaths(ctx.run_dir))}
+    have = [c.name for c in list_checkpoints(RunPaths(ctx.run_dir))]  # in words-seen order
     unreached = [r for r in revisions if r not in have]
     if unreached:
         ctx.report.missing["fast revisions"] = (
             f"not reached by the run: {', '.join(unreached)} (the run has "
-            f"{', '.join(sorted(have)) or 'no milestone checkpoints'})")
+            f"{', '.join(have) or 'no milestone checkpoints'})")
     for revision in revisions:
         if revision in have:
             loaded = load_run(ctx.run_dir, resolve_device(ctx.device), revision)
