@@ -257,7 +257,7 @@ def submission_parts(run: LoadedRun, data_dir: Path, suite: Suite, backend: str,
                 pairs = (load_task(part.task, data_dir) if part.kind == "choice"
                          else load_wug(part.task, data_dir).pairs)
             except TaskDataMissing as exc:  # COMPS, when its folder is not here
-                left_out[part.key] = f"no data here: {exc}"
+                left_out[part.key] = str(exc)  # "no data: ..., get it from ..."
                 continue
             try:
                 check_fits(model, tokenizer, pairs, [backend], suite)
