@@ -34,7 +34,7 @@ from antlm.eval.submission import (
     write_submission,
 )
 from antlm.eval.suites import SUITES
-from antlm.eval.tasks import EWOK_PASSWORD, MinimalPair, load_task
+from antlm.eval.tasks import EWOK_PASSWORD, MinimalPair, TaskDataError, load_task
 from antlm.eval.wug import load_wug, write_wug_predictions
 
 SUITE = SUITES["babylm2025"]
@@ -308,6 +308,18 @@ def test_a_run_beyond_the_tracks_rules_is_refused_before_any_work(
     with pytest.raises(RuleError, match=r"it ran 12 epochs, more than 10.*--workshop-only"):
         write_submission(run, tmp_path / "out", data_dir, SUITE, progress=False)
     assert not (tmp_path / "out").exists()
+
+
+def test_damaged_task_data_is_refused_by_name_not_listed_as_missing(
+        exported_runs, tmp_path: Path) -> None:
+    # a damaged file is the user's to mend (the damage matrix's contract); only items longer
+    # than the model's context, or an optional folder that is absent, make a part "missing"
+    data = tmp_path / "data"
+    (data / "blimp_filtered").mkdir(parents=True)
+    (data / "blimp_filtered" / "adjunct_island.jsonl").write_text('{"sentence_good": \n')
+    with pytest.raises(TaskDataError, match=r"adjunct_island.jsonl, line 1"):
+        write_submission(exported_runs["babyllama"][0], tmp_path / "out", data, SUITE,
+                         device="cpu", progress=False)
 
 
 @pytest.fixture(scope="module")

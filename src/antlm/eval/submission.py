@@ -433,16 +433,17 @@ def _zero_shot(ctx: _Context, revision: str, parts: Sequence[Part], digest: str,
     part's official file through its kind's converter."""
     todo = [part for part in parts if not _reused(ctx, revision, part, digest)]
     for part in list(todo):
+        items = ctx.items([part.task])  # damaged data stops here, named: never "missing"
+        absent = items.missing.get(part.task)
+        if absent is not None:  # an optional task's folder (COMPS's) is not here
+            ctx.report.missing[part.key] = absent  # "no data: ..., get it from ..."
+            todo.remove(part)
+            continue
+        if part.kind not in _FITTED:
+            continue
         try:
-            absent = ctx.items([part.task]).missing.get(part.task)
-            if absent is not None:  # an optional task's folder (COMPS's) is not here
-                ctx.report.missing[part.key] = absent  # "no data: ..., get it from ..."
-                todo.remove(part)
-                continue
-            if part.kind in _FITTED:
-                check_fits(loaded.model, loaded.tokenizer,
-                           ctx.items([part.task]).task_pairs(part.task), [ctx.backend],
-                           ctx.suite)
+            check_fits(loaded.model, loaded.tokenizer, items.task_pairs(part.task),
+                       [ctx.backend], ctx.suite)
         except TaskDataError as exc:
             ctx.report.missing[f"{revision}/{part.key}"] = f"the model cannot score it: {exc}"
             todo.remove(part)
