@@ -34,8 +34,8 @@ scorer (``score_pairs``, ``reading_surprisals``, ``revision_surprisals``: all ta
 size), batched and at batch size 1 in the same way as above, part by part; then projects
 ``N x (fast + AoA) + full``. A part the model cannot score (entity tracking's ~350-token items
 in a 128-token window; ``--set model.max_seq_len=512`` makes them fit), one whose data is not
-here (COMPS without its folder) and GLUE (fine-tuning, not scoring) are named, with the reason, and left
-out of the sums, as the submission's report leaves them out.
+here (COMPS without its folder) and GLUE (fine-tuning, not scoring) are named, with the
+reason, and left out of the sums, as the submission's report leaves them out.
 
     python benchmarks/eval_speed.py --revisions 19 --set model.max_seq_len=512
 """

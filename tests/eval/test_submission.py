@@ -5,7 +5,8 @@ The official scorer (``calculate_results_from_pred.py``) is not run here; its ru
 out independently instead: a zero-shot part's score is the mean over its subtasks of the share
 of items whose ``pred`` equals the data file's right answer (``sentence_good``, ``Target1``,
 ``options[0]``, COMPS's ``prefix_acceptable + " " + property_phrase``, stripped), entity
-tracking's over all its ``FILE_N_ops`` subsets together, and GLUE's the mean over tasks of the share of ``pred`` equal to the validation file's ``label``.
+tracking's over all its ``FILE_N_ops`` subsets together, and GLUE's the mean over tasks of
+the share of ``pred`` equal to the validation file's ``label``.
 """
 
 from __future__ import annotations

@@ -15,8 +15,9 @@ copied:
   ``TEXT`` is the completion of the candidate the model ranks first (``read_files.py``): the
   sentence for BLiMP and its supplement, ``" " + target`` for EWoK, the option for entity
   tracking, and for COMPS the whole sentence, prefix and property (``rank_and_evaluate``
-  writes COMPS's ``sentences``, every other task's ``completions``); for GLUE (``finetune/run.py``) ``{TASK: {"predictions": [{"id": "TASK_i",
-  "pred": LABEL}]}}`` over the validation file;
+  writes COMPS's ``sentences``, every other task's ``completions``); for GLUE
+  (``finetune/run.py``) ``{TASK: {"predictions": [{"id": "TASK_i", "pred": LABEL}]}}`` over
+  the validation file;
 * the collated file ``MODEL/all_full_preds_and_fast_scores_BACKEND.json`` (``collate_preds``):
   the final model's predictions by benchmark (``blimp``, ``blimp_supplement``, ``ewok``,
   ``entity_tracking``, ..., ``glue``: every GLUE task's dict merged), and with ``--fast``
@@ -36,8 +37,9 @@ into the official file, its leaderboard score(s) and its ``fast_eval_results`` e
 checkpoints (:func:`_aoa`), GLUE by fine-tuning. A part whose data is not here (COMPS, unless
 its folder is given) is listed as missing with its reason. What is missing, and why (no data
 here, a GLUE train file absent, items longer than the model's context, revisions the run never
-reached), is in the report; a collated file with a part missing is marked incomplete and the leaderboard would
-refuse it, as ``collate_preds.py`` would.
+reached), is in the report; a collated file with a part missing is marked incomplete and the
+leaderboard would refuse it, as ``collate_preds.py`` would. Damaged data is refused by name, as
+everywhere in antlm, never listed as missing.
 
 The submission folder keeps what it computed: ``antlm_submission.json`` records each part with
 the hash of the weights and the settings it was computed under, so a rerun reuses a part only
